@@ -1,0 +1,13 @@
+#pragma once
+
+#include "config/config.hpp"
+
+namespace orders::app {
+
+// Start-up checks: each connects once within a few seconds and throws DependencyUnavailable
+// naming the dependency and address when it cannot (the command then prints one line and
+// exits non-zero). Blocking, on the main thread, before any I/O thread runs.
+void probe_postgres(const config::PostgresEndpoint& endpoint);
+void probe_redis(const config::RedisEndpoint& endpoint);
+
+}  // namespace orders::app

@@ -1,0 +1,102 @@
+#include "config/config.hpp"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <charconv>
+
+namespace orders::config {
+namespace {
+
+std::string error_prefix(std::string_view name) { return std::string(name) + ": "; }
+
+boost::urls::url_view parse_absolute(std::string_view url, std::string_view name) {
+  if (url.empty()) throw ConfigError(error_prefix(name) + "is empty");
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) throw ConfigError(error_prefix(name) + "is not a valid URL (" + parsed.error().message() + ")");
+  return *parsed;
+}
+
+std::uint16_t port_of(const boost::urls::url_view& u, std::uint16_t fallback, std::string_view name) {
+  if (!u.has_port()) return fallback;
+  std::string_view text = u.port();
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+    throw ConfigError(error_prefix(name) + "port '" + std::string(text) + "' is not in 1..65535");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+std::string host_of(const boost::urls::url_view& u, std::string_view name) {
+  std::string host = u.host_address();  // decoded, without brackets for IPv6
+  if (host.empty()) throw ConfigError(error_prefix(name) + "has no host");
+  return host;
+}
+
+void require_scheme(const boost::urls::url_view& u, std::initializer_list<std::string_view> schemes,
+                    std::string_view name) {
+  for (std::string_view s : schemes) {
+    if (u.scheme() == s) return;
+  }
+  std::string expected;
+  for (std::string_view s : schemes) expected += (expected.empty() ? "" : " or ") + std::string(s) + "://";
+  throw ConfigError(error_prefix(name) + "scheme must be " + expected + ", got '" + std::string(u.scheme()) + "'");
+}
+
+}  // namespace
+
+PostgresEndpoint parse_postgres_url(std::string_view url, std::string_view name) {
+  auto u = parse_absolute(url, name);
+  require_scheme(u, {"postgresql", "postgres"}, name);
+  PostgresEndpoint e;
+  e.host = host_of(u, name);
+  e.port = port_of(u, 5432, name);
+  e.user = u.user();
+  e.password = u.password();
+  std::string path = u.path();
+  if (path.size() <= 1) throw ConfigError(error_prefix(name) + "names no database (postgresql://user:pass@host:port/db)");
+  e.database = path.substr(1);
+  if (e.database.find('/') != std::string::npos) throw ConfigError(error_prefix(name) + "database name contains '/'");
+  e.conninfo = std::string(url);
+  return e;
+}
+
+RedisEndpoint parse_redis_url(std::string_view url, std::string_view name) {
+  auto u = parse_absolute(url, name);
+  require_scheme(u, {"redis"}, name);
+  RedisEndpoint e;
+  e.host = host_of(u, name);
+  e.port = port_of(u, 6379, name);
+  e.username = u.user();
+  e.password = u.password();
+  std::string path = u.path();
+  if (path.size() > 1) {
+    std::string_view db(path);
+    db.remove_prefix(1);
+    int value = -1;
+    auto [ptr, ec] = std::from_chars(db.data(), db.data() + db.size(), value);
+    if (ec != std::errc{} || ptr != db.data() + db.size() || value < 0 || value > 15) {
+      throw ConfigError(error_prefix(name) + "database '" + std::string(db) + "' is not in 0..15");
+    }
+    e.db = value;
+  }
+  return e;
+}
+
+AmqpEndpoint parse_amqp_url(std::string_view url, std::string_view name) {
+  auto u = parse_absolute(url, name);
+  require_scheme(u, {"amqp"}, name);
+  AmqpEndpoint e;
+  e.host = host_of(u, name);
+  e.port = port_of(u, 5672, name);
+  if (u.has_userinfo()) {
+    e.user = u.user();
+    e.password = u.password();
+  }
+  // amqp://host/ and amqp://host are the default vhost "/"; amqp://host/%2f is "/" too.
+  std::string path = u.path();
+  if (path.size() > 1) e.vhost = path.substr(1);
+  return e;
+}
+
+}  // namespace orders::config

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace orders::config {
+
+// A configuration value that cannot be used; the message names the setting.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PostgresEndpoint {
+  std::string host;
+  std::uint16_t port = 5432;
+  std::string user;
+  std::string password;
+  std::string database;
+  std::string conninfo;  // the URL as libpq takes it
+  std::string display() const { return host + ":" + std::to_string(port) + "/" + database; }
+};
+
+struct RedisEndpoint {
+  std::string host;
+  std::uint16_t port = 6379;
+  int db = 0;
+  std::string username;
+  std::string password;
+  std::string display() const { return host + ":" + std::to_string(port) + "/" + std::to_string(db); }
+};
+
+struct AmqpEndpoint {
+  std::string host;
+  std::uint16_t port = 5672;
+  std::string user = "guest";
+  std::string password = "guest";
+  std::string vhost = "/";
+  std::string display() const { return host + ":" + std::to_string(port) + vhost_path(); }
+  std::string vhost_path() const { return vhost == "/" ? "/" : "/" + vhost; }
+};
+
+// `name` is the setting's name (e.g. "DATABASE_URL") used in error messages.
+PostgresEndpoint parse_postgres_url(std::string_view url, std::string_view name = "DATABASE_URL");
+RedisEndpoint parse_redis_url(std::string_view url, std::string_view name = "REDIS_URL");
+AmqpEndpoint parse_amqp_url(std::string_view url, std::string_view name = "RABBITMQ_URL");
+
+// Defaults point at the local stack that scripts/stack.sh starts.
+inline constexpr std::string_view kDefaultDatabaseUrl = "postgresql://orders:orders@127.0.0.1:15432/orders";
+inline constexpr std::string_view kDefaultRedisUrl = "redis://127.0.0.1:15479/0";
+inline constexpr std::string_view kDefaultRabbitmqUrl = "amqp://orders:orders@127.0.0.1:15472/";
+
+struct Dependencies {
+  std::string database_url{kDefaultDatabaseUrl};
+  std::string redis_url{kDefaultRedisUrl};
+  std::string rabbitmq_url{kDefaultRabbitmqUrl};
+};
+
+struct ApiSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int threads = 2;            // I/O threads, each with its own Redis connection and PostgreSQL pool
+  int pg_pool_size = 4;       // PostgreSQL connections per I/O thread
+  int max_connections = 10000;  // HTTP connections beyond this are answered 503
+  int shutdown_grace_seconds = 10;
+};
+
+struct WorkerSettings {
+  int pg_pool_size = 2;
+  int prefetch = 1000;
+  int batch_size = 500;
+  int batch_wait_ms = 5;
+};
+
+}  // namespace orders::config

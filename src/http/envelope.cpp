@@ -1,0 +1,78 @@
+#include "http/envelope.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "common/error_codes.hpp"
+
+namespace orders::http {
+namespace json = boost::json;
+
+Response ok(json::value data, int status) {
+  json::object body;
+  body["success"] = true;
+  body["data"] = std::move(data);
+  return Response{.status = status, .body = json::serialize(body)};
+}
+
+long long page_count(long long total, long long limit) {
+  if (total <= 0 || limit <= 0) return 0;
+  return (total + limit - 1) / limit;
+}
+
+Response ok_list(json::value data, const Pagination& p) {
+  json::object body;
+  body["success"] = true;
+  body["data"] = std::move(data);
+  body["pagination"] = {{"page", p.page}, {"limit", p.limit}, {"total", p.total},
+                        {"pages", page_count(p.total, p.limit)}};
+  return Response{.status = 200, .body = json::serialize(body)};
+}
+
+Response error(int status, std::string_view code, std::string_view message, json::array details) {
+  json::object body;
+  body["success"] = false;
+  body["error"] = message;
+  body["code"] = code;
+  body["details"] = std::move(details);
+  return Response{.status = status, .body = json::serialize(body)};
+}
+
+Response error(int status, std::string_view code, std::string_view message,
+               const std::vector<FieldError>& details) {
+  json::array array;
+  array.reserve(details.size());
+  for (const FieldError& d : details) {
+    array.push_back(json::object{{"field", d.field}, {"message", d.message}});
+  }
+  return error(status, code, message, std::move(array));
+}
+
+Response validation_failed(const std::vector<FieldError>& details) {
+  return error(400, codes::kValidationFailed, "Request validation failed", details);
+}
+
+Response not_found(std::string_view what) {
+  return error(404, codes::kNotFound, std::string(what) + " not found");
+}
+
+Response method_not_allowed(std::string_view allow) {
+  Response r = error(405, codes::kMethodNotAllowed, "Method not allowed; allowed: " + std::string(allow));
+  r.with_header("Allow", std::string(allow));
+  return r;
+}
+
+Response payload_too_large(std::size_t limit_bytes) {
+  return error(413, codes::kPayloadTooLarge,
+               "Request body exceeds " + std::to_string(limit_bytes) + " bytes",
+               std::vector<FieldError>{{"body", "at most " + std::to_string(limit_bytes) + " bytes"}});
+}
+
+Response service_unavailable(std::string_view dependency, int retry_after_seconds) {
+  Response r = error(503, codes::kServiceUnavailable, std::string(dependency) + " is unavailable");
+  r.with_header("Retry-After", std::to_string(retry_after_seconds));
+  return r;
+}
+
+Response internal_error() { return error(500, codes::kInternalError, "Internal server error"); }
+
+}  // namespace orders::http

@@ -1,0 +1,266 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <list>
+#include <thread>
+
+#include "common/dependency_error.hpp"
+#include "http/envelope.hpp"
+#include "metrics/registry.hpp"
+
+namespace orders::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+using BeastRequest = bhttp::request<bhttp::string_body>;
+
+std::string_view lookup_header(const void* native, std::string_view name) {
+  const auto& req = *static_cast<const BeastRequest*>(native);
+  auto it = req.find(beast::string_view(name.data(), name.size()));
+  if (it == req.end()) return {};
+  return {it->value().data(), it->value().size()};
+}
+
+struct HttpMetrics {
+  metrics::Family<metrics::Counter>& requests = metrics::registry().counter(
+      "http_requests_total", "HTTP requests by route, method and status", {"route", "method", "status"});
+  metrics::Family<metrics::Histogram>& latency = metrics::registry().histogram(
+      "http_request_duration_seconds", "HTTP request latency by route", {"route"});
+  metrics::Gauge& connections =
+      metrics::registry().gauge("http_connections", "Open HTTP connections").with({});
+  metrics::Counter& shed = metrics::registry()
+                               .counter("http_connections_shed_total", "Connections refused with 503 over the limit")
+                               .with({});
+};
+
+// Parse errors deserve a 400; a peer that went away or a timeout deserves nothing.
+bool is_malformed_request(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+HttpMetrics& http_metrics() {
+  static HttpMetrics m;
+  return m;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  // Per-shard bookkeeping, touched only from that shard's thread.
+  struct Session {
+    beast::tcp_stream* stream = nullptr;
+    bool busy = false;
+  };
+  struct ShardState {
+    Shard shard;
+    std::list<Session*> sessions;
+  };
+
+  ServerOptions options;
+  std::vector<std::unique_ptr<ShardState>> shards;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> active{0};
+  std::size_t next_shard = 0;
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      ShardState& target = *shards[next_shard++ % shards.size()];
+      auto [ec, socket] = co_await acceptor->async_accept(*target.shard.io, asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(*target.shard.io, session(std::move(socket), target), asio::detached);
+    }
+  }
+
+  asio::awaitable<Response> dispatch(const Router& router, BeastRequest& raw) {
+    Request req;
+    req.method = parse_method(std::string_view(raw.method_string().data(), raw.method_string().size()));
+    req.target = std::string_view(raw.target().data(), raw.target().size());
+    std::size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string_view::npos) req.query = req.target.substr(q + 1);
+    req.body = raw.body();
+    req.header_lookup = &lookup_header;
+    req.native = &raw;
+
+    const auto start = Clock::now();
+    auto match = router.match(req.method, req.path);
+    Response res;
+    std::string_view route_label = "unmatched";
+    if (!match.route) {
+      res = match.allow.empty() ? not_found("Route " + std::string(req.path)) : method_not_allowed(match.allow);
+    } else {
+      route_label = match.route->pattern;
+      req.params = match.params;
+      req.param_count = match.param_count;
+      // Any exception is a 5xx answer and one log line, never a dead process.
+      try {
+        res = co_await match.route->handler(req);
+      } catch (const DependencyUnavailable& e) {
+        spdlog::warn("{} {}: {}", to_string(req.method), req.path, e.what());
+        res = service_unavailable(e.dependency());
+      } catch (const std::exception& e) {
+        spdlog::error("{} {}: unhandled error: {}", to_string(req.method), req.path, e.what());
+        res = internal_error();
+      }
+    }
+    auto& m = http_metrics();
+    std::string status = std::to_string(res.status);
+    m.requests.with({route_label, to_string(req.method), status}).inc();
+    m.latency.with({route_label}).observe(std::chrono::duration<double>(Clock::now() - start).count());
+    co_return res;
+  }
+
+  static bhttp::response<bhttp::string_body> to_beast(Response&& res, unsigned version, bool keep_alive) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+    out.set(bhttp::field::server, "orders");
+    out.set(bhttp::field::content_type, beast::string_view(res.content_type.data(), res.content_type.size()));
+    for (auto& [name, value] : res.headers) out.set(name, value);
+    out.body() = std::move(res.body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    return out;
+  }
+
+  asio::awaitable<void> reply_and_close(beast::tcp_stream& stream, Response res) {
+    auto out = to_beast(std::move(res), 11, false);
+    stream.expires_after(std::chrono::seconds(5));
+    co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> session(tcp::socket socket, ShardState& shard) {
+    beast::tcp_stream stream(std::move(socket));
+    Session self{&stream, false};
+    auto where = shard.sessions.insert(shard.sessions.end(), &self);
+    auto& m = http_metrics();
+    m.connections.add(1);
+    const std::size_t count = ++active;
+    struct Leave {
+      Impl* impl;
+      ShardState& shard;
+      std::list<Session*>::iterator where;
+      ~Leave() {
+        shard.sessions.erase(where);
+        --impl->active;
+        http_metrics().connections.add(-1);
+      }
+    } leave{this, shard, where};
+
+    if (count > options.max_connections) {
+      // G6: beyond the connection bound we shed load with a clear answer, not a hang.
+      m.shed.inc();
+      Response res = error(503, "OVERLOADED", "Too many connections; retry shortly");
+      res.with_header("Retry-After", "1");
+      co_await reply_and_close(stream, std::move(res));
+      co_return;
+    }
+
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.max_body_bytes);
+      parser.header_limit(16 * 1024);
+      // Waiting for the next request on a keep-alive connection uses the idle timeout.
+      stream.expires_after(buffer.size() ? options.read_timeout : options.idle_timeout);
+      self.busy = false;
+      if (stopping) break;
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          co_await reply_and_close(stream, payload_too_large(options.max_body_bytes));
+        } else if (is_malformed_request(ec)) {
+          co_await reply_and_close(stream, error(400, "BAD_REQUEST", "Malformed HTTP request: " + ec.message()));
+        }
+        break;  // end of stream, timeout, reset, or shutdown
+      }
+      self.busy = true;
+      BeastRequest& raw = parser.get();
+      const bool keep_alive = raw.keep_alive() && !stopping;
+      Response res = co_await dispatch(*shard.shard.router, raw);
+      auto out = to_beast(std::move(res), raw.version(), keep_alive);
+      stream.expires_after(options.read_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
+      if (wec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+};
+
+Server::Server(ServerOptions options, std::vector<Shard> shards) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  for (const Shard& s : shards) impl_->shards.push_back(std::make_unique<Impl::ShardState>(Impl::ShardState{s, {}}));
+  http_metrics();
+}
+
+Server::~Server() = default;
+
+void Server::start() {
+  auto& first = *impl_->shards.front()->shard.io;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) throw std::system_error(ec, "HOST '" + impl_->options.host + "' is not an IP address");
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto acceptor = std::make_unique<tcp::acceptor>(first);
+  acceptor->open(endpoint.protocol());
+  acceptor->set_option(tcp::acceptor::reuse_address(true));
+  acceptor->bind(endpoint, ec);
+  if (ec) {
+    throw std::system_error(ec, "cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port));
+  }
+  acceptor->listen(asio::socket_base::max_listen_connections);
+  impl_->acceptor = std::move(acceptor);
+  asio::co_spawn(first, impl_->accept_loop(), asio::detached);
+}
+
+std::uint16_t Server::port() const { return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0; }
+
+std::size_t Server::active_sessions() const { return impl_->active.load(); }
+
+bool Server::shutdown(Clock::duration grace) {
+  impl_->stopping = true;
+  if (impl_->acceptor) {
+    asio::post(impl_->acceptor->get_executor(), [this] {
+      beast::error_code ignored;
+      impl_->acceptor->close(ignored);
+    });
+  }
+  // Idle keep-alive connections are closed now; busy ones finish their request first and
+  // then see `stopping`.
+  for (auto& shard : impl_->shards) {
+    asio::post(*shard->shard.io, [s = shard.get()] {
+      for (Impl::Session* session : s->sessions) {
+        if (!session->busy) session->stream->cancel();
+      }
+    });
+  }
+  const auto deadline = Clock::now() + grace;
+  while (impl_->active.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return impl_->active.load() == 0;
+}
+
+}  // namespace orders::http

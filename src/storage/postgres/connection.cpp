@@ -1,0 +1,109 @@
+#include "storage/postgres/connection.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/this_coro.hpp>
+#include <vector>
+
+#include "common/dependency_error.hpp"
+#include "common/io_wait.hpp"
+
+namespace orders::postgres {
+namespace asio = boost::asio;
+using wait = asio::posix::descriptor_base;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view kDependency = "PostgreSQL";
+
+std::string trimmed_error(PGconn* conn) {
+  std::string message = conn ? PQerrorMessage(conn) : "out of memory";
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  // libpq's messages can span lines; keep the one-line form for logs and errors.
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  return message;
+}
+
+}  // namespace
+
+Connection::Connection(asio::any_io_executor executor, ConnPtr conn)
+    : conn_(std::move(conn)), socket_(executor, ::dup(PQsocket(conn_.get()))) {}
+
+void Connection::fail(std::string_view what) {
+  broken_ = true;
+  throw DependencyUnavailable(kDependency, std::string(what) + ": " + trimmed_error(conn_.get()));
+}
+
+asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_executor executor,
+                                                                 std::string conninfo,
+                                                                 std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  ConnPtr conn(PQconnectStart(conninfo.c_str()));
+  if (!conn || PQstatus(conn.get()) == CONNECTION_BAD) {
+    throw DependencyUnavailable(kDependency, trimmed_error(conn.get()));
+  }
+  PQsetnonblocking(conn.get(), 1);
+  // libpq may switch sockets while it tries addresses, so each poll watches the current one.
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  while (status != PGRES_POLLING_OK) {
+    if (status == PGRES_POLLING_FAILED) throw DependencyUnavailable(kDependency, trimmed_error(conn.get()));
+    int fd = PQsocket(conn.get());
+    if (fd < 0) throw DependencyUnavailable(kDependency, "no socket");
+    asio::posix::stream_descriptor watcher(executor, ::dup(fd));
+    auto what = status == PGRES_POLLING_READING ? wait::wait_read : wait::wait_write;
+    if (!co_await wait_ready(watcher, what, deadline)) {
+      throw DependencyUnavailable(kDependency, "connect timed out after " + std::to_string(timeout.count()) + " ms");
+    }
+    status = PQconnectPoll(conn.get());
+  }
+  co_return std::make_unique<Connection>(executor, std::move(conn));
+}
+
+asio::awaitable<Result> Connection::execute(std::string_view sql, const Params& params,
+                                            std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  PGconn* c = conn_.get();
+  if (broken()) fail("connection lost");
+
+  std::string statement(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
+  if (!PQsendQueryParams(c, statement.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                         nullptr, 0)) {
+    fail("send failed");
+  }
+  // Flush the query; a large one may need several writable waits.
+  for (;;) {
+    int r = PQflush(c);
+    if (r == 0) break;
+    if (r < 0) fail("send failed");
+    if (!co_await wait_ready(socket_, wait::wait_write, deadline)) fail("query timed out");
+  }
+  // Read until libpq has every result of the statement; keep the first (the only one for a
+  // single statement), drain the rest so the connection is ready for the next query.
+  Result first;
+  bool have_first = false;
+  for (;;) {
+    while (PQisBusy(c)) {
+      if (!co_await wait_ready(socket_, wait::wait_read, deadline)) fail("query timed out");
+      if (!PQconsumeInput(c)) fail("read failed");
+    }
+    PGresult* r = PQgetResult(c);
+    if (!r) break;
+    if (!have_first) {
+      first = Result(r);
+      have_first = true;
+    } else {
+      PQclear(r);
+    }
+  }
+  if (!have_first) fail("no result");
+  if (PQstatus(c) != CONNECTION_OK) fail("connection lost");
+  co_return first;
+}
+
+}  // namespace orders::postgres

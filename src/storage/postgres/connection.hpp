@@ -1,0 +1,54 @@
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/postgres/result.hpp"
+
+namespace orders::postgres {
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
+
+// One libpq connection driven by Asio: non-blocking libpq calls, and the coroutine waits on
+// the connection's socket, so no thread ever blocks on a query.
+class Connection {
+ public:
+  // Throws DependencyUnavailable("PostgreSQL", ...) when the server cannot be reached in time.
+  static boost::asio::awaitable<std::unique_ptr<Connection>> connect(boost::asio::any_io_executor executor,
+                                                                     std::string conninfo,
+                                                                     std::chrono::milliseconds timeout);
+
+  // Runs one parameterised statement. SQL errors come back as a Result that is not ok();
+  // a lost connection or a timeout throws DependencyUnavailable and leaves broken() true.
+  boost::asio::awaitable<Result> execute(std::string_view sql, const Params& params,
+                                         std::chrono::milliseconds timeout);
+  boost::asio::awaitable<Result> execute(std::string_view sql, std::chrono::milliseconds timeout) {
+    return execute(sql, Params{}, timeout);
+  }
+
+  bool broken() const { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+  // Inside a transaction block (or a failed one) it must not go back to a pool as is.
+  bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+  PGconn* native() const { return conn_.get(); }
+
+  Connection(boost::asio::any_io_executor executor, ConnPtr conn);
+
+ private:
+  [[noreturn]] void fail(std::string_view what);
+
+  ConnPtr conn_;
+  boost::asio::posix::stream_descriptor socket_;  // watches a dup of PQsocket()
+  bool broken_ = false;
+};
+
+}  // namespace orders::postgres

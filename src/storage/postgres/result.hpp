@@ -1,0 +1,101 @@
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orders::postgres {
+
+// SQLSTATE codes the domain reacts to.
+inline constexpr std::string_view kUniqueViolation = "23505";
+inline constexpr std::string_view kForeignKeyViolation = "23503";
+inline constexpr std::string_view kCheckViolation = "23514";
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+
+// One statement's result. A failed statement is a Result too (ok() is false) so that
+// expected outcomes such as a unique violation are values, not exceptions.
+class Result {
+ public:
+  Result() = default;
+  explicit Result(PGresult* r) : result_(r) {}
+
+  bool ok() const {
+    if (!result_) return false;
+    auto s = PQresultStatus(result_.get());
+    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+  }
+  std::string_view sqlstate() const { return field(PG_DIAG_SQLSTATE); }
+  std::string_view constraint() const { return field(PG_DIAG_CONSTRAINT_NAME); }
+  std::string error_message() const {
+    return result_ ? std::string(PQresultErrorMessage(result_.get())) : std::string("no result");
+  }
+  // Throws std::runtime_error with the server's message unless ok().
+  const Result& expect_ok(std::string_view statement_name) const;
+
+  int rows() const { return result_ ? PQntuples(result_.get()) : 0; }
+  int columns() const { return result_ ? PQnfields(result_.get()) : 0; }
+  bool is_null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  std::string_view get(int row, int col) const {
+    return {PQgetvalue(result_.get(), row, col), static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+  }
+  std::optional<std::string_view> get_optional(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return get(row, col);
+  }
+  long long get_int(int row, int col) const;
+  bool get_bool(int row, int col) const { return get(row, col) == "t"; }
+  // Number of rows an INSERT/UPDATE/DELETE touched.
+  long long affected() const;
+
+ private:
+  std::string_view field(int code) const {
+    if (!result_) return {};
+    const char* v = PQresultErrorField(result_.get(), code);
+    return v ? std::string_view(v) : std::string_view{};
+  }
+  std::unique_ptr<PGresult, ResultDeleter> result_;
+};
+
+// Text-format parameters for a parameterised statement ($1, $2, ...). SQL is never
+// concatenated with values.
+class Params {
+ public:
+  Params& add(std::string_view v) {
+    values_.emplace_back(std::string(v));
+    return *this;
+  }
+  Params& add(const char* v) { return add(std::string_view(v)); }
+  Params& add(const std::string& v) { return add(std::string_view(v)); }
+  Params& add(long long v) {
+    values_.emplace_back(std::to_string(v));
+    return *this;
+  }
+  Params& add(int v) { return add(static_cast<long long>(v)); }
+  Params& add(bool v) {
+    values_.emplace_back(v ? "true" : "false");
+    return *this;
+  }
+  Params& add(std::nullopt_t) {
+    values_.emplace_back(std::nullopt);
+    return *this;
+  }
+  template <typename T>
+  Params& add(const std::optional<T>& v) {
+    return v ? add(*v) : add(std::nullopt);
+  }
+
+  std::size_t size() const { return values_.size(); }
+  const std::vector<std::optional<std::string>>& values() const { return values_; }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+}  // namespace orders::postgres

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace orders::redis {
+
+// An owned copy of a hiredis reply (hiredis frees its own right after the callback).
+struct Reply {
+  enum class Type { kString, kArray, kInteger, kNil, kStatus, kError };
+  Type type = Type::kNil;
+  long long integer = 0;
+  std::string str;  // string, status or error text
+  std::vector<Reply> elements;
+
+  bool is_error() const { return type == Type::kError; }
+  bool is_nil() const { return type == Type::kNil; }
+  static Reply from(const redisReply* r);
+};
+
+// A Lua script run by EVALSHA; loaded on first use and again after NOSCRIPT (a restarted or
+// flushed Redis forgets scripts).
+struct Script {
+  std::string name;
+  std::string source;
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds command_timeout{2000};
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+};
+
+// One hiredis async connection driven by the I/O thread that owns it. Commands from
+// concurrent coroutines are pipelined on it: each is written at once and the replies come
+// back in order. When the connection drops, pending commands fail with
+// DependencyUnavailable("Redis") and the client reconnects with capped exponential backoff.
+class Client {
+ public:
+  Client(boost::asio::any_io_executor executor, config::RedisEndpoint endpoint, ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Starts connecting in the background.
+  void start();
+  // Stops reconnecting and closes the connection; pending commands fail.
+  void stop();
+  bool connected() const { return state_ == State::kConnected; }
+
+  // Throws DependencyUnavailable("Redis", ...) when not connected or the connection drops
+  // before the reply. A Redis error reply is a Reply of type kError, not an exception.
+  boost::asio::awaitable<Reply> command(std::span<const std::string_view> args);
+  boost::asio::awaitable<Reply> eval(const Script& script, std::span<const std::string_view> keys,
+                                     std::span<const std::string_view> args);
+
+  struct PendingOp {
+    virtual ~PendingOp() = default;
+    virtual void complete(const redisReply* reply, const std::string& error) = 0;
+  };
+
+ private:
+  enum class State { kStopped, kConnecting, kConnected, kWaitingToRetry };
+  struct Watcher;
+
+  void open();
+  void schedule_reconnect(const std::string& reason);
+  void drop_connection(const std::string& reason);
+  void send(std::span<const std::string_view> args, std::unique_ptr<PendingOp> op);
+  void arm_watchdog();
+  static void on_connect(const redisAsyncContext* ctx, int status);
+  static void on_disconnect(const redisAsyncContext* ctx, int status);
+  static void on_reply(redisAsyncContext* ctx, void* reply, void* privdata);
+
+  boost::asio::any_io_executor executor_;
+  config::RedisEndpoint endpoint_;
+  ClientOptions options_;
+  redisAsyncContext* ctx_ = nullptr;
+  std::shared_ptr<Watcher> watcher_;
+  State state_ = State::kStopped;
+  boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer connect_timer_;
+  boost::asio::steady_timer watchdog_;
+  std::chrono::milliseconds backoff_{0};
+  std::string last_error_ = "not connected yet";
+  // Send times of the commands awaiting replies, oldest first (replies come in order).
+  std::deque<std::chrono::steady_clock::time_point> in_flight_;
+  std::unordered_map<std::string, std::string> script_shas_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace orders::redis

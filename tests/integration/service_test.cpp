@@ -1,0 +1,141 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+using namespace orders::testing;
+namespace json = boost::json;
+
+namespace {
+
+// A private redis-server on a free port, so a test can stop and restart "Redis" without
+// disturbing the shared test stack.
+class PrivateRedis {
+ public:
+  PrivateRedis() : port_(free_port()) { start(); }
+  void start() {
+    process_ = std::make_unique<Process>(std::vector<std::string>{
+        "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"});
+    for (int i = 0; i < 200; ++i) {
+      if (run({"redis-cli", "-p", std::to_string(port_), "ping"}).output.find("PONG") != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    throw std::runtime_error("private redis did not start: " + process_->output());
+  }
+  void kill() {
+    process_->signal(SIGKILL);
+    process_->wait(std::chrono::seconds(5));
+  }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+
+ private:
+  std::uint16_t port_;
+  std::unique_ptr<Process> process_;
+};
+
+HttpResult wait_for_status(std::uint16_t port, const std::string& target, int status,
+                           std::chrono::seconds timeout = std::chrono::seconds(15)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  HttpResult last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = http_get(port, target);
+    if (last.status == status) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return last;
+}
+
+}  // namespace
+
+TEST(ServiceEndpoints, HealthIs200) {
+  ApiProcess api;
+  auto r = http_get(api.port(), "/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body).at("success"), true);
+}
+
+TEST(ServiceEndpoints, ReadyIs200WhenAllDependenciesAnswer) {
+  ApiProcess api;
+  auto r = wait_for_status(api.port(), "/ready", 200);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto deps = json::parse(r.body).at("data").at("dependencies");
+  EXPECT_EQ(deps.at("PostgreSQL"), "ok");
+  EXPECT_EQ(deps.at("Redis"), "ok");
+  EXPECT_EQ(deps.at("RabbitMQ"), "ok");
+}
+
+TEST(ServiceEndpoints, ReadyIs503NamingRedisWhileItIsDownAnd200AfterItReturns) {
+  PrivateRedis redis;
+  ApiProcess api({"--redis-url", redis.url()});
+  ASSERT_EQ(wait_for_status(api.port(), "/ready", 200).status, 200);
+
+  redis.kill();
+  auto down = wait_for_status(api.port(), "/ready", 503);
+  ASSERT_EQ(down.status, 503) << down.body;
+  auto body = json::parse(down.body);
+  EXPECT_EQ(body.at("code"), "SERVICE_UNAVAILABLE");
+  EXPECT_NE(std::string(body.at("error").as_string()).find("Redis"), std::string::npos) << down.body;
+  EXPECT_EQ(body.at("details").at(0).at("dependency"), "Redis");
+  EXPECT_EQ(http_get(api.port(), "/health").status, 200) << "the process must live on";
+
+  redis.start();
+  auto back = wait_for_status(api.port(), "/ready", 200);
+  EXPECT_EQ(back.status, 200) << back.body;
+  EXPECT_TRUE(api.process().running());
+}
+
+TEST(ServiceEndpoints, MetricsIsPrometheusTextWithRequestCountsAndLatency) {
+  ApiProcess api;
+  for (int i = 0; i < 3; ++i) http_get(api.port(), "/health");
+  http_get(api.port(), "/no/such/route");
+  auto r = http_get(api.port(), "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.header("content-type").find("text/plain; version=0.0.4"), std::string::npos);
+
+  std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? ([-+]?[0-9.eE+-]+|[-+]Inf|NaN)$)");
+  std::regex type_line(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
+  std::regex help_line(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
+  std::istringstream lines(r.body);
+  std::string line;
+  std::set<std::string> typed;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, type_line)) {
+      typed.insert(m[1]);
+    } else if (std::regex_match(line, m, sample)) {
+      std::string name = m[1];
+      std::string base = std::regex_replace(name, std::regex("_(bucket|sum|count)$"), "");
+      EXPECT_TRUE(typed.count(name) || typed.count(base)) << "sample before its TYPE: " << line;
+    } else {
+      EXPECT_TRUE(std::regex_match(line, help_line)) << "not Prometheus text: " << line;
+    }
+  }
+  EXPECT_NE(r.body.find("http_requests_total{route=\"/health\",method=\"GET\",status=\"200\"} 3"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"), std::string::npos);
+  EXPECT_NE(r.body.find("http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"} 3"), std::string::npos);
+}
+
+TEST(ServiceEndpoints, UnknownRouteAndWrongMethodUseTheEnvelope) {
+  ApiProcess api;
+  auto missing = http_get(api.port(), "/api/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json::parse(missing.body).at("code"), "NOT_FOUND");
+  auto wrong = http_request(api.port(), "POST", "/health", "{}");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.header("allow"), "GET");
+}
+
+TEST(ServiceEndpoints, SigtermStopsGracefullyWithExitZero) {
+  ApiProcess api;
+  api.process().signal(SIGTERM);
+  auto code = api.process().wait(std::chrono::seconds(15));
+  ASSERT_TRUE(code.has_value()) << "did not exit";
+  EXPECT_EQ(*code, 0) << api.process().output();
+}

@@ -1,0 +1,99 @@
+#include <gtest/gtest.h>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+using namespace orders::testing;
+
+namespace {
+
+std::string closed_port_url(const std::string& scheme_and_auth, const std::string& path) {
+  return scheme_and_auth + "127.0.0.1:" + std::to_string(free_port()) + path;
+}
+
+// The output without the trailing newline, which must be a single line.
+std::string single_line(const std::string& output) {
+  std::string s = output;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  EXPECT_EQ(s.find('\n'), std::string::npos) << "more than one line: " << output;
+  return s;
+}
+
+}  // namespace
+
+TEST(Startup, UnreachablePostgresIsOneLineNamingItAndNonZeroWithin5s) {
+  auto r = run({required_env("ORDERS_BINARY"), "api", "--database-url",
+                closed_port_url("postgresql://orders:orders@", "/orders")},
+               {}, std::chrono::seconds(10));
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_LT(r.elapsed, std::chrono::seconds(5));
+  std::string line = single_line(r.output);
+  EXPECT_NE(line.find("PostgreSQL"), std::string::npos) << line;
+}
+
+TEST(Startup, UnreachableRedisIsOneLineNamingIt) {
+  auto r = run({required_env("ORDERS_BINARY"), "api", "--redis-url", closed_port_url("redis://", "/0")}, {},
+               std::chrono::seconds(10));
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_LT(r.elapsed, std::chrono::seconds(5));
+  EXPECT_NE(single_line(r.output).find("Redis"), std::string::npos) << r.output;
+}
+
+TEST(Startup, UnreachableRabbitmqIsOneLineNamingIt) {
+  auto r = run({required_env("ORDERS_BINARY"), "api", "--rabbitmq-url", closed_port_url("amqp://orders:orders@", "/")},
+               {}, std::chrono::seconds(10));
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_LT(r.elapsed, std::chrono::seconds(5));
+  EXPECT_NE(single_line(r.output).find("RabbitMQ"), std::string::npos) << r.output;
+}
+
+TEST(Startup, WrongRabbitmqPasswordIsOneLineNamingIt) {
+  std::string url = required_env("RABBITMQ_URL");
+  url.replace(url.find("orders:orders"), 13, "orders:wrong");
+  auto r = run({required_env("ORDERS_BINARY"), "worker", "--rabbitmq-url", url}, {}, std::chrono::seconds(10));
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(single_line(r.output).find("RabbitMQ"), std::string::npos) << r.output;
+}
+
+TEST(Startup, MalformedUrlFromEnvironmentNamesTheVariable) {
+  auto r = run({required_env("ORDERS_BINARY"), "api"}, {{"REDIS_URL", "http://nope"}}, std::chrono::seconds(10));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(single_line(r.output).find("REDIS_URL"), std::string::npos) << r.output;
+}
+
+TEST(Startup, PortInUseIsOneLineError) {
+  ApiProcess first;
+  auto r = run({required_env("ORDERS_BINARY"), "api", "--port", std::to_string(first.port())}, {},
+               std::chrono::seconds(10));
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos)
+      << r.output;
+}
+
+TEST(Startup, HelpListsEverySubcommand) {
+  auto r = run({required_env("ORDERS_BINARY"), "--help"});
+  EXPECT_EQ(r.code, 0);
+  for (const char* sub : {"api", "worker", "migrate", "seed"}) {
+    EXPECT_NE(r.output.find(sub), std::string::npos) << sub;
+  }
+  auto api = run({required_env("ORDERS_BINARY"), "api", "--help"});
+  EXPECT_EQ(api.code, 0);
+  for (const char* flag : {"--database-url", "--redis-url", "--rabbitmq-url", "--port", "--host", "--threads"}) {
+    EXPECT_NE(api.output.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(api.output.find("DATABASE_URL"), std::string::npos);
+}
+
+TEST(Startup, WorkerConnectsAndStopsOnSigterm) {
+  Process worker({required_env("ORDERS_BINARY"), "worker"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (worker.output().find("worker connected") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(worker.running()) << worker.output();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(worker.output().find("worker connected"), std::string::npos) << worker.output();
+  worker.signal(SIGTERM);
+  auto code = worker.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << worker.output();
+}

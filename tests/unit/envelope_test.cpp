@@ -1,0 +1,72 @@
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "http/envelope.hpp"
+
+using namespace orders::http;
+namespace json = boost::json;
+
+TEST(Envelope, SuccessWrapsData) {
+  Response r = ok(json::object{{"a", 1}}, 201);
+  EXPECT_EQ(r.status, 201);
+  auto v = json::parse(r.body).as_object();
+  EXPECT_EQ(v.at("success"), true);
+  EXPECT_EQ(v.at("data").at("a"), 1);
+}
+
+TEST(Envelope, ListAddsPagination) {
+  Response r = ok_list(json::array{1, 2}, Pagination{.page = 2, .limit = 10, .total = 21});
+  auto v = json::parse(r.body).as_object();
+  auto p = v.at("pagination").as_object();
+  EXPECT_EQ(p.at("page"), 2);
+  EXPECT_EQ(p.at("limit"), 10);
+  EXPECT_EQ(p.at("total"), 21);
+  EXPECT_EQ(p.at("pages"), 3);
+}
+
+TEST(Envelope, PageCount) {
+  EXPECT_EQ(page_count(0, 10), 0);
+  EXPECT_EQ(page_count(1, 10), 1);
+  EXPECT_EQ(page_count(10, 10), 1);
+  EXPECT_EQ(page_count(11, 10), 2);
+  EXPECT_EQ(page_count(5, 0), 0);
+}
+
+TEST(Envelope, ErrorHasCodeMessageAndDetails) {
+  Response r = validation_failed({{"price", "must be a number"}, {"name", "is required"}});
+  EXPECT_EQ(r.status, 400);
+  auto v = json::parse(r.body).as_object();
+  EXPECT_EQ(v.at("success"), false);
+  EXPECT_EQ(v.at("code"), "VALIDATION_FAILED");
+  EXPECT_TRUE(v.at("error").is_string());
+  auto details = v.at("details").as_array();
+  ASSERT_EQ(details.size(), 2u);
+  EXPECT_EQ(details[0].at("field"), "price");
+  EXPECT_EQ(details[1].at("message"), "is required");
+}
+
+TEST(Envelope, MethodNotAllowedCarriesAllowHeader) {
+  Response r = method_not_allowed("GET, PUT");
+  EXPECT_EQ(r.status, 405);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Allow");
+  EXPECT_EQ(r.headers[0].second, "GET, PUT");
+  EXPECT_EQ(json::parse(r.body).at("code"), "METHOD_NOT_ALLOWED");
+}
+
+TEST(Envelope, ServiceUnavailableNamesDependencyAndRetryAfter) {
+  Response r = service_unavailable("Redis", 2);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(json::parse(r.body).at("error").as_string().find("Redis"), json::string::npos);
+  EXPECT_EQ(r.headers.at(0).first, "Retry-After");
+  EXPECT_EQ(r.headers.at(0).second, "2");
+}
+
+TEST(Envelope, PayloadTooLargeNamesTheBody) {
+  Response r = payload_too_large(65536);
+  EXPECT_EQ(r.status, 413);
+  auto v = json::parse(r.body);
+  EXPECT_EQ(v.at("code"), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(v.at("details").at(0).at("field"), "body");
+}

@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "app/io_threads.hpp"
+#include "common/dependency_error.hpp"
+#include "http/envelope.hpp"
+#include "http/server.hpp"
+#include "support/http_client.hpp"
+
+using namespace orders;
+using namespace orders::http;
+using orders::testing::http_request;
+namespace json = boost::json;
+
+namespace {
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.add(Method::kGet, "/ok", [](Request& req) -> boost::asio::awaitable<Response> {
+      co_return ok(json::object{{"path", req.path}, {"query", req.query}});
+    });
+    router_.add(Method::kPost, "/echo", [](Request& req) -> boost::asio::awaitable<Response> {
+      co_return ok(json::object{{"bytes", req.body.size()}, {"key", req.header("Idempotency-Key")}});
+    });
+    router_.add(Method::kGet, "/boom", [](Request&) -> boost::asio::awaitable<Response> {
+      throw std::runtime_error("bug");
+      co_return Response{};
+    });
+    router_.add(Method::kGet, "/down", [](Request&) -> boost::asio::awaitable<Response> {
+      throw DependencyUnavailable("Redis", "connection refused");
+      co_return Response{};
+    });
+    router_.add(Method::kGet, "/slow", [](Request&) -> boost::asio::awaitable<Response> {
+      boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, std::chrono::milliseconds(300));
+      co_await t.async_wait(boost::asio::use_awaitable);
+      co_return ok(json::object{{"slow", true}});
+    });
+    server_ = std::make_unique<Server>(ServerOptions{.host = "127.0.0.1", .port = 0},
+                                       std::vector<Shard>{{&io_.at(0), &router_}, {&io_.at(1), &router_}});
+    server_->start();
+    io_.start();
+    port_ = server_->port();
+  }
+  void TearDown() override {
+    server_->shutdown(std::chrono::seconds(2));
+    io_.finish(std::chrono::seconds(2));
+  }
+
+  Router router_;
+  app::IoThreads io_{2};
+  std::unique_ptr<Server> server_;
+  std::uint16_t port_ = 0;
+};
+
+json::object body_of(const orders::testing::HttpResult& r) { return json::parse(r.body).as_object(); }
+
+}  // namespace
+
+TEST_F(HttpServerTest, AnswersAMatchedRoute) {
+  auto r = http_request(port_, "GET", "/ok?x=1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  auto b = body_of(r);
+  EXPECT_EQ(b.at("success"), true);
+  EXPECT_EQ(b.at("data").at("path"), "/ok");
+  EXPECT_EQ(b.at("data").at("query"), "x=1");
+}
+
+TEST_F(HttpServerTest, UnknownRouteIs404Envelope) {
+  auto r = http_request(port_, "GET", "/nope");
+  EXPECT_EQ(r.status, 404);
+  auto b = body_of(r);
+  EXPECT_EQ(b.at("success"), false);
+  EXPECT_EQ(b.at("code"), "NOT_FOUND");
+}
+
+TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
+  auto r = http_request(port_, "DELETE", "/ok");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET");
+  EXPECT_EQ(body_of(r).at("code"), "METHOD_NOT_ALLOWED");
+}
+
+TEST_F(HttpServerTest, BodyUpTo64KiBIsAccepted) {
+  auto r = http_request(port_, "POST", "/echo", std::string(64 * 1024, 'a'), {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(body_of(r).at("data").at("bytes"), 64 * 1024);
+  EXPECT_EQ(body_of(r).at("data").at("key"), "k1");
+}
+
+TEST_F(HttpServerTest, BodyOver64KiBIs413Envelope) {
+  auto r = http_request(port_, "POST", "/echo", std::string(64 * 1024 + 1, 'a'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(body_of(r).at("code"), "PAYLOAD_TOO_LARGE");
+}
+
+TEST_F(HttpServerTest, HandlerExceptionIs500EnvelopeAndServerLives) {
+  auto r = http_request(port_, "GET", "/boom");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(body_of(r).at("code"), "INTERNAL_ERROR");
+  EXPECT_EQ(http_request(port_, "GET", "/ok").status, 200);
+}
+
+TEST_F(HttpServerTest, DependencyDownIs503NamingIt) {
+  auto r = http_request(port_, "GET", "/down");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.header("retry-after"), "1");
+  EXPECT_NE(std::string(body_of(r).at("error").as_string()).find("Redis"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, MalformedRequestIs400) {
+  std::string answer = orders::testing::raw_exchange(port_, "GET /ok HTTP/1.1\r\nHost x\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\"success\":false"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsOnOneConnection) {
+  std::string two = "GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string answer = orders::testing::raw_exchange(port_, two);
+  std::size_t first = answer.find("HTTP/1.1 200");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_NE(answer.find("HTTP/1.1 200", first + 1), std::string::npos) << answer;
+}
+
+TEST_F(HttpServerTest, ShutdownLetsInFlightRequestFinish) {
+  std::thread client([&] {
+    auto r = http_request(port_, "GET", "/slow");
+    EXPECT_EQ(r.status, 200);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(server_->shutdown(std::chrono::seconds(5)));
+  client.join();
+  EXPECT_THROW(http_request(port_, "GET", "/ok", {}, {}, std::chrono::milliseconds(500)), std::exception);
+}
