@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Configures and builds `orders` and its tests with CMake + Ninja (+ ccache) in build/.
+# Extra arguments go to the CMake configure step (e.g. -DORDERS_WERROR=ON).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${BUILD_DIR:-$root/build}
+build_type=${BUILD_TYPE:-RelWithDebInfo}
+
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" "$@" >/dev/null
+# Two cores: more jobs only thrash memory on the Beast/Asio translation units.
+cmake --build "$build_dir" -j "${BUILD_JOBS:-2}"
