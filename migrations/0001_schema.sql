@@ -21,7 +21,7 @@ CREATE TABLE products (
     -- Exact decimal money, never binary floats.
     price          numeric(12, 2) NOT NULL CHECK (price >= 0),
     stock          integer NOT NULL CHECK (stock >= 0),
-    category_id    uuid REFERENCES categories (id),
+    category_id    uuid REFERENCES categories (id) ON DELETE SET NULL,
     max_per_user   integer CHECK (max_per_user > 0),
     sale_starts_at timestamptz,
     sale_ends_at   timestamptz,

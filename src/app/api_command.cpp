@@ -8,6 +8,8 @@
 #include "app/commands.hpp"
 #include "app/io_threads.hpp"
 #include "app/probes.hpp"
+#include "catalog/catalog_service.hpp"
+#include "catalog/routes.hpp"
 #include "common/dependency_error.hpp"
 #include "http/server.hpp"
 #include "http/service_routes.hpp"
@@ -23,11 +25,14 @@ namespace {
 // What one I/O thread owns: its connections and the routes that use them.
 struct ApiShard {
   ApiShard(asio::io_context& io, const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis_endpoint,
-           postgres::PoolOptions pool_options)
-      : postgres(io.get_executor(), pg.conninfo, pool_options), redis(io.get_executor(), redis_endpoint) {}
+           postgres::PoolOptions pool_options, catalog::SingleFlight<catalog::LoadedProduct>& product_loads)
+      : postgres(io.get_executor(), pg.conninfo, pool_options),
+        redis(io.get_executor(), redis_endpoint),
+        catalog(postgres, redis, product_loads) {}
 
   postgres::Pool postgres;
   redis::Client redis;
+  catalog::CatalogService catalog;
   http::Router router;
 };
 
@@ -86,11 +91,14 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   IoThreads io(settings.threads);
   postgres::PoolOptions pool_options;
   pool_options.size = static_cast<std::size_t>(std::max(settings.pg_pool_size, 1));
+  // Concurrent cache misses for one product share one PostgreSQL read across all threads.
+  catalog::SingleFlight<catalog::LoadedProduct> product_loads;
   std::vector<std::unique_ptr<ApiShard>> shards;
   std::vector<http::Shard> http_shards;
   for (std::size_t i = 0; i < io.size(); ++i) {
-    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options);
+    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads);
     http::add_service_routes(shard->router, readiness_checks(*shard, publisher));
+    catalog::add_catalog_routes(shard->router, shard->catalog);
     http_shards.push_back({&io.at(i), &shard->router});
     shards.push_back(std::move(shard));
   }

@@ -14,6 +14,26 @@ Response ok(json::value data, int status) {
   return Response{.status = status, .body = json::serialize(body)};
 }
 
+Response ok_raw(std::string_view data_json, int status) {
+  std::string body;
+  body.reserve(data_json.size() + 32);
+  body += "{\"success\":true,\"data\":";
+  body += data_json;
+  body += '}';
+  return Response{.status = status, .body = std::move(body)};
+}
+
+Response ok_list_raw(std::string_view array_json, const Pagination& p) {
+  std::string body;
+  body.reserve(array_json.size() + 128);
+  body += "{\"success\":true,\"data\":";
+  body += array_json;
+  body += ",\"pagination\":{\"page\":" + std::to_string(p.page) + ",\"limit\":" + std::to_string(p.limit) +
+          ",\"total\":" + std::to_string(p.total) + ",\"pages\":" + std::to_string(page_count(p.total, p.limit)) +
+          "}}";
+  return Response{.status = 200, .body = std::move(body)};
+}
+
 long long page_count(long long total, long long limit) {
   if (total <= 0 || limit <= 0) return 0;
   return (total + limit - 1) / limit;

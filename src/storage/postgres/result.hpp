@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace orders::postgres {
@@ -73,13 +74,14 @@ class Params {
   }
   Params& add(const char* v) { return add(std::string_view(v)); }
   Params& add(const std::string& v) { return add(std::string_view(v)); }
-  Params& add(long long v) {
-    values_.emplace_back(std::to_string(v));
-    return *this;
-  }
-  Params& add(int v) { return add(static_cast<long long>(v)); }
   Params& add(bool v) {
     values_.emplace_back(v ? "true" : "false");
+    return *this;
+  }
+  template <typename T>
+    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+  Params& add(T v) {
+    values_.emplace_back(std::to_string(v));
     return *this;
   }
   Params& add(std::nullopt_t) {

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog_store.hpp"
+#include "catalog/model.hpp"
+#include "catalog/single_flight.hpp"
+#include "storage/redis/client.hpp"
+
+namespace orders::catalog {
+
+struct CacheSettings {
+  int ttl_seconds = 300;
+  int ttl_jitter_seconds = 60;  // spreads expiries so a hot set does not expire at once
+  int negative_ttl_seconds = 30;
+};
+
+// A product as the database had it, for the cache: found or not, JSON without stock, and the
+// database's stock (used only when the live counter is missing).
+struct LoadedProduct {
+  bool found = false;
+  std::string json_without_stock;
+  std::int64_t db_stock = 0;
+};
+
+struct ProductView {
+  bool found = false;
+  std::string json;  // with live stock
+  bool cache_hit = false;
+};
+
+struct ProductPage {
+  std::string json_array;
+  std::int64_t total = 0;
+};
+
+// Catalog operations for one I/O thread: PostgreSQL is the record, Redis holds the live stock
+// counters, the sale rules purchases check, and the cache-aside copies of products.
+class CatalogService {
+ public:
+  CatalogService(postgres::Pool& pool, redis::Client& redis, SingleFlight<LoadedProduct>& loads,
+                 CacheSettings settings = {});
+
+  CatalogStore& store() { return store_; }
+
+  boost::asio::awaitable<ProductView> get_product(const std::string& id);
+  boost::asio::awaitable<ProductPage> list_products(std::int64_t page, std::int64_t limit,
+                                                    const std::optional<std::string>& category_id);
+  boost::asio::awaitable<Outcome<std::string>> create_product(const NewProduct& product);
+  boost::asio::awaitable<Outcome<std::string>> update_product(const std::string& id, const ProductPatch& patch);
+  boost::asio::awaitable<bool> deactivate_product(const std::string& id);
+
+ private:
+  boost::asio::awaitable<LoadedProduct> load_product(const std::string& id, const std::string& seen_gen);
+  boost::asio::awaitable<void> publish_rules(const Product& p, std::optional<std::int64_t> initial_stock);
+  boost::asio::awaitable<std::optional<std::int64_t>> live_stock(const std::string& id);
+
+  CatalogStore store_;
+  redis::Client& redis_;
+  SingleFlight<LoadedProduct>& loads_;
+  CacheSettings settings_;
+};
+
+}  // namespace orders::catalog

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/money.hpp"
+#include "common/time.hpp"
+#include "http/json_body.hpp"
+
+// The catalog's plain values; JSON and SQL mapping live next to the boundaries that need them.
+namespace orders::catalog {
+
+struct Category {
+  std::string id;
+  std::string name;
+  std::string slug;
+  std::optional<std::string> description;
+  EpochMs created_at = 0;
+  EpochMs updated_at = 0;
+};
+
+struct Product {
+  std::string id;
+  std::string name;
+  std::optional<std::string> description;
+  std::optional<std::string> sku;
+  Money price;
+  std::int64_t stock = 0;  // PostgreSQL's; the live figure is the Redis counter
+  std::optional<std::string> category_id;
+  std::optional<std::int64_t> max_per_user;
+  std::optional<EpochMs> sale_starts_at;
+  std::optional<EpochMs> sale_ends_at;
+  bool is_active = true;
+  EpochMs created_at = 0;
+  EpochMs updated_at = 0;
+};
+
+struct NewCategory {
+  std::string name;
+  std::string slug;
+  std::optional<std::string> description;
+};
+
+struct CategoryPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> slug;
+  http::Patch<std::string> description;
+};
+
+struct NewProduct {
+  std::string name;
+  std::optional<std::string> description;
+  std::optional<std::string> sku;
+  Money price;
+  std::int64_t stock = 0;
+  std::optional<std::string> category_id;
+  std::optional<std::int64_t> max_per_user;
+  std::optional<EpochMs> sale_starts_at;
+  std::optional<EpochMs> sale_ends_at;
+};
+
+struct ProductPatch {
+  std::optional<std::string> name;
+  http::Patch<std::string> description;
+  http::Patch<std::string> sku;
+  std::optional<Money> price;
+  std::optional<std::int64_t> stock;  // the new number available to buy
+  http::Patch<std::string> category_id;
+  http::Patch<std::int64_t> max_per_user;
+  http::Patch<EpochMs> sale_starts_at;
+  http::Patch<EpochMs> sale_ends_at;
+  bool empty() const {
+    return !name && !description.present && !sku.present && !price && !stock && !category_id.present &&
+           !max_per_user.present && !sale_starts_at.present && !sale_ends_at.present;
+  }
+};
+
+// An expected refusal (not found, conflict, ...): a value the handler maps to a response.
+struct Failure {
+  int status;
+  std::string_view code;
+  std::string message;
+  std::string field;  // the field at fault, when one is
+};
+
+template <typename T>
+using Outcome = std::variant<T, Failure>;
+
+// Limits shared by validation and the schema.
+inline constexpr std::size_t kMaxNameLength = 200;
+inline constexpr std::size_t kMaxCategoryDescriptionLength = 2000;
+inline constexpr std::size_t kMaxProductDescriptionLength = 5000;
+inline constexpr std::size_t kMaxSkuLength = 64;
+inline constexpr std::int64_t kMaxStock = 1'000'000'000;
+inline constexpr std::int64_t kMaxPerUserLimit = 1'000'000;
+
+}  // namespace orders::catalog

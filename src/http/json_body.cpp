@@ -1,0 +1,167 @@
+#include "http/json_body.hpp"
+
+#include <boost/json/parse.hpp>
+#include <charconv>
+
+#include "common/uuid.hpp"
+
+namespace orders::http {
+namespace json = boost::json;
+
+JsonBody JsonBody::parse(std::string_view body) {
+  JsonBody out;
+  if (body.empty()) {
+    out.add_error("body", "is required (a JSON object)");
+    return out;
+  }
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 16;
+  json::value v = json::parse(body, ec, {}, options);
+  if (ec) {
+    out.add_error("body", "is not valid JSON: " + ec.message());
+    return out;
+  }
+  if (!v.is_object()) {
+    out.add_error("body", "must be a JSON object");
+    return out;
+  }
+  out.object_ = std::move(v.as_object());
+  out.parsed_ = true;
+  return out;
+}
+
+void JsonBody::reject_unknown(std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : object_) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || key == a;
+    if (!known) add_error(std::string(key), "is not allowed");
+  }
+}
+
+const json::value* JsonBody::find(std::string_view field, Presence presence) {
+  const json::value* v = object_.if_contains(field);
+  if (!v || v->is_null()) {
+    if (presence == Presence::kRequired) add_error(std::string(field), "is required");
+    return nullptr;
+  }
+  return v;
+}
+
+std::optional<std::string> JsonBody::string(std::string_view field, Presence presence, std::size_t min_length,
+                                            std::size_t max_length) {
+  const json::value* v = find(field, presence);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    add_error(std::string(field), "must be a string");
+    return std::nullopt;
+  }
+  std::string s(v->as_string());
+  // Lengths count characters (UTF-8 code points), not bytes.
+  std::size_t chars = 0;
+  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
+  if (chars < min_length || chars > max_length) {
+    add_error(std::string(field), min_length == max_length
+                                      ? "must be " + std::to_string(min_length) + " characters"
+                                      : "must be " + std::to_string(min_length) + " to " + std::to_string(max_length) +
+                                            " characters");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::int64_t> JsonBody::integer(std::string_view field, Presence presence, std::int64_t min,
+                                              std::int64_t max) {
+  const json::value* v = find(field, presence);
+  if (!v) return std::nullopt;
+  std::optional<std::int64_t> n;
+  if (v->is_int64()) n = v->as_int64();
+  else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) n = static_cast<std::int64_t>(v->as_uint64());
+  else if (v->is_uint64()) n = INT64_MAX;
+  if (!n) {
+    add_error(std::string(field), "must be an integer");
+    return std::nullopt;
+  }
+  if (*n < min || *n > max) {
+    add_error(std::string(field), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<Money> JsonBody::money(std::string_view field, Presence presence, std::int64_t min_cents,
+                                     std::int64_t max_cents) {
+  const json::value* v = find(field, presence);
+  if (!v) return std::nullopt;
+  std::optional<Money> m;
+  if (v->is_int64() && v->as_int64() > -100'000'000'000 && v->as_int64() < 100'000'000'000) m = Money{v->as_int64() * 100};
+  else if (v->is_uint64() && v->as_uint64() < 100'000'000'000) m = Money{static_cast<std::int64_t>(v->as_uint64()) * 100};
+  else if (v->is_double()) m = money_from_double(v->as_double());
+  if (!m) {
+    add_error(std::string(field), v->is_number() ? "must have at most two decimals" : "must be a number");
+    return std::nullopt;
+  }
+  if (m->cents < min_cents || m->cents > max_cents) {
+    add_error(std::string(field),
+              "must be between " + Money{min_cents}.to_decimal() + " and " + Money{max_cents}.to_decimal());
+    return std::nullopt;
+  }
+  return m;
+}
+
+std::optional<EpochMs> JsonBody::timestamp(std::string_view field, Presence presence) {
+  const json::value* v = find(field, presence);
+  if (!v) return std::nullopt;
+  std::optional<EpochMs> t;
+  if (v->is_string()) t = parse_rfc3339(v->as_string());
+  if (!t) add_error(std::string(field), "must be an RFC 3339 date-time such as 2026-11-25T10:00:00Z");
+  return t;
+}
+
+std::optional<std::string> JsonBody::uuid(std::string_view field, Presence presence) {
+  const json::value* v = find(field, presence);
+  if (!v) return std::nullopt;
+  std::optional<std::string> id;
+  if (v->is_string()) id = uuid::normalize(v->as_string());
+  if (!id) add_error(std::string(field), "must be a UUID");
+  return id;
+}
+
+template <typename T, typename F>
+Patch<T> JsonBody::patch(std::string_view field, F&& read) {
+  Patch<T> p;
+  const json::value* v = object_.if_contains(field);
+  if (!v) return p;
+  p.present = true;
+  if (!v->is_null()) {
+    p.value = read();
+    if (!p.value) p.present = false;  // invalid: recorded as an error, nothing to apply
+  }
+  return p;
+}
+
+Patch<std::string> JsonBody::string_patch(std::string_view field, std::size_t min_length, std::size_t max_length) {
+  return patch<std::string>(field, [&] { return string(field, Presence::kOptional, min_length, max_length); });
+}
+Patch<std::int64_t> JsonBody::integer_patch(std::string_view field, std::int64_t min, std::int64_t max) {
+  return patch<std::int64_t>(field, [&] { return integer(field, Presence::kOptional, min, max); });
+}
+Patch<Money> JsonBody::money_patch(std::string_view field, std::int64_t min_cents, std::int64_t max_cents) {
+  return patch<Money>(field, [&] { return money(field, Presence::kOptional, min_cents, max_cents); });
+}
+Patch<EpochMs> JsonBody::timestamp_patch(std::string_view field) {
+  return patch<EpochMs>(field, [&] { return timestamp(field, Presence::kOptional); });
+}
+Patch<std::string> JsonBody::uuid_patch(std::string_view field) {
+  return patch<std::string>(field, [&] { return uuid(field, Presence::kOptional); });
+}
+
+std::optional<std::int64_t> parse_query_integer(std::string_view text, std::int64_t min, std::int64_t max) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || n < min || n > max) return std::nullopt;
+  return n;
+}
+
+}  // namespace orders::http
