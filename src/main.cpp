@@ -43,13 +43,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "orders 0.1.0");
 
-  config::Dependencies deps;
+  // One Dependencies per subcommand: CLI11 applies environment variables to the options of
+  // every subcommand, so a shared target would let the env of one overwrite another's flag.
+  config::Dependencies api_deps, worker_deps, migrate_deps, seed_deps;
   config::ApiSettings api;
   config::WorkerSettings worker;
   std::string migrations_dir;
 
   auto* api_cmd = app.add_subcommand("api", "HTTP API server");
-  add_dependency_options(api_cmd, deps, true, true, true);
+  add_dependency_options(api_cmd, api_deps, true, true, true);
   api_cmd->add_option("--host", api.host, "Address to listen on")->envname("HOST")->capture_default_str();
   api_cmd->add_option("--port", api.port, "Port to listen on")->envname("PORT")->capture_default_str();
   api_cmd->add_option("--threads", api.threads, "I/O threads (each owns its Redis and PostgreSQL connections)")
@@ -73,31 +75,31 @@ int main(int argc, char** argv) {
       "worker",
       "Order worker: connects to PostgreSQL and RabbitMQ and declares the queues. It does not consume order "
       "events yet (that lands with the Workers capability).");
-  add_dependency_options(worker_cmd, deps, true, false, true);
+  add_dependency_options(worker_cmd, worker_deps, true, false, true);
   worker_cmd->add_option("--pg-pool-size", worker.pg_pool_size, "PostgreSQL connections")
       ->envname("WORKER_PG_POOL_SIZE")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply the SQL migrations that are missing, in order (idempotent)");
-  add_dependency_options(migrate_cmd, deps, true, false, false);
+  add_dependency_options(migrate_cmd, migrate_deps, true, false, false);
   migrate_cmd->add_option("--dir", migrations_dir,
                           "Read migrations from this directory instead of the copies built into the binary")
       ->envname("MIGRATIONS_DIR");
 
   auto* seed_cmd = app.add_subcommand("seed", "Load the demo catalog (categories for now); idempotent");
-  add_dependency_options(seed_cmd, deps, true, false, false);
+  add_dependency_options(seed_cmd, seed_deps, true, false, false);
 
   CLI11_PARSE(app, argc, argv);
   configure_logging();
 
-  if (*api_cmd) return app::run_api(deps, api);
-  if (*worker_cmd) return app::run_worker(deps, worker);
+  if (*api_cmd) return app::run_api(api_deps, api);
+  if (*worker_cmd) return app::run_worker(worker_deps, worker);
   if (*migrate_cmd) {
     std::optional<std::filesystem::path> dir;
     if (!migrations_dir.empty()) dir = migrations_dir;
-    return app::run_migrate(deps, dir);
+    return app::run_migrate(migrate_deps, dir);
   }
-  if (*seed_cmd) return app::run_seed(deps);
+  if (*seed_cmd) return app::run_seed(seed_deps);
   return 1;
 }

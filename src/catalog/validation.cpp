@@ -112,7 +112,10 @@ std::variant<ProductPatch, FieldErrors> parse_product_patch(std::string_view tex
 std::variant<ProductListQuery, FieldErrors> parse_product_list_query(std::string_view query) {
   ProductListQuery q;
   FieldErrors errors;
-  auto params = boost::urls::parse_query(query);
+  // Boost.URL 1.81's parse_query reads up to a NUL, not to the end of the view it is given
+  // (found by valgrind: the query is a view into the request target), so it gets a copy.
+  const std::string owned(query);
+  auto params = boost::urls::parse_query(owned);
   if (!params) return FieldErrors{{"query", "is not a valid query string"}};
   for (auto param : *params) {
     auto decoded_key = *param.key;

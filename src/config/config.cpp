@@ -9,7 +9,9 @@ namespace {
 
 std::string error_prefix(std::string_view name) { return std::string(name) + ": "; }
 
-boost::urls::url_view parse_absolute(std::string_view url, std::string_view name) {
+// Returns a view into `url`, which must be NUL-terminated: Boost.URL 1.81 reads up to a NUL
+// rather than to the end of the view (see parse_product_list_query).
+boost::urls::url_view parse_absolute(const std::string& url, std::string_view name) {
   if (url.empty()) throw ConfigError(error_prefix(name) + "is empty");
   auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed) throw ConfigError(error_prefix(name) + "is not a valid URL (" + parsed.error().message() + ")");
@@ -45,7 +47,8 @@ void require_scheme(const boost::urls::url_view& u, std::initializer_list<std::s
 
 }  // namespace
 
-PostgresEndpoint parse_postgres_url(std::string_view url, std::string_view name) {
+PostgresEndpoint parse_postgres_url(std::string_view url_view, std::string_view name) {
+  const std::string url(url_view);
   auto u = parse_absolute(url, name);
   require_scheme(u, {"postgresql", "postgres"}, name);
   PostgresEndpoint e;
@@ -57,11 +60,12 @@ PostgresEndpoint parse_postgres_url(std::string_view url, std::string_view name)
   if (path.size() <= 1) throw ConfigError(error_prefix(name) + "names no database (postgresql://user:pass@host:port/db)");
   e.database = path.substr(1);
   if (e.database.find('/') != std::string::npos) throw ConfigError(error_prefix(name) + "database name contains '/'");
-  e.conninfo = std::string(url);
+  e.conninfo = url;
   return e;
 }
 
-RedisEndpoint parse_redis_url(std::string_view url, std::string_view name) {
+RedisEndpoint parse_redis_url(std::string_view url_view, std::string_view name) {
+  const std::string url(url_view);
   auto u = parse_absolute(url, name);
   require_scheme(u, {"redis"}, name);
   RedisEndpoint e;
@@ -83,7 +87,8 @@ RedisEndpoint parse_redis_url(std::string_view url, std::string_view name) {
   return e;
 }
 
-AmqpEndpoint parse_amqp_url(std::string_view url, std::string_view name) {
+AmqpEndpoint parse_amqp_url(std::string_view url_view, std::string_view name) {
+  const std::string url(url_view);
   auto u = parse_absolute(url, name);
   require_scheme(u, {"amqp"}, name);
   AmqpEndpoint e;

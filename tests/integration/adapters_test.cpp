@@ -20,12 +20,20 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Runs a coroutine on a private io_context until it finishes.
+// Runs a coroutine on a private io_context until it finishes (the Redis client keeps timers
+// armed, so the io_context never runs out of work by itself). Bounded: 60 s.
 template <typename T>
 T run_coro(asio::io_context& io, asio::awaitable<T> coro) {
   auto future = asio::co_spawn(io, std::move(coro), asio::use_future);
   io.restart();
-  io.run();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+         std::chrono::steady_clock::now() < deadline) {
+    io.run_one_for(std::chrono::milliseconds(50));
+  }
+  if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    throw std::runtime_error("coroutine did not finish within 60 s");
+  }
   return future.get();
 }
 

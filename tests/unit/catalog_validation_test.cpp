@@ -143,3 +143,12 @@ TEST(ProductJson, PriceIsAnExactNumberAndStockIsSpliced) {
   EXPECT_NE(json.find("\"maxPerUser\":null"), std::string::npos);
   EXPECT_NE(json.find("\"createdAt\":\"1970-01-01T00:00:00.000Z\""), std::string::npos);
 }
+
+TEST(ProductListQuery, ReadsOnlyTheViewItIsGiven) {
+  // The query is a view into the request target; what follows it must not be read.
+  std::string target = "limit=2&categoryId=0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9dXYZ&junk=1";
+  std::string_view query(target.data(), target.find("XYZ"));
+  auto q = parse_product_list_query(query);
+  ASSERT_TRUE(std::holds_alternative<ProductListQuery>(q));
+  EXPECT_EQ(*std::get<ProductListQuery>(q).category_id, "0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9d");
+}
