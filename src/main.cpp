@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
                           "Read migrations from this directory instead of the copies built into the binary")
       ->envname("MIGRATIONS_DIR");
 
-  auto* seed_cmd = app.add_subcommand("seed", "Load the demo catalog (categories for now); idempotent");
-  add_dependency_options(seed_cmd, seed_deps, true, false, false);
+  auto* seed_cmd = app.add_subcommand("seed", "Load the demo catalog (categories, products with stock counters, one flash sale); idempotent");
+  add_dependency_options(seed_cmd, seed_deps, true, true, false);
 
   CLI11_PARSE(app, argc, argv);
   configure_logging();

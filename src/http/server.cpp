@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <list>
+#include <unordered_map>
 #include <thread>
 
 #include "common/dependency_error.hpp"
@@ -66,9 +67,28 @@ struct Server::Impl {
     beast::tcp_stream* stream = nullptr;
     bool busy = false;
   };
+  // The metric children one shard updates, found without the registry's lock after the
+  // first request of each (route, method, status).
+  struct StatsKey {
+    const void* route;
+    int method;
+    int status;
+    bool operator==(const StatsKey&) const = default;
+  };
+  struct StatsKeyHash {
+    std::size_t operator()(const StatsKey& k) const {
+      return std::hash<const void*>()(k.route) ^ (static_cast<std::size_t>(k.method) << 20) ^
+             (static_cast<std::size_t>(k.status) << 4);
+    }
+  };
+  struct RouteStats {
+    metrics::Counter* requests;
+    metrics::Histogram* latency;
+  };
   struct ShardState {
     Shard shard;
     std::list<Session*> sessions;
+    std::unordered_map<StatsKey, RouteStats, StatsKeyHash> stats;
   };
 
   ServerOptions options;
@@ -92,7 +112,20 @@ struct Server::Impl {
     }
   }
 
-  asio::awaitable<Response> dispatch(const Router& router, BeastRequest& raw) {
+  RouteStats& stats_for(ShardState& shard, const Route* route, Method method, int status) {
+    StatsKey key{route, static_cast<int>(method), status};
+    auto it = shard.stats.find(key);
+    if (it == shard.stats.end()) {
+      std::string_view label = route ? std::string_view(route->pattern) : std::string_view("unmatched");
+      auto& m = http_metrics();
+      RouteStats stats{&m.requests.with({label, to_string(method), std::to_string(status)}), &m.latency.with({label})};
+      it = shard.stats.emplace(key, stats).first;
+    }
+    return it->second;
+  }
+
+  asio::awaitable<Response> dispatch(ShardState& shard, BeastRequest& raw) {
+    const Router& router = *shard.shard.router;
     Request req;
     req.method = parse_method(std::string_view(raw.method_string().data(), raw.method_string().size()));
     req.target = std::string_view(raw.target().data(), raw.target().size());
@@ -106,11 +139,9 @@ struct Server::Impl {
     const auto start = Clock::now();
     auto match = router.match(req.method, req.path);
     Response res;
-    std::string_view route_label = "unmatched";
     if (!match.route) {
       res = match.allow.empty() ? not_found("Route " + std::string(req.path)) : method_not_allowed(match.allow);
     } else {
-      route_label = match.route->pattern;
       req.params = match.params;
       req.param_count = match.param_count;
       // Any exception is a 5xx answer and one log line, never a dead process.
@@ -124,10 +155,9 @@ struct Server::Impl {
         res = internal_error();
       }
     }
-    auto& m = http_metrics();
-    std::string status = std::to_string(res.status);
-    m.requests.with({route_label, to_string(req.method), status}).inc();
-    m.latency.with({route_label}).observe(std::chrono::duration<double>(Clock::now() - start).count());
+    RouteStats& stats = stats_for(shard, match.route, req.method, res.status);
+    stats.requests->inc();
+    stats.latency->observe(std::chrono::duration<double>(Clock::now() - start).count());
     co_return res;
   }
 
@@ -198,7 +228,7 @@ struct Server::Impl {
       self.busy = true;
       BeastRequest& raw = parser.get();
       const bool keep_alive = raw.keep_alive() && !stopping;
-      Response res = co_await dispatch(*shard.shard.router, raw);
+      Response res = co_await dispatch(shard, raw);
       auto out = to_beast(std::move(res), raw.version(), keep_alive);
       stream.expires_after(options.read_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));

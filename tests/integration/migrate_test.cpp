@@ -110,16 +110,32 @@ TEST(Migrate, SchemaConstraintsRefuseWhatMustNeverHappen) {
       << "foreign key";
 }
 
-TEST(Seed, IsIdempotent) {
+TEST(Seed, LoadsTheDemoCatalogWithCountersAndIsIdempotent) {
   FreshDatabase db;
   ASSERT_EQ(run({required_env("ORDERS_BINARY"), "migrate", "--database-url", db.url()}).code, 0);
   auto first = run({required_env("ORDERS_BINARY"), "seed", "--database-url", db.url()});
   ASSERT_EQ(first.code, 0) << first.output;
+  EXPECT_NE(first.output.find("6 categories and 20 products created"), std::string::npos) << first.output;
   auto c = connect(db.url());
-  const std::string n = scalar(c.get(), "SELECT count(*) FROM categories");
-  EXPECT_GT(std::stoi(n), 0);
+  EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM categories"), "6");
+  EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM products WHERE sku LIKE 'SEED-%'"), "20");
+  EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM products WHERE max_per_user IS NOT NULL AND sale_starts_at < now()"
+                            " AND sale_ends_at > now()"),
+            "1")
+      << "one flash-sale product with a limit and an open sale window";
+  EXPECT_EQ(scalar(c.get(), "SELECT bool_and(stock = (SELECT sum(delta) FROM inventory_movements m"
+                            " WHERE m.product_id = p.id)) FROM products p"),
+            "t")
+      << "every product's stock is its ledger's sum";
+  const std::string flash = scalar(c.get(), "SELECT id::text || ' ' || stock FROM products WHERE sku = 'SEED-FLASH-001'");
+  auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
+  std::string counter = run({"redis-cli", "-p", std::to_string(endpoint.port), "GET",
+                             "{p:" + flash.substr(0, 36) + "}:stock"}).output;
+  EXPECT_EQ(counter, flash.substr(37) + "\n") << "the counter starts at the stock";
+
   auto second = run({required_env("ORDERS_BINARY"), "seed", "--database-url", db.url()});
   ASSERT_EQ(second.code, 0) << second.output;
-  EXPECT_NE(second.output.find("0 categories created"), std::string::npos) << second.output;
-  EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM categories"), n);
+  EXPECT_NE(second.output.find("0 categories and 0 products created, 26 already present"), std::string::npos)
+      << second.output;
+  EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM products"), "20");
 }
