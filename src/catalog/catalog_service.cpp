@@ -81,7 +81,7 @@ CatalogService::CatalogService(postgres::Pool& pool, redis::Client& redis, Singl
   catalog_metrics();
 }
 
-asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& id, const std::string& seen_gen) {
+asio::awaitable<LoadedProduct> CatalogService::read_record(const std::string& id) {
   catalog_metrics().db_loads.inc();
   auto product = co_await store_.find_product(id);
   LoadedProduct loaded;
@@ -90,6 +90,11 @@ asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& i
     loaded.json_without_stock = product_json_without_stock(*product);
     loaded.db_stock = product->stock;
   }
+  co_return loaded;
+}
+
+asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& id, const std::string& seen_gen) {
+  LoadedProduct loaded = co_await read_record(id);
   thread_local std::mt19937 jitter_engine{std::random_device{}()};
   int ttl = loaded.found ? settings_.ttl_seconds + std::uniform_int_distribution<int>(0, settings_.ttl_jitter_seconds)(
                                                        jitter_engine)
@@ -120,17 +125,7 @@ asio::awaitable<ProductView> CatalogService::get_product(const std::string& id) 
   if (redis_down) {
     // Serve from the record (no purchase can change stock while Redis is down).
     m.redis_fallbacks.inc();
-    SingleFlight<LoadedProduct>::Loader from_record = [this, id]() -> asio::awaitable<LoadedProduct> {
-      catalog_metrics().db_loads.inc();
-      auto product = co_await store_.find_product(id);
-      LoadedProduct l;
-      l.found = product.has_value();
-      if (product) {
-        l.json_without_stock = product_json_without_stock(*product);
-        l.db_stock = product->stock;
-      }
-      co_return l;
-    };
+    SingleFlight<LoadedProduct>::Loader from_record = [this, id]() { return read_record(id); };
     auto loaded = co_await loads_.run(id, from_record);
     if (!loaded.found) co_return ProductView{};
     co_return ProductView{true, with_stock(loaded.json_without_stock, loaded.db_stock), false};

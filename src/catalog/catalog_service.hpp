@@ -54,6 +54,9 @@ class CatalogService {
   boost::asio::awaitable<bool> deactivate_product(const std::string& id);
 
  private:
+  // The product as PostgreSQL has it (counts a db load).
+  boost::asio::awaitable<LoadedProduct> read_record(const std::string& id);
+  // read_record, then fill the cache unless a write happened since `seen_gen` was read.
   boost::asio::awaitable<LoadedProduct> load_product(const std::string& id, const std::string& seen_gen);
   boost::asio::awaitable<void> publish_rules(const Product& p, std::optional<std::int64_t> initial_stock);
   boost::asio::awaitable<std::optional<std::int64_t>> live_stock(const std::string& id);
