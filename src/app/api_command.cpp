@@ -12,6 +12,8 @@
 #include "catalog/routes.hpp"
 #include "common/dependency_error.hpp"
 #include "http/server.hpp"
+#include "ordering/order_intake.hpp"
+#include "ordering/routes.hpp"
 #include "http/service_routes.hpp"
 #include "storage/postgres/pool.hpp"
 #include "storage/rabbitmq/publisher.hpp"
@@ -25,14 +27,17 @@ namespace {
 // What one I/O thread owns: its connections and the routes that use them.
 struct ApiShard {
   ApiShard(asio::io_context& io, const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis_endpoint,
-           postgres::PoolOptions pool_options, catalog::SingleFlight<catalog::LoadedProduct>& product_loads)
+           postgres::PoolOptions pool_options, catalog::SingleFlight<catalog::LoadedProduct>& product_loads,
+           rabbitmq::Publisher& publisher)
       : postgres(io.get_executor(), pg.conninfo, pool_options),
         redis(io.get_executor(), redis_endpoint),
-        catalog(postgres, redis, product_loads) {}
+        catalog(postgres, redis, product_loads),
+        intake(redis, publisher) {}
 
   postgres::Pool postgres;
   redis::Client redis;
   catalog::CatalogService catalog;
+  ordering::OrderIntake intake;
   http::Router router;
 };
 
@@ -78,7 +83,8 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
     return kExitConfig;
   }
 
-  rabbitmq::Publisher publisher(amqp);
+  // A purchase waits at most this long for the broker's confirm, so it answers within 3 s.
+  rabbitmq::Publisher publisher(amqp, rabbitmq::PublisherOptions{.confirm_timeout = std::chrono::milliseconds(2500)});
   try {
     probe_postgres(pg);
     probe_redis(redis_endpoint);
@@ -96,9 +102,10 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   std::vector<std::unique_ptr<ApiShard>> shards;
   std::vector<http::Shard> http_shards;
   for (std::size_t i = 0; i < io.size(); ++i) {
-    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads);
+    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads, publisher);
     http::add_service_routes(shard->router, readiness_checks(*shard, publisher));
     catalog::add_catalog_routes(shard->router, shard->catalog);
+    ordering::add_order_routes(shard->router, shard->intake);
     http_shards.push_back({&io.at(i), &shard->router});
     shards.push_back(std::move(shard));
   }
@@ -117,6 +124,9 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   for (std::size_t i = 0; i < io.size(); ++i) {
     asio::post(io.at(i), [shard = shards[i].get()] { shard->redis.start(); });
   }
+  // The outbox relay runs on the first I/O thread, with that thread's Redis connection.
+  ordering::OutboxRelay relay(io.at(0).get_executor(), shards[0]->redis, publisher);
+  asio::post(io.at(0), [&relay] { relay.start(); });
   io.start();
   spdlog::info("orders api listening on http://{}:{} ({} I/O threads; PostgreSQL {}, Redis {}, RabbitMQ {})",
                settings.host, server.port(), io.size(), pg.display(), redis_endpoint.display(), amqp.display());
@@ -125,6 +135,7 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
 
   const auto grace = std::chrono::seconds(settings.shutdown_grace_seconds);
   const bool drained = server.shutdown(grace);
+  run_on(io.at(0), [&relay] { relay.stop(); });
   publisher.stop();
   for (std::size_t i = 0; i < io.size(); ++i) run_on(io.at(i), [&shard = *shards[i]] { shard.redis.stop(); });
   if (!drained || !io.finish(std::chrono::seconds(2))) {

@@ -31,21 +31,6 @@ std::string psql(const std::string& sql) {
   return out;
 }
 
-// Runs `f(i)` for i in [0, n) on n threads started together.
-template <typename F>
-void concurrently(int n, F f) {
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      while (!go.load()) std::this_thread::yield();
-      f(i);
-    });
-  }
-  go = true;
-  for (auto& t : threads) t.join();
-}
-
 class Catalog : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { api_ = new ApiProcess(); }

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/http_client.hpp"
 
@@ -18,5 +21,21 @@ std::string create_product(std::uint16_t port, const std::string& body);
 
 // A command's combined output (redis-cli, psql, ...).
 std::string shell(const std::vector<std::string>& argv);
+
+// Runs `f(i)` for i in [0, n) on n threads released together: real concurrent requests.
+template <typename F>
+void concurrently(int n, F f) {
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      f(i);
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+}
 
 }  // namespace orders::testing

@@ -23,6 +23,7 @@ std::string_view to_string(PublishOutcome outcome) {
     case PublishOutcome::kNacked: return "nacked";
     case PublishOutcome::kTimedOut: return "timeout";
     case PublishOutcome::kConnectionLost: return "connection_lost";
+    case PublishOutcome::kNotSent: return "not_sent";
     case PublishOutcome::kOverloaded: return "overloaded";
     case PublishOutcome::kStopped: return "stopped";
   }
@@ -66,7 +67,7 @@ void Publisher::wake() {
 
 void Publisher::enqueue(Message message, std::unique_ptr<Completion> completion) {
   if (stopping_) return completion->complete(PublishOutcome::kStopped);
-  if (!connected()) return completion->complete(PublishOutcome::kConnectionLost);
+  if (!connected()) return completion->complete(PublishOutcome::kNotSent);
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= options_.max_queued) {
@@ -132,7 +133,7 @@ void Publisher::run() {
           refused.swap(queue_);
           backoff_cv_.wait_for(lock, backoff, [this] { return stopping_.load(); });
         }
-        for (auto& p : refused) p.completion->complete(PublishOutcome::kConnectionLost);
+        for (auto& p : refused) p.completion->complete(PublishOutcome::kNotSent);
         continue;
       }
     }
@@ -175,8 +176,8 @@ void Publisher::serve(Connection& connection) {
       int status = amqp_basic_publish(c, kChannel, bytes(p.message.exchange), bytes(p.message.routing_key), 0, 0,
                                       &props, bytes(p.message.body));
       if (status != AMQP_STATUS_OK) {
-        p.completion->complete(PublishOutcome::kConnectionLost);
-        for (auto& rest : batch) rest.completion->complete(PublishOutcome::kConnectionLost);
+        p.completion->complete(PublishOutcome::kConnectionLost);  // may have been partly written
+        for (auto& rest : batch) rest.completion->complete(PublishOutcome::kNotSent);
         Connection::check_status(status, "publish");
       }
       outstanding_.emplace(next_tag_++, Outstanding{Clock::now(), std::move(p.completion)});

@@ -33,8 +33,13 @@ struct PublisherOptions {
   std::chrono::milliseconds max_backoff{5000};
 };
 
-enum class PublishOutcome { kConfirmed, kNacked, kTimedOut, kConnectionLost, kOverloaded, kStopped };
+// kNotSent, kOverloaded and kStopped: the message never reached the broker. The others after
+// kConfirmed are uncertain: the broker may or may not have it.
+enum class PublishOutcome { kConfirmed, kNacked, kTimedOut, kConnectionLost, kNotSent, kOverloaded, kStopped };
 std::string_view to_string(PublishOutcome outcome);
+inline bool never_sent(PublishOutcome o) {
+  return o == PublishOutcome::kNotSent || o == PublishOutcome::kOverloaded || o == PublishOutcome::kStopped;
+}
 
 // Publishes persistent messages with publisher confirms. rabbitmq-c blocks, so one thread owns
 // the connection; coroutines hand messages over through a bounded queue and are resumed on

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace orders::rabbitmq {
+class Connection;
+}
+
+namespace orders::testing {
+
+struct ReceivedMessage {
+  std::string message_id;
+  std::string routing_key;
+  std::string body;
+  int delivery_mode = 0;
+};
+
+// A private, exclusive queue bound to the `orders` exchange: counts what was published.
+class TestQueue {
+ public:
+  explicit TestQueue(const std::string& binding_key);
+  ~TestQueue();
+  // Takes every message that arrives until `quiet_ms` pass without one (bounded by 30 s).
+  std::vector<ReceivedMessage> drain(int quiet_ms = 500);
+
+ private:
+  std::unique_ptr<rabbitmq::Connection> connection_;
+  std::string name_;
+};
+
+}  // namespace orders::testing
