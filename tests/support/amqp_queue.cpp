@@ -13,22 +13,36 @@ namespace orders::testing {
 using rabbitmq::bytes;
 using rabbitmq::kChannel;
 
-TestQueue::TestQueue(const std::string& binding_key) {
+TestQueue::TestQueue(const std::string& binding_key, bool durable) : binding_key_(binding_key), durable_(durable) {
+  if (durable) name_ = "test." + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  connect();
+}
+
+void TestQueue::connect() {
   auto endpoint = config::parse_amqp_url(required_env("RABBITMQ_URL"));
   connection_ = std::make_unique<rabbitmq::Connection>(endpoint, std::chrono::seconds(5));
   rabbitmq::declare_topology(*connection_);
-  auto* ok = amqp_queue_declare(connection_->native(), kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+  auto* ok = amqp_queue_declare(connection_->native(), kChannel, durable_ ? bytes(name_) : amqp_empty_bytes, 0,
+                                durable_ ? 1 : 0, durable_ ? 0 : 1, durable_ ? 0 : 1, amqp_empty_table);
   connection_->check_rpc("declare test queue");
   name_.assign(static_cast<char*>(ok->queue.bytes), ok->queue.len);
-  amqp_queue_bind(connection_->native(), kChannel, bytes(name_), bytes(rabbitmq::kExchange), bytes(binding_key),
+  amqp_queue_bind(connection_->native(), kChannel, bytes(name_), bytes(rabbitmq::kExchange), bytes(binding_key_),
                   amqp_empty_table);
   connection_->check_rpc("bind test queue");
 }
 
-TestQueue::~TestQueue() = default;
+TestQueue::~TestQueue() {
+  if (durable_ && connection_) {
+    try {
+      amqp_queue_delete(connection_->native(), kChannel, bytes(name_), 0, 0);
+    } catch (...) {
+    }
+  }
+}
 
 std::vector<ReceivedMessage> TestQueue::drain(int quiet_ms) {
   std::vector<ReceivedMessage> out;
+  if (durable_) connect();  // the broker may have restarted since the last call
   auto last = std::chrono::steady_clock::now();
   const auto deadline = last + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {

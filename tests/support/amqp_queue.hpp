@@ -20,7 +20,9 @@ struct ReceivedMessage {
 // A private, exclusive queue bound to the `orders` exchange: counts what was published.
 class TestQueue {
  public:
-  explicit TestQueue(const std::string& binding_key);
+  // durable: a named durable queue that survives a broker restart (deleted by the destructor);
+  // otherwise an exclusive server-named one.
+  explicit TestQueue(const std::string& binding_key, bool durable = false);
   ~TestQueue();
   // Takes every message that arrives until `quiet_ms` pass without one (bounded by 30 s).
   std::vector<ReceivedMessage> drain(int quiet_ms = 500);
@@ -28,6 +30,9 @@ class TestQueue {
  private:
   std::unique_ptr<rabbitmq::Connection> connection_;
   std::string name_;
+  std::string binding_key_;
+  bool durable_ = false;
+  void connect();
 };
 
 }  // namespace orders::testing
