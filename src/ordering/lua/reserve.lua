@@ -37,10 +37,11 @@ local function money(cents)
   return string.format('%d.%02d', math.floor(cents / 100), cents % 100)
 end
 
+-- Messages hold only product ids (validated UUIDs) and numbers: nothing to escape.
 local function refuse(status, code, message, i, product_id)
-  local body = '{"success":false,"error":' .. cjson.encode(message) .. ',"code":"' .. code ..
+  local body = '{"success":false,"error":"' .. message .. '","code":"' .. code ..
       '","details":[{"field":"items[' .. (i - 1) .. '].productId","productId":"' .. product_id ..
-      '","message":' .. cjson.encode(message) .. '}]}'
+      '","message":"' .. message .. '"}]}'
   if idem_key ~= '' then
     redis.call('HSET', KEYS[1], 'fp', fingerprint, 'state', 'done', 'status', status, 'body', body)
     redis.call('EXPIRE', KEYS[1], idem_ttl)
