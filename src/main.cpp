@@ -73,12 +73,20 @@ int main(int argc, char** argv) {
 
   auto* worker_cmd = app.add_subcommand(
       "worker",
-      "Order worker: connects to PostgreSQL and RabbitMQ and declares the queues. It does not consume order "
-      "events yet (that lands with the Workers capability).");
-  add_dependency_options(worker_cmd, worker_deps, true, false, true);
-  worker_cmd->add_option("--pg-pool-size", worker.pg_pool_size, "PostgreSQL connections")
-      ->envname("WORKER_PG_POOL_SIZE")
-      ->check(CLI::Range(1, 64))
+      "Order worker: consumes order.created from orders.persist and persists each batch of orders into PostgreSQL "
+      "in one transaction (exactly once); run several");
+  add_dependency_options(worker_cmd, worker_deps, true, true, true);
+  worker_cmd->add_option("--prefetch", worker.prefetch, "Unacknowledged messages the broker may send ahead")
+      ->envname("WORKER_PREFETCH")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  worker_cmd->add_option("--batch-size", worker.batch_size, "Orders persisted per transaction, at most")
+      ->envname("WORKER_BATCH_SIZE")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  worker_cmd->add_option("--batch-wait-ms", worker.batch_wait_ms, "How long a batch waits to fill, in ms")
+      ->envname("WORKER_BATCH_WAIT_MS")
+      ->check(CLI::Range(0, 10000))
       ->capture_default_str();
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply the SQL migrations that are missing, in order (idempotent)");

@@ -32,12 +32,14 @@ struct ApiShard {
       : postgres(io.get_executor(), pg.conninfo, pool_options),
         redis(io.get_executor(), redis_endpoint),
         catalog(postgres, redis, product_loads),
-        intake(redis, publisher) {}
+        intake(redis, publisher),
+        orders(postgres) {}
 
   postgres::Pool postgres;
   redis::Client redis;
   catalog::CatalogService catalog;
   ordering::OrderIntake intake;
+  ordering::OrderReader orders;
   http::Router router;
 };
 
@@ -105,7 +107,7 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
     auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads, publisher);
     http::add_service_routes(shard->router, readiness_checks(*shard, publisher));
     catalog::add_catalog_routes(shard->router, shard->catalog);
-    ordering::add_order_routes(shard->router, shard->intake);
+    ordering::add_order_routes(shard->router, shard->intake, shard->orders);
     http_shards.push_back({&io.at(i), &shard->router});
     shards.push_back(std::move(shard));
   }

@@ -1,43 +1,61 @@
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
+#include <thread>
 
 #include "app/commands.hpp"
 #include "app/probes.hpp"
 #include "common/dependency_error.hpp"
 #include "storage/rabbitmq/connection.hpp"
+#include "worker/order_worker.hpp"
 
 namespace orders::app {
 
-// Until the Workers capability lands, the worker connects to PostgreSQL and RabbitMQ,
-// declares the topology, and waits: it consumes nothing (its --help says so).
-int run_worker(const config::Dependencies& deps, const config::WorkerSettings&) {
+int run_worker(const config::Dependencies& deps, const config::WorkerSettings& settings) {
   config::PostgresEndpoint pg;
+  config::RedisEndpoint redis;
   config::AmqpEndpoint amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
+    redis = config::parse_redis_url(deps.redis_url);
     amqp = config::parse_amqp_url(deps.rabbitmq_url);
   } catch (const config::ConfigError& e) {
     std::cerr << "orders worker: " << e.what() << '\n';
     return kExitConfig;
   }
-  std::unique_ptr<rabbitmq::Connection> connection;
   try {
     probe_postgres(pg);
-    connection = std::make_unique<rabbitmq::Connection>(amqp, std::chrono::seconds(4));
-    rabbitmq::declare_topology(*connection);
+    probe_redis(redis);
+    rabbitmq::Connection probe(amqp, std::chrono::seconds(4));
+    rabbitmq::declare_topology(probe);
   } catch (const DependencyUnavailable& e) {
     std::cerr << "orders worker: " << e.what() << '\n';
     return kExitUnavailable;
   }
-  spdlog::info("orders worker connected (PostgreSQL {}, RabbitMQ {}); consuming is not implemented yet",
-               pg.display(), amqp.display());
-  boost::asio::io_context io(1);
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([](auto, int signal) { spdlog::info("received signal {}, shutting down", signal); });
-  io.run();
+  spdlog::info("orders worker connected (PostgreSQL {}, Redis {}, RabbitMQ {})", pg.display(), redis.display(),
+               amqp.display());
+
+  // Signals arrive on a thread of their own; the worker loop notices the flag within 200 ms.
+  std::atomic<bool> stop{false};
+  boost::asio::io_context signals_io(1);
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, int signal) {
+    spdlog::info("received signal {}, finishing the current batch", signal);
+    stop = true;
+  });
+  std::thread signal_thread([&] { signals_io.run(); });
+
+  worker::WorkerOptions options;
+  options.prefetch = settings.prefetch;
+  options.batch_size = settings.batch_size;
+  options.batch_wait = std::chrono::milliseconds(settings.batch_wait_ms);
+  worker::run_order_worker(pg, redis, amqp, options, stop);
+
+  signals_io.stop();
+  signal_thread.join();
   spdlog::info("orders worker stopped");
   return 0;
 }

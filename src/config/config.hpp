@@ -68,7 +68,6 @@ struct ApiSettings {
 };
 
 struct WorkerSettings {
-  int pg_pool_size = 2;
   int prefetch = 1000;
   int batch_size = 500;
   int batch_wait_ms = 5;

@@ -9,7 +9,7 @@ using http::Method;
 using http::Request;
 using http::Response;
 
-void add_order_routes(http::Router& router, OrderIntake& intake) {
+void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& reader) {
   router.add(Method::kPost, "/api/orders", [&intake](Request& req) -> asio::awaitable<Response> {
     std::optional<std::string_view> key;
     if (auto header = req.header("Idempotency-Key"); !header.empty()) key = header;
@@ -23,12 +23,14 @@ void add_order_routes(http::Router& router, OrderIntake& intake) {
     co_return res;
   });
 
-  router.add(Method::kGet, "/api/orders/{id}", [&intake](Request& req) -> asio::awaitable<Response> {
+  router.add(Method::kGet, "/api/orders/{id}", [&intake, &reader](Request& req) -> asio::awaitable<Response> {
     auto id = uuid::normalize(req.param(0));
     if (!id) co_return http::validation_failed({{"id", "must be a UUID"}});
-    auto pending = co_await intake.pending_order(*id);
-    if (!pending) co_return http::not_found("Order");
-    co_return http::ok_raw(*pending);
+    // Pending in Redis until a worker persists it (the worker then removes the pending copy).
+    auto order = co_await intake.pending_order(*id);
+    if (!order) order = co_await reader.find(*id);
+    if (!order) co_return http::not_found("Order");
+    co_return http::ok_raw(*order);
   });
 }
 

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace orders::worker {
+
+struct WorkerOptions {
+  int prefetch = 1000;
+  int batch_size = 500;
+  std::chrono::milliseconds batch_wait{5};
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+};
+
+// Consumes orders.persist and persists order.created events in batches: one PostgreSQL
+// transaction per batch, acknowledged (multiple-ack up to the batch's last tag) only after the
+// commit. A message that cannot be parsed or that the record refuses is rejected without
+// requeue and lands in orders.dead. While PostgreSQL is down the batch is held and retried
+// with backoff, never released (a redelivery would count against the delivery limit).
+// Blocking (rabbitmq-c, libpq, hiredis) on the calling thread; returns when `stop` is set.
+void run_order_worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
+                      const config::AmqpEndpoint& amqp, const WorkerOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace orders::worker

@@ -1,0 +1,236 @@
+#include <amqp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <mutex>
+#include <set>
+
+#include "common/uuid.hpp"
+#include "config/config.hpp"
+#include "storage/rabbitmq/connection.hpp"
+#include "support/api_helpers.hpp"
+#include "support/process.hpp"
+
+using namespace orders::testing;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string psql(const std::string& sql) {
+  std::string out = shell({"psql", required_env("DATABASE_URL"), "-tAc", sql});
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string redis_get(const std::string& key) {
+  auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
+  std::string out = shell({"redis-cli", "-p", std::to_string(endpoint.port), "GET", key});
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::unique_ptr<Process> start_worker() {
+  return std::make_unique<Process>(std::vector<std::string>{required_env("ORDERS_BINARY"), "worker"});
+}
+
+// Polls `sql` until it returns `expected` (bounded); returns the last value.
+std::string wait_for(const std::string& sql, const std::string& expected, std::chrono::seconds limit = std::chrono::seconds(40)) {
+  const auto deadline = Clock::now() + limit;
+  std::string last;
+  while (Clock::now() < deadline) {
+    last = psql(sql);
+    if (last == expected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return last;
+}
+
+std::string body_for(const std::string& user, const std::string& product, int quantity = 1) {
+  return R"({"userId":")" + user + R"(","items":[{"productId":")" + product + R"(","quantity":)" +
+         std::to_string(quantity) + "}]}";
+}
+
+// Publishes a raw message to the orders exchange with a confirm.
+void publish_raw(const std::string& routing_key, const std::string& body) {
+  auto endpoint = orders::config::parse_amqp_url(required_env("RABBITMQ_URL"));
+  orders::rabbitmq::Connection c(endpoint, std::chrono::seconds(5));
+  amqp_confirm_select(c.native(), orders::rabbitmq::kChannel);
+  c.check_rpc("confirm.select");
+  amqp_basic_properties_t props{};
+  props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
+  props.delivery_mode = 2;
+  props.content_type = orders::rabbitmq::bytes("application/json");
+  ASSERT_EQ(amqp_basic_publish(c.native(), orders::rabbitmq::kChannel, orders::rabbitmq::bytes("orders"),
+                               orders::rabbitmq::bytes(routing_key), 0, 0, &props, orders::rabbitmq::bytes(body)),
+            AMQP_STATUS_OK);
+  amqp_frame_t frame;
+  timeval tv{5, 0};
+  ASSERT_EQ(amqp_simple_wait_frame_noblock(c.native(), &frame, &tv), AMQP_STATUS_OK);
+  EXPECT_EQ(frame.payload.method.id, AMQP_BASIC_ACK_METHOD);
+}
+
+int dead_letter_count() {
+  auto endpoint = orders::config::parse_amqp_url(required_env("RABBITMQ_URL"));
+  orders::rabbitmq::Connection c(endpoint, std::chrono::seconds(5));
+  std::array<amqp_table_entry_t, 1> args{};
+  args[0].key = orders::rabbitmq::bytes("x-queue-type");
+  args[0].value.kind = AMQP_FIELD_KIND_UTF8;
+  args[0].value.value.bytes = orders::rabbitmq::bytes("quorum");
+  auto* ok = amqp_queue_declare(c.native(), orders::rabbitmq::kChannel, orders::rabbitmq::bytes("orders.dead"), 1, 1, 0,
+                                0, amqp_table_t{1, args.data()});
+  c.check_rpc("passive declare orders.dead");
+  return static_cast<int>(ok->message_count);
+}
+
+class Workers : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    api_ = new ApiProcess();
+    first_ = start_worker().release();
+    second_ = start_worker().release();
+  }
+  static void TearDownTestSuite() {
+    delete first_;
+    delete second_;
+    delete api_;
+  }
+  std::uint16_t port() const { return api_->port(); }
+  static ApiProcess* api_;
+  static Process* first_;
+  static Process* second_;
+};
+ApiProcess* Workers::api_ = nullptr;
+Process* Workers::first_ = nullptr;
+Process* Workers::second_ = nullptr;
+
+}  // namespace
+
+TEST_F(Workers, FlashSaleEndToEndPersistsExactlyTheUnitsSold) {
+  std::string product = create_product(port(), R"({"name":"e2e","price":12.50,"stock":100})");
+  std::mutex mutex;
+  std::set<std::string> accepted;
+  concurrently(500, [&](int i) {
+    auto r = http_request(port(), "POST", "/api/orders", body_for("e2e" + std::to_string(i), product));
+    if (r.status == 202) {
+      std::lock_guard lock(mutex);
+      accepted.insert(std::string(json_of(r).at("data").at("id").as_string()));
+    }
+  });
+  ASSERT_EQ(accepted.size(), 100u);
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  EXPECT_EQ(wait_for("SELECT count(*)" + where + " AND o.status = 'CONFIRMED'", "100"), "100");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "0");
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "0");
+  EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "0");
+  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE reason = 'ORDER' AND product_id = '" + product + "'"), "100");
+  EXPECT_EQ(psql("SELECT count(*) FROM order_events e JOIN order_items i ON i.order_id = e.order_id"
+                 " WHERE i.product_id = '" + product + "'"),
+            "200")
+      << "CREATED and CONFIRMED for each order";
+  EXPECT_EQ(psql("SELECT sum(o.total_price)" + where), "1250.00");
+  auto read = http_get(port(), "/api/orders/" + *accepted.begin());
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(json_of(read).at("data").at("status"), "CONFIRMED") << read.body;
+  EXPECT_NE(read.body.find("\"unitPrice\" : 12.50"), std::string::npos) << "exact decimals: " << read.body;
+  EXPECT_TRUE(json_of(read).at("data").at("failureReason").is_null());
+}
+
+TEST_F(Workers, TheSameEventDeliveredThreeTimesMakesOneOrder) {
+  std::string product = create_product(port(), R"({"name":"dup","price":3,"stock":50})");
+  auto r = http_request(port(), "POST", "/api/orders", body_for("dupe", product, 2));
+  ASSERT_EQ(r.status, 202);
+  std::string order(json_of(r).at("data").at("id").as_string());
+  ASSERT_EQ(wait_for("SELECT count(*) FROM orders WHERE id = '" + order + "'", "1"), "1");
+  // Publish the event the API published, twice more (what a relay republish or a redelivery does).
+  std::string event = R"({"id":")" + orders::uuid::make_v7() + R"(","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00.000Z","data":{"order":)" +
+                      std::string(json::serialize(json_of(r).at("data"))) + R"(,"idempotencyKey":null}})";
+  publish_raw("order.created", event);
+  publish_raw("order.created", event);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(psql("SELECT count(*) FROM orders WHERE id = '" + order + "'"), "1");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "48");
+  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE order_id = '" + order + "'"), "1");
+}
+
+TEST_F(Workers, PoisonMessagesAreDeadLetteredAndDoNotBlockTheQueue) {
+  const int dead_before = dead_letter_count();
+  publish_raw("order.created", "this is not json");
+  publish_raw("order.created", R"({"type":"order.created","data":{"order":{"id":"x"}}})");
+  // An order for a product the record does not know: refused by the foreign key.
+  std::string ghost = orders::uuid::make_v7();
+  std::string ghost_order = orders::uuid::make_v7();
+  publish_raw("order.created", R"({"id":"e","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00Z","data":{"order":{"id":")" +
+                                   ghost_order + R"(","referenceNo":"ORD-GHOST","userId":"ghost","status":"PENDING","items":[{"productId":")" + ghost +
+                                   R"(","quantity":1,"unitPrice":1.00,"totalPrice":1.00}],"totalPrice":1.00,"createdAt":"2026-01-01T00:00:00.000Z"},"idempotencyKey":null}})");
+  std::string product = create_product(port(), R"({"name":"after","price":3,"stock":5})");
+  auto good = http_request(port(), "POST", "/api/orders", body_for("afterpoison", product));
+  ASSERT_EQ(good.status, 202);
+  std::string order(json_of(good).at("data").at("id").as_string());
+  EXPECT_EQ(wait_for("SELECT count(*) FROM orders WHERE id = '" + order + "'", "1"), "1");
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (dead_letter_count() < dead_before + 3 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_GE(dead_letter_count(), dead_before + 3);
+  EXPECT_EQ(psql("SELECT count(*) FROM orders WHERE id = '" + ghost_order + "'"), "0");
+}
+
+TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
+  std::string product = create_product(port(), R"({"name":"lost writes","price":2,"stock":5})");
+  // Redis "forgot" 5 sales: its counter says 10 while the record has 5.
+  shell({"redis-cli", "-p", std::to_string(orders::config::parse_redis_url(required_env("REDIS_URL")).port), "INCRBY",
+         "{p:" + product + "}:stock", "5"});
+  int accepted = 0;
+  for (int i = 0; i < 10; ++i) {
+    accepted += http_request(port(), "POST", "/api/orders", body_for("lw" + std::to_string(i), product)).status == 202;
+  }
+  ASSERT_EQ(accepted, 10);
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  EXPECT_EQ(wait_for("SELECT count(*)" + where, "10"), "10");
+  EXPECT_EQ(psql("SELECT count(*)" + where + " AND o.status = 'CONFIRMED'"), "5");
+  EXPECT_EQ(psql("SELECT count(*)" + where + " AND o.status = 'FAILED'"), "5");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "0") << "never below zero";
+  EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "0");
+  // The five FAILED orders returned their units to the counter, once.
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (redis_get("{p:" + product + "}:stock") != "5" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "5");
+}
+
+TEST_F(Workers, AWorkerKilledMidDrainLosesAndDuplicatesNothing) {
+  std::string product = create_product(port(), R"({"name":"drain","price":1,"stock":100000})");
+  // Stop both workers so a backlog builds up.
+  first_->signal(SIGKILL);
+  second_->signal(SIGKILL);
+  first_->wait(std::chrono::seconds(5));
+  second_->wait(std::chrono::seconds(5));
+  std::mutex mutex;
+  std::set<std::string> accepted;
+  concurrently(16, [&](int t) {
+    for (int i = 0; i < 150; ++i) {
+      auto r = http_request(port(), "POST", "/api/orders", body_for("d" + std::to_string(t) + "x" + std::to_string(i), product));
+      if (r.status == 202) {
+        std::lock_guard lock(mutex);
+        accepted.insert(std::string(json_of(r).at("data").at("id").as_string()));
+      }
+    }
+  });
+  ASSERT_EQ(accepted.size(), 2400u);
+  delete first_;
+  delete second_;
+  first_ = start_worker().release();
+  second_ = start_worker().release();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  first_->signal(SIGKILL);  // in the middle of the drain
+  first_->wait(std::chrono::seconds(5));
+  delete first_;
+  first_ = start_worker().release();
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  EXPECT_EQ(wait_for("SELECT count(*)" + where, "2400", std::chrono::seconds(60)), "2400");
+  EXPECT_EQ(psql("SELECT count(DISTINCT o.id)" + where), "2400");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), std::to_string(100000 - 2400));
+  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE reason = 'ORDER' AND product_id = '" + product + "'"), "2400");
+}
