@@ -8,7 +8,6 @@
 #include "catalog/json.hpp"
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
-#include "common/embedded.hpp"
 #include "common/error_codes.hpp"
 #include "metrics/registry.hpp"
 
@@ -20,20 +19,13 @@ namespace {
 
 const redis::Script& script(std::string_view name) {
   struct Scripts {
-    redis::Script load(std::string_view file) {
-      auto source = embedded::find("lua/" + std::string(file) + ".lua");
-      if (!source) throw std::logic_error("script not embedded: " + std::string(file));
-      return redis::Script{std::string(file), std::string(*source)};
-    }
-    redis::Script cache_fill = load("cache_fill");
-    redis::Script cache_invalidate = load("cache_invalidate");
-    redis::Script product_publish = load("product_publish");
-    redis::Script product_remove = load("product_remove");
-    redis::Script stock_set = load("stock_set");
+    redis::Script cache_fill = redis::embedded_script("cache_fill");
+    redis::Script product_publish = redis::embedded_script("product_publish");
+    redis::Script product_remove = redis::embedded_script("product_remove");
+    redis::Script stock_set = redis::embedded_script("stock_set");
   };
   static const Scripts scripts;
   if (name == "cache_fill") return scripts.cache_fill;
-  if (name == "cache_invalidate") return scripts.cache_invalidate;
   if (name == "product_publish") return scripts.product_publish;
   if (name == "product_remove") return scripts.product_remove;
   return scripts.stock_set;

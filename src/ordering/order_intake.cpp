@@ -9,7 +9,6 @@
 
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
-#include "common/embedded.hpp"
 #include "common/error_codes.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
@@ -24,26 +23,20 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-redis::Script load_script(std::string_view name) {
-  auto source = embedded::find("lua/" + std::string(name) + ".lua");
-  if (!source) throw std::logic_error("script not embedded: " + std::string(name));
-  return redis::Script{std::string(name), std::string(*source)};
-}
-
 const redis::Script& reserve_script() {
-  static const redis::Script s = load_script("reserve");
+  static const redis::Script s = redis::embedded_script("reserve");
   return s;
 }
 const redis::Script& confirm_script() {
-  static const redis::Script s = load_script("outbox_confirm");
+  static const redis::Script s = redis::embedded_script("outbox_confirm");
   return s;
 }
 const redis::Script& release_script() {
-  static const redis::Script s = load_script("outbox_release");
+  static const redis::Script s = redis::embedded_script("outbox_release");
   return s;
 }
 const redis::Script& claim_script() {
-  static const redis::Script s = load_script("outbox_claim");
+  static const redis::Script s = redis::embedded_script("outbox_claim");
   return s;
 }
 

@@ -16,21 +16,6 @@ namespace {
 
 std::string unique(const std::string& prefix) { return prefix + " " + orders::uuid::make_v7().substr(24); }
 
-std::string redis_cli(const std::vector<std::string>& args) {
-  auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
-  std::vector<std::string> argv{"redis-cli", "-p", std::to_string(endpoint.port)};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string out = shell(argv);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
-std::string psql(const std::string& sql) {
-  std::string out = shell({"psql", required_env("DATABASE_URL"), "-tAc", sql});
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 class Catalog : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { api_ = new ApiProcess(); }

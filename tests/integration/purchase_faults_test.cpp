@@ -17,15 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string redis_cli(const std::vector<std::string>& args) {
-  auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
-  std::vector<std::string> argv{"redis-cli", "-p", std::to_string(endpoint.port)};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string out = shell(argv);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 pid_t rabbitmq_pid() {
   std::ifstream in(required_env("ORDERS_TEST_STACK_DIR") + "/rabbitmq/rabbitmq.pid");
   pid_t pid = 0;

@@ -17,13 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string redis_get(const std::string& key) {
-  auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
-  std::string out = shell({"redis-cli", "-p", std::to_string(endpoint.port), "GET", key});
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 std::string order_body(const std::string& user, const std::vector<std::pair<std::string, int>>& items) {
   json::array array;
   for (const auto& [product, quantity] : items) array.push_back(json::object{{"productId", product}, {"quantity", quantity}});

@@ -17,19 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string psql(const std::string& sql) {
-  std::string out = shell({"psql", required_env("DATABASE_URL"), "-tAc", sql});
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
-std::string redis_get(const std::string& key) {
-  auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
-  std::string out = shell({"redis-cli", "-p", std::to_string(endpoint.port), "GET", key});
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 std::unique_ptr<Process> start_worker() {
   return std::make_unique<Process>(std::vector<std::string>{required_env("ORDERS_BINARY"), "worker"});
 }
@@ -179,8 +166,7 @@ TEST_F(Workers, PoisonMessagesAreDeadLetteredAndDoNotBlockTheQueue) {
 TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
   std::string product = create_product(port(), R"({"name":"lost writes","price":2,"stock":5})");
   // Redis "forgot" 5 sales: its counter says 10 while the record has 5.
-  shell({"redis-cli", "-p", std::to_string(orders::config::parse_redis_url(required_env("REDIS_URL")).port), "INCRBY",
-         "{p:" + product + "}:stock", "5"});
+  redis_cli({"INCRBY", "{p:" + product + "}:stock", "5"});
   int accepted = 0;
   for (int i = 0; i < 10; ++i) {
     accepted += http_request(port(), "POST", "/api/orders", body_for("lw" + std::to_string(i), product)).status == 202;

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "config/config.hpp"
 #include "support/process.hpp"
 
 namespace orders::testing {
@@ -29,5 +30,21 @@ std::string create_product(std::uint16_t port, const std::string& body) {
 }
 
 std::string shell(const std::vector<std::string>& argv) { return run(argv).output; }
+
+namespace {
+std::string chomp(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::string redis_cli(const std::vector<std::string>& args) {
+  auto endpoint = config::parse_redis_url(required_env("REDIS_URL"));
+  std::vector<std::string> argv{"redis-cli", "-p", std::to_string(endpoint.port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return chomp(shell(argv));
+}
+
+std::string psql(const std::string& sql) { return chomp(shell({"psql", required_env("DATABASE_URL"), "-tAc", sql})); }
 
 }  // namespace orders::testing

@@ -22,6 +22,12 @@ std::string create_product(std::uint16_t port, const std::string& body);
 // A command's combined output (redis-cli, psql, ...).
 std::string shell(const std::vector<std::string>& argv);
 
+// redis-cli against the test stack's Redis, output without the trailing newline.
+std::string redis_cli(const std::vector<std::string>& args);
+inline std::string redis_get(const std::string& key) { return redis_cli({"GET", key}); }
+// psql -tA against the test stack's database, output without the trailing newline.
+std::string psql(const std::string& sql);
+
 // Runs `f(i)` for i in [0, n) on n threads released together: real concurrent requests.
 template <typename F>
 void concurrently(int n, F f) {

@@ -11,10 +11,17 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/dependency_error.hpp"
+#include "common/embedded.hpp"
 
 namespace orders::redis {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+
+Script embedded_script(std::string_view name) {
+  auto source = embedded::find("lua/" + std::string(name) + ".lua");
+  if (!source) throw std::logic_error("Lua script not embedded: " + std::string(name));
+  return Script{std::string(name), std::string(*source)};
+}
 
 Reply Reply::from(const redisReply* r) {
   Reply out;

@@ -39,6 +39,10 @@ struct Script {
   std::string source;
 };
 
+// The script embedded as lua/<name>.lua (src/*/lua/ at build time); throws std::logic_error
+// when there is none (a build mistake).
+Script embedded_script(std::string_view name);
+
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{2000};
