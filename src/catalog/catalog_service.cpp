@@ -86,6 +86,19 @@ asio::awaitable<LoadedProduct> CatalogService::read_record(const std::string& id
 }
 
 asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& id, const std::string& seen_gen) {
+  // A request that missed just before the previous load filled the cache arrives here after
+  // that load ended: look once more before going to PostgreSQL.
+  {
+    std::string cache_key = keys::cache(id);
+    std::array<std::string_view, 2> get{"GET", cache_key};
+    Reply cached = co_await redis_.command(get);
+    if (cached.type == Reply::Type::kString) {
+      LoadedProduct from_cache;
+      from_cache.found = cached.str != keys::kAbsent;
+      if (from_cache.found) from_cache.json_without_stock = std::move(cached.str);
+      co_return from_cache;
+    }
+  }
   LoadedProduct loaded = co_await read_record(id);
   thread_local std::mt19937 jitter_engine{std::random_device{}()};
   int ttl = loaded.found ? settings_.ttl_seconds + std::uniform_int_distribution<int>(0, settings_.ttl_jitter_seconds)(

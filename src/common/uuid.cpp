@@ -7,7 +7,12 @@ namespace orders::uuid {
 namespace {
 
 std::uint64_t random_bits() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
+  // Seeded with 256 bits from the OS, so threads and processes do not share sequences.
+  thread_local std::mt19937_64 engine = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
   return engine();
 }
 

@@ -63,11 +63,21 @@ OrderingMetrics& ordering_metrics() {
   return m;
 }
 
+// ORD- + the whole 128-bit order id in Crockford base32 (26 characters, no I, L, O, U): as
+// unique as the id itself, and easier to read out than a UUID.
 std::string reference_number(const std::string& order_id) {
-  // ORD- + the id's 12 random hex digits, upper-case: short enough to read out on the phone.
-  std::string tail = order_id.substr(24);
-  for (char& c : tail) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return "ORD-" + tail;
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  unsigned __int128 value = 0;
+  for (char c : order_id) {
+    if (c == '-') continue;
+    value = (value << 4) | static_cast<unsigned>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  std::string out(26, '0');
+  for (int i = 25; i >= 0; --i) {
+    out[i] = kAlphabet[static_cast<unsigned>(value & 31)];
+    value >>= 5;
+  }
+  return "ORD-" + out;
 }
 
 // The code of a refusal body, for the metric label.
@@ -166,7 +176,7 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
     std::array<std::string_view, 1> confirm_args{order_id};
     try {
       co_await redis_.eval(confirm_script(), confirm_keys, confirm_args);
-    } catch (const DependencyUnavailable& e) {
+    } catch (const std::exception& e) {
       // The event is in the queue; the relay will publish it once more (workers ignore the copy).
       spdlog::warn("order {} confirmed but its outbox entry stays: {}", order_id, e.what());
     }

@@ -12,12 +12,25 @@ using postgres::Result;
 
 namespace {
 
+// Errors that another attempt can clear: deadlock and serialization (class 40), lock not
+// available (55), cancel or shutdown (57), resources (53), connection (08), and a clash on
+// (user_id, idempotency_key) with a concurrent insert (the retry then sees the other row).
+bool is_transient(const Result& r) {
+  std::string_view state = r.sqlstate();
+  if (state.size() != 5) return true;  // no SQLSTATE: the connection failed
+  std::string_view cls = state.substr(0, 2);
+  if (cls == "40" || cls == "55" || cls == "57" || cls == "53" || cls == "08") return true;
+  return state == postgres::kUniqueViolation && r.constraint() == "orders_user_idempotency_key";
+}
+
+// Runs one statement. A transient failure throws DependencyUnavailable: the worker holds the
+// batch and tries it again. Other failures come back as a Result that is not ok().
 Result exec(PGconn* c, const char* sql, const std::vector<std::string>& params = {}) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
   Result r(PQexecParams(c, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
-  if (!r.ok() && PQstatus(c) != CONNECTION_OK) {
-    throw DependencyUnavailable("PostgreSQL", std::string("connection lost: ") + PQerrorMessage(c));
+  if (!r.ok() && (PQstatus(c) != CONNECTION_OK || is_transient(r))) {
+    throw DependencyUnavailable("PostgreSQL", "retryable failure: " + r.error_message());
   }
   return r;
 }
@@ -51,16 +64,27 @@ struct Columns {
 
 constexpr const char* kInsertOrders =
     "INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at, failure_reason)"
-    " SELECT t.id, t.reference_no, t.user_id, $7, t.total_price, t.idempotency_key, t.created_at, NULLIF($8, '')"
+    " SELECT t.id, t.reference_no, t.user_id, $7, t.total_price,"
+    // Redis keeps a key 24 h; the record keeps it for ever. A key reused after a day is a new
+    // request (SPEC): the newer order is stored without it rather than refused.
+    "   CASE WHEN EXISTS (SELECT 1 FROM orders x WHERE x.user_id = t.user_id"
+    "     AND x.idempotency_key = t.idempotency_key AND x.id <> t.id) THEN NULL ELSE t.idempotency_key END,"
+    "   t.created_at, NULLIF($8, '')"
     " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::timestamptz[])"
     "   AS t(id, reference_no, user_id, total_price, idempotency_key, created_at)"
-    " ON CONFLICT DO NOTHING RETURNING id";
+    // Only the order id makes a duplicate; any other clash must fail loudly, not drop an order.
+    " ON CONFLICT (id) DO NOTHING RETURNING id";
 
 constexpr const char* kInsertItems =
     "INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price)"
     " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::numeric[], $5::numeric[])"
     "   AS t(order_id, product_id, quantity, unit_price, total_price)"
     " WHERE t.order_id = ANY($6::uuid[])";
+
+// Row locks in one order (by id) for every transaction, so two workers never deadlock.
+constexpr const char* kLockProducts =
+    "SELECT id FROM products WHERE id IN (SELECT t.product_id FROM unnest($1::uuid[], $2::uuid[]) AS t(order_id, product_id)"
+    "   WHERE t.order_id = ANY($3::uuid[])) ORDER BY id FOR UPDATE";
 
 constexpr const char* kTakeStock =
     "WITH d AS (SELECT product_id, sum(quantity) AS quantity"
@@ -122,6 +146,7 @@ Attempt persist_together(PGconn* c, const std::vector<const PersistOrder*>& orde
     if (!fresh.count(o->id)) continue;
     for (const auto& i : o->items) products.insert(i.product_id);
   }
+  must(exec(c, kLockProducts, {pg_array(col.item_order), pg_array(col.item_product), fresh_ids}), "lock products");
   Result taken = exec(c, kTakeStock, {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), fresh_ids});
   if (!taken.ok() || taken.rows() != static_cast<int>(products.size())) {
     refusal = taken.ok() ? "" : taken.error_message();
@@ -199,7 +224,15 @@ std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const Persi
   std::vector<OrderOutcome> out(orders.size());
   std::set<std::string> fresh;
   std::string refusal;
-  if (persist_together(c, orders, fresh, refusal) == Attempt::kCommitted) {
+  Attempt together = Attempt::kRowRefused;
+  try {
+    together = persist_together(c, orders, fresh, refusal);
+  } catch (const DependencyUnavailable&) {
+    throw;
+  } catch (const std::exception&) {
+    exec(c, "ROLLBACK");  // a refused row: the per-order pass below finds it
+  }
+  if (together == Attempt::kCommitted) {
     for (std::size_t i = 0; i < orders.size(); ++i) {
       out[i].result = fresh.count(orders[i]->id) ? PersistResult::kPersisted : PersistResult::kDuplicate;
       if (out[i].result == PersistResult::kDuplicate) out[i].failed_in_record = is_failed_in_record(c, orders[i]->id);

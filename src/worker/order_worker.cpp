@@ -150,7 +150,9 @@ class Worker {
   }
 
   void consume() {
-    rabbitmq::Connection amqp(amqp_, std::chrono::seconds(5));
+    // No heartbeats: while a batch is held through a PostgreSQL outage the worker makes no
+    // AMQP calls, and a missed heartbeat would make the broker requeue (and count) the batch.
+    rabbitmq::Connection amqp(amqp_, std::chrono::seconds(5), /*heartbeat_seconds=*/0);
     rabbitmq::declare_topology(amqp);
     amqp_connection_state_t c = amqp.native();
     amqp_basic_qos(c, rabbitmq::kChannel, 0, static_cast<std::uint16_t>(options_.prefetch), 0);

@@ -11,7 +11,10 @@ end
 local idem = redis.call('HGET', KEYS[2], 'idem')
 for i = 1, (#KEYS - 3) / 2 do
   local qty = tonumber(ARGV[3 + i])
-  redis.call('INCRBY', KEYS[3 + (i - 1) * 2 + 1], qty)
+  -- A product deactivated meanwhile has no counter any more: do not bring one back.
+  if redis.call('EXISTS', KEYS[3 + (i - 1) * 2 + 1]) == 1 then
+    redis.call('INCRBY', KEYS[3 + (i - 1) * 2 + 1], qty)
+  end
   local left = redis.call('HINCRBY', KEYS[3 + (i - 1) * 2 + 2], ARGV[3], -qty)
   if left <= 0 then
     redis.call('HDEL', KEYS[3 + (i - 1) * 2 + 2], ARGV[3])

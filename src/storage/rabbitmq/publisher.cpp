@@ -48,7 +48,11 @@ void Publisher::start() {
 }
 
 void Publisher::stop() {
-  if (stopping_.exchange(true)) return;
+  {
+    // Under the queue's lock, so no enqueue() can slip a message in after the drain below.
+    std::lock_guard lock(mutex_);
+    if (stopping_.exchange(true)) return;
+  }
   wake();
   backoff_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -66,10 +70,13 @@ void Publisher::wake() {
 }
 
 void Publisher::enqueue(Message message, std::unique_ptr<Completion> completion) {
-  if (stopping_) return completion->complete(PublishOutcome::kStopped);
   if (!connected()) return completion->complete(PublishOutcome::kNotSent);
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (stopping_) {
+      lock.unlock();
+      return completion->complete(PublishOutcome::kStopped);
+    }
     if (queue_.size() >= options_.max_queued) {
       // Back-pressure: the caller sheds load (503) instead of growing memory.
       return completion->complete(PublishOutcome::kOverloaded);
