@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,12 @@ class OrderReader {
   explicit OrderReader(postgres::Pool& pool) : pool_(pool) {}
   // The order with its items as the API's JSON, or nothing.
   boost::asio::awaitable<std::optional<std::string>> find(const std::string& order_id);
+  // A page of orders, newest first, as a JSON array, and the total that match.
+  boost::asio::awaitable<std::pair<std::string, std::int64_t>> list(std::int64_t page, std::int64_t limit,
+                                                                    const std::optional<std::string>& status,
+                                                                    const std::optional<std::string>& user_id);
+  // The audit trail, oldest first, as a JSON array; nothing when the order is not in the record.
+  boost::asio::awaitable<std::optional<std::string>> logs(const std::string& order_id);
 
  private:
   postgres::Pool& pool_;

@@ -2,6 +2,7 @@
 
 #include "common/uuid.hpp"
 #include "http/envelope.hpp"
+#include "ordering/order_query.hpp"
 
 namespace orders::ordering {
 namespace asio = boost::asio;
@@ -21,6 +22,33 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     if (result.replayed) res.with_header("Idempotent-Replayed", "true");
     if (result.retry_later) res.with_header("Retry-After", "2");
     co_return res;
+  });
+
+  router.add(Method::kGet, "/api/orders", [&reader](Request& req) -> asio::awaitable<Response> {
+    auto parsed = parse_order_list_query(req.query);
+    if (auto* errors = std::get_if<std::vector<http::FieldError>>(&parsed)) co_return http::validation_failed(*errors);
+    const auto& q = std::get<OrderListQuery>(parsed);
+    auto [json, total] = co_await reader.list(q.page, q.limit, q.status, q.user_id);
+    co_return http::ok_list_raw(json, http::Pagination{.page = q.page, .limit = q.limit, .total = total});
+  });
+
+  // Registered before /api/orders/{id}/logs: "/api/orders/user/x" is a user's list.
+  router.add(Method::kGet, "/api/orders/user/{userId}", [&reader](Request& req) -> asio::awaitable<Response> {
+    std::string user(req.param(0));
+    if (!is_valid_user_id(user)) co_return http::validation_failed({{"userId", "must be 1 to 64 characters of A-Z a-z 0-9 _ . @ -"}});
+    auto parsed = parse_order_list_query(req.query, /*allow_user=*/false);
+    if (auto* errors = std::get_if<std::vector<http::FieldError>>(&parsed)) co_return http::validation_failed(*errors);
+    const auto& q = std::get<OrderListQuery>(parsed);
+    auto [json, total] = co_await reader.list(q.page, q.limit, q.status, user);
+    co_return http::ok_list_raw(json, http::Pagination{.page = q.page, .limit = q.limit, .total = total});
+  });
+
+  router.add(Method::kGet, "/api/orders/{id}/logs", [&reader](Request& req) -> asio::awaitable<Response> {
+    auto id = uuid::normalize(req.param(0));
+    if (!id) co_return http::validation_failed({{"id", "must be a UUID"}});
+    auto logs = co_await reader.logs(*id);
+    if (!logs) co_return http::not_found("Order");
+    co_return http::ok_raw(*logs);
   });
 
   router.add(Method::kGet, "/api/orders/{id}", [&intake, &reader](Request& req) -> asio::awaitable<Response> {

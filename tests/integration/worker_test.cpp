@@ -220,3 +220,49 @@ TEST_F(Workers, AWorkerKilledMidDrainLosesAndDuplicatesNothing) {
   EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), std::to_string(100000 - 2400));
   EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE reason = 'ORDER' AND product_id = '" + product + "'"), "2400");
 }
+
+TEST_F(Workers, OrderListsAndAuditTrailReadTheRecord) {
+  std::string product = create_product(port(), R"({"name":"lists","price":4,"stock":100})");
+  const std::string user = "lister" + orders::uuid::make_v7().substr(24);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = http_request(port(), "POST", "/api/orders", body_for(user, product, 1));
+    ASSERT_EQ(r.status, 202);
+    ids.push_back(std::string(json_of(r).at("data").at("id").as_string()));
+  }
+  ASSERT_EQ(wait_for("SELECT count(*) FROM orders WHERE user_id = '" + user + "'", "3"), "3");
+
+  auto mine = json_of(http_get(port(), "/api/orders?userId=" + user + "&limit=2"));
+  EXPECT_EQ(mine.at("pagination").at("total"), 3);
+  EXPECT_EQ(mine.at("pagination").at("pages"), 2);
+  ASSERT_EQ(mine.at("data").as_array().size(), 2u);
+  EXPECT_EQ(mine.at("data").at(0).at("id"), ids[2].c_str()) << "newest first";
+  EXPECT_EQ(mine.at("data").at(1).at("id"), ids[1].c_str());
+  EXPECT_EQ(mine.at("data").at(0).at("status"), "CONFIRMED");
+
+  auto by_path = json_of(http_get(port(), "/api/orders/user/" + user + "?page=2&limit=2"));
+  ASSERT_EQ(by_path.at("data").as_array().size(), 1u);
+  EXPECT_EQ(by_path.at("data").at(0).at("id"), ids[0].c_str());
+
+  auto confirmed = json_of(http_get(port(), "/api/orders?status=CONFIRMED&userId=" + user));
+  EXPECT_EQ(confirmed.at("pagination").at("total"), 3);
+  auto failed = json_of(http_get(port(), "/api/orders?status=FAILED&userId=" + user));
+  EXPECT_EQ(failed.at("pagination").at("total"), 0);
+  EXPECT_EQ(failed.at("data").as_array().size(), 0u);
+
+  auto logs = http_get(port(), "/api/orders/" + ids[0] + "/logs");
+  ASSERT_EQ(logs.status, 200) << logs.body;
+  auto trail = json_of(logs).at("data").as_array();
+  ASSERT_EQ(trail.size(), 2u);
+  EXPECT_EQ(trail[0].at("eventType"), "CREATED");
+  EXPECT_EQ(trail[1].at("eventType"), "CONFIRMED");
+  EXPECT_EQ(trail[1].at("toStatus"), "CONFIRMED");
+
+  EXPECT_EQ(http_get(port(), "/api/orders/" + orders::uuid::make_v7() + "/logs").status, 404);
+  EXPECT_EQ(http_get(port(), "/api/orders/nope/logs").status, 400);
+  EXPECT_EQ(http_get(port(), "/api/orders?status=SHIPPED").status, 400);
+  EXPECT_EQ(http_get(port(), "/api/orders?limit=101").status, 400);
+  EXPECT_EQ(http_get(port(), "/api/orders?userId=a%20b").status, 400);
+  EXPECT_EQ(http_get(port(), "/api/orders/user/a%20b").status, 400);
+  EXPECT_EQ(http_get(port(), "/api/orders?sort=asc").status, 400);
+}

@@ -1,0 +1,47 @@
+#include "ordering/order_query.hpp"
+
+#include <boost/url/decode_view.hpp>
+#include <boost/url/parse_query.hpp>
+
+#include "http/json_body.hpp"
+#include "ordering/order_request.hpp"
+
+namespace orders::ordering {
+
+std::variant<OrderListQuery, std::vector<http::FieldError>> parse_order_list_query(std::string_view query,
+                                                                                   bool allow_user) {
+  OrderListQuery q;
+  std::vector<http::FieldError> errors;
+  const std::string owned(query);  // Boost.URL 1.81 reads to a NUL (see catalog/validation.cpp)
+  auto params = boost::urls::parse_query(owned);
+  if (!params) return std::vector<http::FieldError>{{"query", "is not a valid query string"}};
+  for (auto param : *params) {
+    auto k = *param.key;
+    std::string key(k.begin(), k.end()), value;
+    if (param.has_value) {
+      auto v = *param.value;
+      value.assign(v.begin(), v.end());
+    }
+    if (key == "page") {
+      if (auto n = http::parse_query_integer(value, 1, 1'000'000)) q.page = *n;
+      else errors.push_back({"page", "must be an integer from 1 to 1000000"});
+    } else if (key == "limit") {
+      if (auto n = http::parse_query_integer(value, 1, 100)) q.limit = *n;
+      else errors.push_back({"limit", "must be an integer from 1 to 100"});
+    } else if (key == "status") {
+      bool known = false;
+      for (auto s : kStatuses) known = known || s == value;
+      if (known) q.status = value;
+      else errors.push_back({"status", "must be one of PENDING, CONFIRMED, COMPLETED, CANCELLED, FAILED"});
+    } else if (key == "userId" && allow_user) {
+      if (is_valid_user_id(value)) q.user_id = value;
+      else errors.push_back({"userId", "must be 1 to 64 characters of A-Z a-z 0-9 _ . @ -"});
+    } else {
+      errors.push_back({key, "is not a known query parameter"});
+    }
+  }
+  if (!errors.empty()) return errors;
+  return q;
+}
+
+}  // namespace orders::ordering
