@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
 
   // One Dependencies per subcommand: CLI11 applies environment variables to the options of
   // every subcommand, so a shared target would let the env of one overwrite another's flag.
-  config::Dependencies api_deps, worker_deps, migrate_deps, seed_deps;
+  config::Dependencies api_deps, worker_deps, migrate_deps, seed_deps, reconcile_deps;
+  bool reconcile_fix = false;
   config::ApiSettings api;
   config::WorkerSettings worker;
   std::string migrations_dir;
@@ -98,6 +99,13 @@ int main(int argc, char** argv) {
   auto* seed_cmd = app.add_subcommand("seed", "Load the demo catalog (categories, products with stock counters, one flash sale); idempotent");
   add_dependency_options(seed_cmd, seed_deps, true, true, false);
 
+  auto* reconcile_cmd = app.add_subcommand(
+      "reconcile",
+      "Compare the Redis stock counters with PostgreSQL (the record) and the ledger with the orders; exit 1 on "
+      "drift. Safe while traffic flows: orders accepted but not yet persisted count as pending");
+  add_dependency_options(reconcile_cmd, reconcile_deps, true, true, false);
+  reconcile_cmd->add_flag("--fix", reconcile_fix, "Set drifting Redis counters from PostgreSQL and say what changed");
+
   CLI11_PARSE(app, argc, argv);
   configure_logging();
 
@@ -109,5 +117,6 @@ int main(int argc, char** argv) {
     return app::run_migrate(migrate_deps, dir);
   }
   if (*seed_cmd) return app::run_seed(seed_deps);
+  if (*reconcile_cmd) return app::run_reconcile(reconcile_deps, reconcile_fix);
   return 1;
 }

@@ -17,5 +17,6 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
 int run_worker(const config::Dependencies& deps, const config::WorkerSettings& settings);
 int run_migrate(const config::Dependencies& deps, const std::optional<std::filesystem::path>& dir);
 int run_seed(const config::Dependencies& deps);
+int run_reconcile(const config::Dependencies& deps, bool fix);
 
 }  // namespace orders::app
