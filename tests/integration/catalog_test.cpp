@@ -16,17 +16,7 @@ namespace {
 
 std::string unique(const std::string& prefix) { return prefix + " " + orders::uuid::make_v7().substr(24); }
 
-class Catalog : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { api_ = new ApiProcess(); }
-  static void TearDownTestSuite() {
-    delete api_;
-    api_ = nullptr;
-  }
-  std::uint16_t port() const { return api_->port(); }
-  static ApiProcess* api_;
-};
-ApiProcess* Catalog::api_ = nullptr;
+class Catalog : public SharedApiTest {};
 
 }  // namespace
 

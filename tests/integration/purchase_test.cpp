@@ -35,20 +35,12 @@ std::string code_of(const HttpResult& r) {
   return v.as_object().contains("code") ? std::string(v.at("code").as_string()) : "";
 }
 
-class Purchase : public ::testing::Test {
+class Purchase : public SharedApiTest {
  protected:
-  static void SetUpTestSuite() { api_ = new ApiProcess(); }
-  static void TearDownTestSuite() {
-    delete api_;
-    api_ = nullptr;
-  }
-  std::uint16_t port() const { return api_->port(); }
   std::string product(int stock, const std::string& extra = "") {
     return create_product(port(), R"({"name":"flash","price":19.99,"stock":)" + std::to_string(stock) + extra + "}");
   }
-  static ApiProcess* api_;
 };
-ApiProcess* Purchase::api_ = nullptr;
 
 }  // namespace
 

@@ -6,7 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <memory>
+
 #include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace orders::testing {
 
@@ -43,5 +48,16 @@ void concurrently(int n, F f) {
   go = true;
   for (auto& t : threads) t.join();
 }
+
+// A fixture whose tests share one `orders api` process, started once per suite.
+class SharedApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { api_ = std::make_unique<ApiProcess>(); }
+  static void TearDownTestSuite() { api_.reset(); }
+  std::uint16_t port() const { return api_->port(); }
+
+ private:
+  static inline std::unique_ptr<ApiProcess> api_;
+};
 
 }  // namespace orders::testing
