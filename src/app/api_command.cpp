@@ -33,13 +33,15 @@ struct ApiShard {
         redis(io.get_executor(), redis_endpoint),
         catalog(postgres, redis, product_loads),
         intake(redis, publisher),
-        orders(postgres) {}
+        orders(postgres),
+        lifecycle(postgres, redis, publisher, orders) {}
 
   postgres::Pool postgres;
   redis::Client redis;
   catalog::CatalogService catalog;
   ordering::OrderIntake intake;
   ordering::OrderReader orders;
+  ordering::OrderLifecycle lifecycle;
   http::Router router;
 };
 
@@ -107,7 +109,7 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
     auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads, publisher);
     http::add_service_routes(shard->router, readiness_checks(*shard, publisher));
     catalog::add_catalog_routes(shard->router, shard->catalog);
-    ordering::add_order_routes(shard->router, shard->intake, shard->orders);
+    ordering::add_order_routes(shard->router, shard->intake, shard->orders, shard->lifecycle);
     http_shards.push_back({&io.at(i), &shard->router});
     shards.push_back(std::move(shard));
   }

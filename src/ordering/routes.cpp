@@ -2,6 +2,7 @@
 
 #include "common/uuid.hpp"
 #include "http/envelope.hpp"
+#include "http/json_body.hpp"
 #include "ordering/order_query.hpp"
 
 namespace orders::ordering {
@@ -10,7 +11,7 @@ using http::Method;
 using http::Request;
 using http::Response;
 
-void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& reader) {
+void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& reader, OrderLifecycle& lifecycle) {
   router.add(Method::kPost, "/api/orders", [&intake](Request& req) -> asio::awaitable<Response> {
     std::optional<std::string_view> key;
     if (auto header = req.header("Idempotency-Key"); !header.empty()) key = header;
@@ -59,6 +60,30 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     if (!order) order = co_await reader.find(*id);
     if (!order) co_return http::not_found("Order");
     co_return http::ok_raw(*order);
+  });
+
+  router.add(Method::kPut, "/api/orders/{id}/status", [&lifecycle](Request& req) -> asio::awaitable<Response> {
+    auto id = uuid::normalize(req.param(0));
+    auto body = http::JsonBody::parse(req.body);
+    std::optional<OrderStatus> to;
+    if (body.is_object()) {
+      body.reject_unknown({"status"});
+      auto text = body.string("status", http::Presence::kRequired, 1, 20);
+      if (text) {
+        to = parse_status(*text);
+        if (!to) body.add_error("status", "must be one of PENDING, CONFIRMED, COMPLETED, CANCELLED, FAILED");
+      }
+    }
+    std::vector<http::FieldError> errors = body.errors();
+    if (!id) errors.insert(errors.begin(), {"id", "must be a UUID"});
+    if (!errors.empty()) co_return http::validation_failed(errors);
+    co_return co_await lifecycle.change_status(*id, *to);
+  });
+
+  router.add(Method::kDelete, "/api/orders/{id}", [&lifecycle](Request& req) -> asio::awaitable<Response> {
+    auto id = uuid::normalize(req.param(0));
+    if (!id) co_return http::validation_failed({{"id", "must be a UUID"}});
+    co_return co_await lifecycle.cancel(*id);
   });
 }
 

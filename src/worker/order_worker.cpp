@@ -80,7 +80,7 @@ RedisPtr connect_redis(const config::RedisEndpoint& endpoint) {
 // GET /api/orders/{id} reads the record. Throws DependencyUnavailable when Redis is down.
 void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>& orders,
                      const std::vector<OrderOutcome>& outcomes) {
-  static const std::string kFailedScript = redis::embedded_script("order_failed").source;
+  static const std::string kFailedScript = redis::embedded_script("return_units").source;
   for (std::size_t i = 0; i < orders.size(); ++i) {
     const PersistOrder& o = *orders[i];
     std::vector<std::string> argv;

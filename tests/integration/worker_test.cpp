@@ -266,3 +266,96 @@ TEST_F(Workers, OrderListsAndAuditTrailReadTheRecord) {
   EXPECT_EQ(http_get(port(), "/api/orders/user/a%20b").status, 400);
   EXPECT_EQ(http_get(port(), "/api/orders?sort=asc").status, 400);
 }
+
+TEST_F(Workers, CancellingAConfirmedOrderReturnsItsUnitsExactlyOnce) {
+  std::string product = create_product(port(), R"({"name":"cancel","price":6,"stock":10,"maxPerUser":4})");
+  auto buy = [&](const std::string& user, int qty) {
+    auto r = http_request(port(), "POST", "/api/orders", body_for(user, product, qty));
+    EXPECT_EQ(r.status, 202) << r.body;
+    return std::string(json_of(r).at("data").at("id").as_string());
+  };
+  std::string first = buy("canceller", 3), second = buy("racer", 2);
+  ASSERT_EQ(wait_for("SELECT count(*) FROM orders WHERE id IN ('" + first + "','" + second + "') AND status = 'CONFIRMED'", "2"), "2");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "5");
+
+  auto cancelled = http_request(port(), "DELETE", "/api/orders/" + first);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(json_of(cancelled).at("data").at("status"), "CANCELLED");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "8");
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "8");
+  EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "8");
+  EXPECT_EQ(http_request(port(), "DELETE", "/api/orders/" + first).status, 409);
+  EXPECT_EQ(json_of(http_request(port(), "DELETE", "/api/orders/" + first)).at("code"), "ALREADY_CANCELLED");
+  // The buyer's limit counts live orders only: the cancelled units are theirs to buy again.
+  EXPECT_EQ(http_request(port(), "POST", "/api/orders", body_for("canceller", product, 4)).status, 202);
+
+  std::atomic<int> ok{0}, already{0}, other{0};
+  concurrently(50, [&](int) {
+    auto r = http_request(port(), "DELETE", "/api/orders/" + second);
+    if (r.status == 200) ++ok;
+    else if (r.status == 409 && json_of(r).at("code") == "ALREADY_CANCELLED") ++already;
+    else ++other;
+  });
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(already.load(), 49);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "6") << "8 - 4 + 2: the second order's units came back once";
+  auto logs = json_of(http_get(port(), "/api/orders/" + second + "/logs")).at("data").as_array();
+  EXPECT_EQ(logs.back().at("eventType"), "CANCELLED");
+}
+
+TEST_F(Workers, StatusChangesFollowTheTransitionTable) {
+  std::string product = create_product(port(), R"({"name":"lifecycle","price":6,"stock":10})");
+  auto r = http_request(port(), "POST", "/api/orders", body_for("life", product, 1));
+  std::string id(json_of(r).at("data").at("id").as_string());
+  ASSERT_EQ(wait_for("SELECT status FROM orders WHERE id = '" + id + "'", "CONFIRMED"), "CONFIRMED");
+  auto back = http_request(port(), "PUT", "/api/orders/" + id + "/status", R"({"status":"PENDING"})");
+  EXPECT_EQ(back.status, 409);
+  EXPECT_EQ(json_of(back).at("code"), "INVALID_TRANSITION");
+  auto done = http_request(port(), "PUT", "/api/orders/" + id + "/status", R"({"status":"COMPLETED"})");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(json_of(done).at("data").at("status"), "COMPLETED");
+  auto cancel = http_request(port(), "DELETE", "/api/orders/" + id);
+  EXPECT_EQ(cancel.status, 409);
+  EXPECT_EQ(json_of(cancel).at("code"), "INVALID_TRANSITION");
+  EXPECT_EQ(http_request(port(), "PUT", "/api/orders/" + id + "/status", R"({"status":"SHIPPED"})").status, 400);
+  EXPECT_EQ(http_request(port(), "PUT", "/api/orders/" + id + "/status", R"({"state":"COMPLETED"})").status, 400);
+  EXPECT_EQ(http_request(port(), "PUT", "/api/orders/" + orders::uuid::make_v7() + "/status", R"({"status":"COMPLETED"})").status, 404);
+  EXPECT_EQ(http_request(port(), "DELETE", "/api/orders/" + orders::uuid::make_v7()).status, 404);
+  EXPECT_EQ(psql("SELECT string_agg(event_type, ',' ORDER BY id) FROM order_events WHERE order_id = '" + id + "'"),
+            "CREATED,CONFIRMED,STATUS_CHANGED");
+}
+
+TEST_F(Workers, CancelRacingThePersistOfTheSameOrdersSellsNothingTwice) {
+  std::string product = create_product(port(), R"({"name":"race","price":1,"stock":1000})");
+  first_->signal(SIGKILL);
+  second_->signal(SIGKILL);
+  first_->wait(std::chrono::seconds(5));
+  second_->wait(std::chrono::seconds(5));
+  std::vector<std::string> ids(200);
+  concurrently(20, [&](int t) {
+    for (int i = t; i < 200; i += 20) {
+      auto r = http_request(port(), "POST", "/api/orders", body_for("race" + std::to_string(i), product, 1));
+      ids[i] = std::string(json_of(r).at("data").at("id").as_string());
+    }
+  });
+  ASSERT_EQ(redis_get("{p:" + product + "}:stock"), "800");
+  delete first_;
+  delete second_;
+  first_ = start_worker().release();
+  second_ = start_worker().release();
+  std::atomic<int> ok{0};
+  concurrently(200, [&](int i) {
+    auto r = http_request(port(), "DELETE", "/api/orders/" + ids[i]);
+    if (r.status == 200) ++ok;
+    else ADD_FAILURE() << r.status << " " << r.body;
+  });
+  EXPECT_EQ(ok.load(), 200);
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  EXPECT_EQ(wait_for("SELECT count(*)" + where + " AND o.status = 'CANCELLED'", "200"), "200");
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // let the workers drain what is left
+  EXPECT_EQ(psql("SELECT count(*)" + where), "200");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "1000");
+  EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "1000");
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "1000");
+}

@@ -1,4 +1,4 @@
--- A worker stored the order as FAILED (PostgreSQL's stock could not cover it): its units go
+-- An order was FAILED by a worker (PostgreSQL's stock could not cover it) or CANCELLED: its units go
 -- back to the counters and to the buyer's counts, exactly once whatever the redeliveries.
 -- KEYS[1] returned:{order id} (the once-marker)  KEYS[2] order:{id}  KEYS[3..] per item: stock, buyers
 -- ARGV[1] user id  ARGV[2] marker TTL, s  ARGV[3..] per item: quantity

@@ -1,0 +1,219 @@
+#include "ordering/order_lifecycle.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "catalog/keys.hpp"
+#include "common/error_codes.hpp"
+#include "common/time.hpp"
+#include "common/uuid.hpp"
+#include "http/envelope.hpp"
+#include "ordering/keys.hpp"
+#include "worker/order_event.hpp"
+#include "worker/order_persister.hpp"
+
+namespace orders::ordering {
+namespace asio = boost::asio;
+using postgres::Params;
+
+namespace {
+
+constexpr std::chrono::milliseconds kTimeout{5000};
+
+http::Response invalid_transition(std::string_view from, std::string_view to) {
+  return http::error(409, codes::kInvalidTransition,
+                     "An order cannot go from " + std::string(from) + " to " + std::string(to),
+                     std::vector<http::FieldError>{{"status", std::string(from) + " -> " + std::string(to)}});
+}
+
+// Cancelling an order the record holds ($1 id, $2 its status before).
+constexpr std::array<const char*, 4> kCancelStatements = {
+    "UPDATE orders SET status = 'CANCELLED', updated_at = now() WHERE id = $1 AND $2 <> ''",
+    "UPDATE products p SET stock = p.stock + i.quantity, updated_at = now() FROM order_items i"
+    " WHERE i.order_id = $1 AND p.id = i.product_id AND $2 = 'CONFIRMED'",
+    "INSERT INTO inventory_movements (product_id, order_id, delta, reason)"
+    " SELECT product_id, order_id, quantity, 'CANCEL' FROM order_items WHERE order_id = $1 AND $2 = 'CONFIRMED'",
+    "INSERT INTO order_events (order_id, event_type, from_status, to_status) VALUES ($1, 'CANCELLED', $2, 'CANCELLED')",
+};
+
+struct Units {
+  std::string user_id;
+  std::vector<std::pair<std::string, long long>> items;  // product, quantity
+};
+
+}  // namespace
+
+asio::awaitable<http::Response> OrderLifecycle::current(const std::string& order_id) {
+  auto order = co_await reader_.find(order_id);
+  if (!order) co_return http::not_found("Order");
+  co_return http::ok_raw(*order);
+}
+
+asio::awaitable<void> OrderLifecycle::publish(std::string_view type, const std::string& order_id,
+                                              std::string_view from, std::string_view to) {
+  std::string event_id = uuid::make_v7();
+  std::string body = R"({"id":")" + event_id + R"(","type":")" + std::string(type) +
+                     R"(","version":1,"occurredAt":")" + format_rfc3339(now_ms()) + R"(","data":{"orderId":")" +
+                     order_id + R"(","fromStatus":")" + std::string(from) + R"(","toStatus":")" + std::string(to) + "\"}}";
+  rabbitmq::Message message{"orders", std::string(type), event_id, std::string(type), std::move(body)};
+  auto outcome = co_await publisher_.publish(std::move(message));
+  if (outcome != rabbitmq::PublishOutcome::kConfirmed) {
+    // The record has the change; other systems miss this notification (no event outbox yet).
+    spdlog::warn("{} for order {} not confirmed: {}", type, order_id, rabbitmq::to_string(outcome));
+  }
+}
+
+asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_id) {
+  Units units;
+  std::string from;
+  for (int attempt = 0; attempt < 3 && from.empty(); ++attempt) {
+    // The lease ends before the pending path below, which takes a connection of its own.
+    std::optional<postgres::Lease> held(co_await pool_.acquire());
+    auto& lease = *held;
+    (co_await lease->execute("BEGIN", kTimeout)).expect_ok("begin");
+    Params id;
+    id.add(order_id);
+    auto row = co_await lease->execute("SELECT status, user_id FROM orders WHERE id = $1 FOR UPDATE", id, kTimeout);
+    row.expect_ok("lock order");
+    if (row.rows() == 1) {
+      std::string status(row.get(0, 0));
+      auto parsed = parse_status(status);
+      if (!parsed || !can_transition(*parsed, OrderStatus::kCancelled)) {
+        co_await lease->execute("ROLLBACK", kTimeout);
+        // GCC 12 mis-builds some `co_return f(temporaries)`: the answer is a named local first.
+        http::Response refused = parsed == OrderStatus::kCancelled
+                                     ? http::error(409, codes::kAlreadyCancelled, "The order is already cancelled")
+                                     : invalid_transition(status, "CANCELLED");
+        co_return refused;
+      }
+      units.user_id = row.get(0, 1);
+      // A CONFIRMED order took its units from the record: they go back, with the ledger row.
+      Params p;
+      p.add(order_id).add(status);
+      for (const char* sql : kCancelStatements) (co_await lease->execute(sql, p, kTimeout)).expect_ok("cancel");
+      auto items = co_await lease->execute("SELECT product_id, quantity FROM order_items WHERE order_id = $1", id, kTimeout);
+      items.expect_ok("items");
+      for (int i = 0; i < items.rows(); ++i) units.items.emplace_back(std::string(items.get(i, 0)), items.get_int(i, 1));
+      (co_await lease->execute("COMMIT", kTimeout)).expect_ok("commit");
+      from = status;
+      break;
+    }
+    co_await lease->execute("ROLLBACK", kTimeout);
+    held.reset();
+
+    // Not in the record yet: still pending in Redis (or unknown).
+    std::string key = keys::order(order_id);
+    std::array<std::string_view, 2> get{"GET", key};
+    auto pending = co_await redis_.command(get);
+    if (pending.type != redis::Reply::Type::kString) {
+      http::Response missing = http::not_found("Order");
+      co_return missing;
+    }
+    auto order = worker::parse_order_created(R"({"type":"order.created","data":{"order":)" + pending.str + "}}");
+    if (!order) throw std::runtime_error("unreadable pending order " + order_id);
+    // Store it as CANCELLED; if a worker stored it first, the next attempt cancels that row.
+    std::vector<std::optional<std::string>> products, quantities, unit_prices, totals;
+    for (const auto& item : order->items) {
+      products.emplace_back(item.product_id);
+      quantities.emplace_back(std::to_string(item.quantity));
+      unit_prices.emplace_back(item.unit_price.to_decimal());
+      totals.emplace_back(item.total_price.to_decimal());
+    }
+    Params p;
+    p.add(order->id).add(order->reference_no).add(order->user_id).add(order->total_price.to_decimal())
+        .add(order->created_at).add(worker::pg_array(products)).add(worker::pg_array(quantities))
+        .add(worker::pg_array(unit_prices)).add(worker::pg_array(totals));
+    auto stored = co_await pool_.query(
+        "WITH o AS (INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at)"
+        "   VALUES ($1, $2, $3, 'CANCELLED', $4::numeric, $5::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id),"
+        " i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price)"
+        "   SELECT o.id, t.product_id, t.quantity, t.unit_price, t.total_price FROM o,"
+        "   unnest($6::uuid[], $7::int[], $8::numeric[], $9::numeric[]) AS t(product_id, quantity, unit_price, total_price)),"
+        " e AS (INSERT INTO order_events (order_id, event_type, from_status, to_status)"
+        "   SELECT o.id, v.type, v.from_status, v.to_status FROM o,"
+        "   (VALUES (1, 'CREATED', NULL, 'PENDING'), (2, 'CANCELLED', 'PENDING', 'CANCELLED')) AS v(n, type, from_status, to_status))"
+        " SELECT count(*) FROM o",
+        p);
+    stored.expect_ok("store cancelled order");
+    if (stored.get_int(0, 0) == 1) {
+      units.user_id = order->user_id;
+      for (const auto& item : order->items) units.items.emplace_back(item.product_id, item.quantity);
+      from = "PENDING";
+    }
+  }
+  if (from.empty()) throw std::runtime_error("cancel of " + order_id + " did not settle");
+
+  // The units go back to Redis once, whoever gets here (the same marker as FAILED orders).
+  std::vector<std::string> key_storage{"returned:" + order_id, keys::order(order_id)};
+  std::vector<std::string> args_storage{units.user_id, std::to_string(30 * 24 * 3600)};
+  for (const auto& [product, quantity] : units.items) {
+    key_storage.push_back(catalog::keys::stock(product));
+    key_storage.push_back(keys::buyers(product));
+    args_storage.push_back(std::to_string(quantity));
+  }
+  std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
+  std::vector<std::string_view> script_args(args_storage.begin(), args_storage.end());
+  static const redis::Script kReturnUnits = redis::embedded_script("return_units");
+  auto returned = co_await redis_.eval(kReturnUnits, script_keys, script_args);
+  if (returned.is_error()) throw std::runtime_error("returning units of " + order_id + ": " + returned.str);
+  co_await publish("order.cancelled", order_id, from, "CANCELLED");
+  http::Response result = co_await current(order_id);
+  co_return result;
+}
+
+asio::awaitable<http::Response> OrderLifecycle::change_status(const std::string& order_id, OrderStatus to) {
+  if (to == OrderStatus::kCancelled) {
+    http::Response cancelled = co_await cancel(order_id);
+    co_return cancelled;
+  }
+  const std::string target(to_string(to));
+  std::string from;
+  {
+    auto lease = co_await pool_.acquire();
+    (co_await lease->execute("BEGIN", kTimeout)).expect_ok("begin");
+    Params id;
+    id.add(order_id);
+    auto row = co_await lease->execute("SELECT status FROM orders WHERE id = $1 FOR UPDATE", id, kTimeout);
+    row.expect_ok("lock order");
+    const bool in_record = row.rows() == 1;
+    if (in_record) from = std::string(row.get(0, 0));
+    auto parsed = parse_status(from);
+    // CONFIRMED and FAILED are the worker's to set; the API moves only orders in the record.
+    const bool allowed = in_record && parsed && can_transition(*parsed, to) && to != OrderStatus::kConfirmed &&
+                         to != OrderStatus::kFailed;
+    if (allowed) {
+      Params p;
+      p.add(order_id).add(from).add(target);
+      (co_await lease->execute("UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2", p,
+                               kTimeout))
+          .expect_ok("status");
+      (co_await lease->execute("INSERT INTO order_events (order_id, event_type, from_status, to_status)"
+                               " VALUES ($1, 'STATUS_CHANGED', $2, $3)",
+                               p, kTimeout))
+          .expect_ok("status event");
+      (co_await lease->execute("COMMIT", kTimeout)).expect_ok("commit");
+    } else {
+      co_await lease->execute("ROLLBACK", kTimeout);
+    }
+    if (!allowed) {
+      if (!in_record) {
+        std::string key = keys::order(order_id);
+        std::array<std::string_view, 2> get{"GET", key};
+        auto pending = co_await redis_.command(get);
+        if (pending.type != redis::Reply::Type::kString) {
+          http::Response missing = http::not_found("Order");
+          co_return missing;
+        }
+        from = "PENDING";
+      }
+      http::Response refused = invalid_transition(from, target);
+      co_return refused;
+    }
+  }
+  co_await publish("order.status_changed", order_id, from, target);
+  http::Response changed = co_await current(order_id);
+  co_return changed;
+}
+
+}  // namespace orders::ordering

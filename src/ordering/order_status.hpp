@@ -1,0 +1,17 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace orders::ordering {
+
+enum class OrderStatus { kPending, kConfirmed, kCompleted, kCancelled, kFailed };
+
+std::string_view to_string(OrderStatus status);
+std::optional<OrderStatus> parse_status(std::string_view text);
+
+// The lifecycle of SPEC section 4, as data: PENDING → CONFIRMED → COMPLETED;
+// PENDING or CONFIRMED → CANCELLED; PENDING → FAILED.
+bool can_transition(OrderStatus from, OrderStatus to);
+
+}  // namespace orders::ordering
