@@ -9,7 +9,7 @@
 #include "app/commands.hpp"
 #include "app/probes.hpp"
 #include "common/dependency_error.hpp"
-#include "storage/rabbitmq/connection.hpp"
+#include "storage/rabbitmq/publisher.hpp"
 #include "worker/order_worker.hpp"
 
 namespace orders::app {
@@ -26,11 +26,11 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
     std::cerr << "orders worker: " << e.what() << '\n';
     return kExitConfig;
   }
+  rabbitmq::Publisher publisher(amqp);  // order.confirmed / order.failed
   try {
     probe_postgres(pg);
     probe_redis(redis);
-    rabbitmq::Connection probe(amqp, std::chrono::seconds(4));
-    rabbitmq::declare_topology(probe);
+    publisher.start();  // connects and declares the topology
   } catch (const DependencyUnavailable& e) {
     std::cerr << "orders worker: " << e.what() << '\n';
     return kExitUnavailable;
@@ -52,7 +52,8 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
   options.prefetch = settings.prefetch;
   options.batch_size = settings.batch_size;
   options.batch_wait = std::chrono::milliseconds(settings.batch_wait_ms);
-  worker::run_order_worker(pg, redis, amqp, options, stop);
+  worker::run_order_worker(pg, redis, amqp, publisher, options, stop);
+  publisher.stop();
 
   signals_io.stop();
   signal_thread.join();

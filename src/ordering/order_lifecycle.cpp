@@ -107,6 +107,8 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
     std::array<std::string_view, 2> get{"GET", key};
     auto pending = co_await redis_.command(get);
     if (pending.type != redis::Reply::Type::kString) {
+      // A worker may have persisted it (and dropped the pending copy) since the look above.
+      if (attempt < 2) continue;
       http::Response missing = http::not_found("Order");
       co_return missing;
     }

@@ -17,7 +17,13 @@
 #include "metrics/registry.hpp"
 #include "ordering/keys.hpp"
 #include "storage/rabbitmq/connection.hpp"
+#include "common/time.hpp"
+#include "common/uuid.hpp"
+#include "storage/rabbitmq/publisher.hpp"
 #include "worker/order_persister.hpp"
+
+#include <condition_variable>
+#include <mutex>
 
 namespace orders::worker {
 namespace {
@@ -123,11 +129,46 @@ void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>
   }
 }
 
+// Waits (bounded) for the broker's confirms of a batch's notifications.
+class ConfirmCounter {
+ public:
+  struct One : rabbitmq::Publisher::Completion {
+    explicit One(ConfirmCounter& c) : counter(c) {}
+    void complete(rabbitmq::PublishOutcome outcome) override { counter.done(outcome == rabbitmq::PublishOutcome::kConfirmed); }
+    ConfirmCounter& counter;
+  };
+  void expect(int n) { expected_ = n; }
+  void done(bool ok) {
+    std::lock_guard lock(mutex_);
+    ++finished_;
+    confirmed_ += ok;
+    cv_.notify_all();
+  }
+  int wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, limit, [&] { return finished_ >= expected_; });
+    return confirmed_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int expected_ = 0, finished_ = 0, confirmed_ = 0;
+};
+
+std::string status_event(std::string_view type, const std::string& order_id, std::string_view to, const std::string& reason) {
+  std::string body = R"({"id":")" + uuid::make_v7() + R"(","type":")" + std::string(type) + R"(","version":1,"occurredAt":")" +
+                     format_rfc3339(now_ms()) + R"(","data":{"orderId":")" + order_id +
+                     R"(","fromStatus":"PENDING","toStatus":")" + std::string(to) + "\"";
+  if (!reason.empty()) body += R"(,"reason":")" + reason + "\"";
+  return body + "}}";
+}
+
 class Worker {
  public:
   Worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis, const config::AmqpEndpoint& amqp,
-         const WorkerOptions& options, const std::atomic<bool>& stop)
-      : pg_(pg), redis_endpoint_(redis), amqp_(amqp), options_(options), stop_(stop) {}
+         rabbitmq::Publisher& publisher, const WorkerOptions& options, const std::atomic<bool>& stop)
+      : pg_(pg), redis_endpoint_(redis), amqp_(amqp), publisher_(publisher), options_(options), stop_(stop) {}
 
   void run() {
     std::chrono::milliseconds backoff{0};
@@ -239,6 +280,7 @@ class Worker {
           }
           m.batches.inc();
           m.batch_size.observe(static_cast<double>(orders.size()));
+          notify(orders, outcomes);
           break;
         } catch (const std::exception& e) {
           if (stop_) throw;
@@ -260,9 +302,34 @@ class Worker {
     }
   }
 
+  // order.confirmed / order.failed for what this batch changed, after the commit. Without an
+  // event outbox in PostgreSQL a notification the broker does not confirm is logged, not retried.
+  void notify(const std::vector<const PersistOrder*>& orders, const std::vector<OrderOutcome>& outcomes) {
+    ConfirmCounter counter;
+    int sent = 0;
+    for (std::size_t i = 0; i < orders.size(); ++i) {
+      const bool confirmed = outcomes[i].result == PersistResult::kPersisted;
+      const bool failed = outcomes[i].result == PersistResult::kFailed;
+      if (!confirmed && !failed) continue;
+      std::string type = confirmed ? "order.confirmed" : "order.failed";
+      std::string body = status_event(type, orders[i]->id, confirmed ? "CONFIRMED" : "FAILED", outcomes[i].reason);
+      auto at = body.find("\"id\":\"");
+      rabbitmq::Message message{"orders", type, body.substr(at + 6, 36), type, std::move(body)};
+      ++sent;
+      counter.expect(sent);
+      publisher_.enqueue(std::move(message), std::make_unique<ConfirmCounter::One>(counter));
+    }
+    if (sent == 0) return;
+    const int confirmed = counter.wait(std::chrono::seconds(5));
+    if (confirmed < sent) spdlog::warn("worker: {} of {} status events not confirmed by the broker", sent - confirmed, sent);
+    // Completions may still arrive after the wait: keep the counter alive until they have.
+    counter.wait(std::chrono::seconds(10));
+  }
+
   config::PostgresEndpoint pg_;
   config::RedisEndpoint redis_endpoint_;
   config::AmqpEndpoint amqp_;
+  rabbitmq::Publisher& publisher_;
   WorkerOptions options_;
   const std::atomic<bool>& stop_;
   PgPtr pg_conn_{nullptr, &PQfinish};
@@ -272,9 +339,10 @@ class Worker {
 }  // namespace
 
 void run_order_worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
-                      const config::AmqpEndpoint& amqp, const WorkerOptions& options, const std::atomic<bool>& stop) {
+                      const config::AmqpEndpoint& amqp, rabbitmq::Publisher& publisher, const WorkerOptions& options,
+                      const std::atomic<bool>& stop) {
   worker_metrics();
-  Worker(pg, redis, amqp, options, stop).run();
+  Worker(pg, redis, amqp, publisher, options, stop).run();
 }
 
 }  // namespace orders::worker

@@ -6,6 +6,10 @@
 
 #include "config/config.hpp"
 
+namespace orders::rabbitmq {
+class Publisher;
+}
+
 namespace orders::worker {
 
 struct WorkerOptions {
@@ -22,7 +26,9 @@ struct WorkerOptions {
 // requeue and lands in orders.dead. While PostgreSQL is down the batch is held and retried
 // with backoff, never released (a redelivery would count against the delivery limit).
 // Blocking (rabbitmq-c, libpq, hiredis) on the calling thread; returns when `stop` is set.
+// After each commit it publishes order.confirmed / order.failed through `publisher`.
 void run_order_worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
-                      const config::AmqpEndpoint& amqp, const WorkerOptions& options, const std::atomic<bool>& stop);
+                      const config::AmqpEndpoint& amqp, rabbitmq::Publisher& publisher, const WorkerOptions& options,
+                      const std::atomic<bool>& stop);
 
 }  // namespace orders::worker

@@ -8,6 +8,7 @@
 #include "common/uuid.hpp"
 #include "config/config.hpp"
 #include "storage/rabbitmq/connection.hpp"
+#include "support/amqp_queue.hpp"
 #include "support/api_helpers.hpp"
 #include "support/process.hpp"
 
@@ -93,7 +94,15 @@ Process* Workers::second_ = nullptr;
 
 }  // namespace
 
+// The order ids in the status events of `messages`.
+std::set<std::string> event_order_ids(const std::vector<ReceivedMessage>& messages) {
+  std::set<std::string> ids;
+  for (const auto& m : messages) ids.insert(std::string(json::parse(m.body).at("data").at("orderId").as_string()));
+  return ids;
+}
+
 TEST_F(Workers, FlashSaleEndToEndPersistsExactlyTheUnitsSold) {
+  TestQueue confirmations("order.confirmed");
   std::string product = create_product(port(), R"({"name":"e2e","price":12.50,"stock":100})");
   std::mutex mutex;
   std::set<std::string> accepted;
@@ -120,6 +129,8 @@ TEST_F(Workers, FlashSaleEndToEndPersistsExactlyTheUnitsSold) {
   ASSERT_EQ(read.status, 200);
   EXPECT_EQ(json_of(read).at("data").at("status"), "CONFIRMED") << read.body;
   EXPECT_NE(read.body.find("\"unitPrice\" : 12.50"), std::string::npos) << "exact decimals: " << read.body;
+  auto confirmed = event_order_ids(confirmations.drain());
+  for (const auto& id : accepted) EXPECT_TRUE(confirmed.count(id)) << "no order.confirmed for " << id;
   EXPECT_TRUE(json_of(read).at("data").at("failureReason").is_null());
 }
 
@@ -164,6 +175,7 @@ TEST_F(Workers, PoisonMessagesAreDeadLetteredAndDoNotBlockTheQueue) {
 }
 
 TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
+  TestQueue failures("order.failed");
   std::string product = create_product(port(), R"({"name":"lost writes","price":2,"stock":5})");
   // Redis "forgot" 5 sales: its counter says 10 while the record has 5.
   redis_cli({"INCRBY", "{p:" + product + "}:stock", "5"});
@@ -184,6 +196,16 @@ TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "5");
+  auto failed_ids = event_order_ids(failures.drain());
+  EXPECT_EQ(psql("SELECT count(*) FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.status = 'FAILED'"
+                 " AND i.product_id = '" + product + "' AND o.id::text = ANY(ARRAY['" +
+                 [&] {
+                   std::string joined;
+                   for (const auto& id : failed_ids) joined += (joined.empty() ? "" : "','") + id;
+                   return joined;
+                 }() + "'])"),
+            "5")
+      << "one order.failed per FAILED order";
 }
 
 TEST_F(Workers, AWorkerKilledMidDrainLosesAndDuplicatesNothing) {
