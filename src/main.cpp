@@ -89,6 +89,13 @@ int main(int argc, char** argv) {
       ->envname("WORKER_BATCH_WAIT_MS")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
+  worker_cmd->add_option("--metrics-port", worker.metrics_port, "Serve GET /metrics and /health on this port (0: off)")
+      ->envname("WORKER_METRICS_PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  worker_cmd->add_option("--metrics-host", worker.metrics_host, "Address of the metrics endpoint")
+      ->envname("WORKER_METRICS_HOST")
+      ->capture_default_str();
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply the SQL migrations that are missing, in order (idempotent)");
   add_dependency_options(migrate_cmd, migrate_deps, true, false, false);

@@ -7,7 +7,10 @@
 #include <thread>
 
 #include "app/commands.hpp"
+#include "app/io_threads.hpp"
 #include "app/probes.hpp"
+#include "http/server.hpp"
+#include "http/service_routes.hpp"
 #include "common/dependency_error.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "worker/order_worker.hpp"
@@ -48,12 +51,38 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
   });
   std::thread signal_thread([&] { signals_io.run(); });
 
+  // /metrics and /health over HTTP on a thread of their own, when asked for.
+  std::unique_ptr<IoThreads> metrics_io;
+  std::unique_ptr<http::Router> metrics_router;
+  std::unique_ptr<http::Server> metrics_server;
+  if (settings.metrics_port != 0) {
+    metrics_io = std::make_unique<IoThreads>(1);
+    metrics_router = std::make_unique<http::Router>();
+    http::add_service_routes(*metrics_router, {});
+    http::ServerOptions server_options;
+    server_options.host = settings.metrics_host;
+    server_options.port = static_cast<std::uint16_t>(settings.metrics_port);
+    server_options.max_connections = 64;
+    metrics_server = std::make_unique<http::Server>(server_options, std::vector<http::Shard>{{&metrics_io->at(0), metrics_router.get()}});
+    try {
+      metrics_server->start();
+    } catch (const std::system_error& e) {
+      std::cerr << "orders worker: " << e.what() << '\n';
+      return kExitUnavailable;
+    }
+    metrics_io->start();
+  }
+
   worker::WorkerOptions options;
   options.prefetch = settings.prefetch;
   options.batch_size = settings.batch_size;
   options.batch_wait = std::chrono::milliseconds(settings.batch_wait_ms);
   worker::run_order_worker(pg, redis, amqp, publisher, options, stop);
   publisher.stop();
+  if (metrics_server) {
+    metrics_server->shutdown(std::chrono::seconds(2));
+    metrics_io->finish(std::chrono::seconds(2));
+  }
 
   signals_io.stop();
   signal_thread.join();

@@ -71,6 +71,8 @@ struct WorkerSettings {
   int prefetch = 1000;
   int batch_size = 500;
   int batch_wait_ms = 5;
+  std::string metrics_host = "127.0.0.1";
+  int metrics_port = 0;  // 0: no HTTP endpoint
 };
 
 }  // namespace orders::config

@@ -43,6 +43,10 @@ struct WorkerMetrics {
   metrics::Counter& dead = metrics::registry()
                                .counter("worker_dead_lettered_total", "Messages rejected to orders.dead")
                                .with({});
+  metrics::Histogram& persist_latency = metrics::registry()
+                                            .histogram("worker_persist_latency_seconds",
+                                                       "From the order's acceptance to its commit in PostgreSQL", {})
+                                            .with({});
 };
 
 WorkerMetrics& worker_metrics() {
@@ -267,7 +271,12 @@ class Worker {
           settle_in_redis(redis_conn_.get(), orders, outcomes);
           for (std::size_t i = 0; i < orders.size(); ++i) {
             switch (outcomes[i].result) {
-              case PersistResult::kPersisted: m.persisted.with({"persisted"}).inc(); break;
+              case PersistResult::kPersisted:
+                m.persisted.with({"persisted"}).inc();
+                if (auto created = parse_rfc3339(orders[i]->created_at)) {
+                  m.persist_latency.observe(static_cast<double>(now_ms() - *created) / 1000.0);
+                }
+                break;
               case PersistResult::kDuplicate: m.persisted.with({"duplicate"}).inc(); break;
               case PersistResult::kFailed: m.persisted.with({"failed"}).inc(); break;
               case PersistResult::kRejected:

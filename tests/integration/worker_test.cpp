@@ -381,3 +381,31 @@ TEST_F(Workers, CancelRacingThePersistOfTheSameOrdersSellsNothingTwice) {
   EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "1000");
   EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "1000");
 }
+
+TEST(WorkerMetrics, ServedOnItsPortCountingDeadLettersAndPersists) {
+  const std::uint16_t metrics_port = free_port();
+  Process worker({required_env("ORDERS_BINARY"), "worker", "--metrics-port", std::to_string(metrics_port)});
+  ApiProcess api;
+  HttpResult health;
+  for (int i = 0; i < 100; ++i) {
+    try {
+      health = http_get(metrics_port, "/health");
+      if (health.status == 200) break;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(health.status, 200) << worker.output();
+  publish_raw("order.created", "poison for the metrics");
+  std::string product = create_product(api.port(), R"({"name":"metered","price":1,"stock":5})");
+  ASSERT_EQ(http_request(api.port(), "POST", "/api/orders", body_for("metered", product)).status, 202);
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  while (Clock::now() < deadline && (metric_value(metrics_port, "worker_dead_lettered_total") < 1 ||
+                                     metric_value(metrics_port, "worker_orders_persisted_total{result=\"persisted\"}") < 1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GE(metric_value(metrics_port, "worker_dead_lettered_total"), 1);
+  EXPECT_GE(metric_value(metrics_port, "worker_orders_persisted_total{result=\"persisted\"}"), 1);
+  EXPECT_GE(metric_value(metrics_port, "worker_batches_total"), 1);
+  EXPECT_GE(metric_value(metrics_port, "worker_persist_latency_seconds_count"), 1);
+}
