@@ -84,6 +84,19 @@ class Workers : public ::testing::Test {
     delete api_;
   }
   std::uint16_t port() const { return api_->port(); }
+  // SIGKILL both workers (a backlog builds up), and start two fresh ones.
+  static void stop_workers() {
+    for (Process* w : {first_, second_}) {
+      w->signal(SIGKILL);
+      w->wait(std::chrono::seconds(5));
+    }
+  }
+  static void restart_workers() {
+    delete first_;
+    delete second_;
+    first_ = start_worker().release();
+    second_ = start_worker().release();
+  }
   static ApiProcess* api_;
   static Process* first_;
   static Process* second_;
@@ -211,10 +224,7 @@ TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
 TEST_F(Workers, AWorkerKilledMidDrainLosesAndDuplicatesNothing) {
   std::string product = create_product(port(), R"({"name":"drain","price":1,"stock":100000})");
   // Stop both workers so a backlog builds up.
-  first_->signal(SIGKILL);
-  second_->signal(SIGKILL);
-  first_->wait(std::chrono::seconds(5));
-  second_->wait(std::chrono::seconds(5));
+  stop_workers();
   std::mutex mutex;
   std::set<std::string> accepted;
   concurrently(16, [&](int t) {
@@ -227,10 +237,7 @@ TEST_F(Workers, AWorkerKilledMidDrainLosesAndDuplicatesNothing) {
     }
   });
   ASSERT_EQ(accepted.size(), 2400u);
-  delete first_;
-  delete second_;
-  first_ = start_worker().release();
-  second_ = start_worker().release();
+  restart_workers();
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   first_->signal(SIGKILL);  // in the middle of the drain
   first_->wait(std::chrono::seconds(5));
@@ -350,10 +357,7 @@ TEST_F(Workers, StatusChangesFollowTheTransitionTable) {
 
 TEST_F(Workers, CancelRacingThePersistOfTheSameOrdersSellsNothingTwice) {
   std::string product = create_product(port(), R"({"name":"race","price":1,"stock":1000})");
-  first_->signal(SIGKILL);
-  second_->signal(SIGKILL);
-  first_->wait(std::chrono::seconds(5));
-  second_->wait(std::chrono::seconds(5));
+  stop_workers();
   std::vector<std::string> ids(200);
   concurrently(20, [&](int t) {
     for (int i = t; i < 200; i += 20) {
@@ -362,10 +366,7 @@ TEST_F(Workers, CancelRacingThePersistOfTheSameOrdersSellsNothingTwice) {
     }
   });
   ASSERT_EQ(redis_get("{p:" + product + "}:stock"), "800");
-  delete first_;
-  delete second_;
-  first_ = start_worker().release();
-  second_ = start_worker().release();
+  restart_workers();
   std::atomic<int> ok{0};
   concurrently(200, [&](int i) {
     auto r = http_request(port(), "DELETE", "/api/orders/" + ids[i]);
