@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
 # Installs what SPEC section 2 needs and is missing, from Debian packages by name.
+#
+#   install-deps.sh               build and test dependencies, the servers of the local stack, curl
+#   install-deps.sh --build-only  build dependencies only: no PostgreSQL/Redis/RabbitMQ servers
+#                                 (the Docker build stage, the sanitizer build)
+#   install-deps.sh --test        the default set plus what the test command needs besides
+#                                 (docker-compose, to validate docker-compose.yml)
 set -euo pipefail
 
-packages=(
-  g++ cmake ninja-build ccache pkg-config
+usage() { echo "usage: $0 [--build-only | --test]" >&2; exit 2; }
+mode="default"
+case $# in
+  0) ;;
+  1) case $1 in
+       --build-only) mode="build" ;;
+       --test) mode="test" ;;
+       *) usage ;;
+     esac ;;
+  *) usage ;;
+esac
+
+# Compiler, libraries, test frameworks; python3-yaml converts docs/openapi.yaml to JSON.
+build_packages=(
+  g++ cmake ninja-build ccache pkg-config python3-yaml
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libhiredis-dev librabbitmq-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
-  postgresql redis-server rabbitmq-server
-  curl
 )
+server_packages=(postgresql redis-server rabbitmq-server)
+tool_packages=(curl)
+test_packages=(docker-compose)
+
+packages=("${build_packages[@]}")
+if [[ $mode != build ]]; then packages+=("${server_packages[@]}" "${tool_packages[@]}"); fi
+if [[ $mode == test ]]; then packages+=("${test_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do

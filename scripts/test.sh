@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): installs what is missing, builds with warnings as
-# errors, and runs every test with CTest. Integration tests start their own PostgreSQL,
-# Redis and RabbitMQ (a CTest fixture, on ports 25400+ under build/test-stack) and stop them
-# afterwards, so this passes while `scripts/run.sh` is up, and leaves nothing running.
+# The test command (README, .ci/run): installs what is missing, checks docker-compose.yml,
+# builds with warnings as errors, and runs every test with CTest. Integration tests start
+# their own PostgreSQL, Redis and RabbitMQ (a CTest fixture, on ports 25400+ under
+# build/test-stack) and stop them afterwards, so this passes while `scripts/run.sh` is up, and
+# leaves nothing running.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --test
+# The compose file must stay valid; `config` needs docker-compose only, no Docker engine.
+if ! docker-compose -f "$root/docker-compose.yml" config -q; then
+  echo "test.sh: FAILED: docker-compose.yml is invalid (docker-compose -f $root/docker-compose.yml config -q, output above)" >&2
+  exit 1
+fi
 "$root/scripts/build.sh" -DORDERS_WERROR=ON
 cd "${BUILD_DIR:-$root/build}"
 ctest --output-on-failure --timeout 600 "$@"

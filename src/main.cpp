@@ -1,10 +1,9 @@
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <map>
 
 #include "app/commands.hpp"
+#include "common/logging.hpp"
 
 namespace {
 
@@ -28,13 +27,6 @@ void add_dependency_options(CLI::App* command, config::Dependencies& deps, bool 
   }
 }
 
-void configure_logging() {
-  auto logger = spdlog::stderr_color_mt("orders");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%t] %v", spdlog::pattern_time_type::utc);
-  if (const char* level = std::getenv("LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(level));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,6 +42,17 @@ int main(int argc, char** argv) {
   config::ApiSettings api;
   config::WorkerSettings worker;
   std::string migrations_dir;
+  std::string log_format = "text";
+  std::string log_level = "info";
+
+  app.add_option("--log-format", log_format, "Log lines as text for people or one JSON object per line")
+      ->envname("LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "Least severe level logged; info logs one line per HTTP request")
+      ->envname("LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}))
+      ->capture_default_str();
 
   auto* api_cmd = app.add_subcommand("api", "HTTP API server");
   add_dependency_options(api_cmd, api_deps, true, true, true);
@@ -71,6 +74,10 @@ int main(int argc, char** argv) {
       ->envname("SHUTDOWN_GRACE_SECONDS")
       ->check(CLI::Range(0, 600))
       ->capture_default_str();
+
+  api_cmd->add_option("--admin-token", api.admin_token,
+                      "Bearer token that catalog writes and order status changes require (unset: open)")
+      ->envname("ADMIN_TOKEN");
 
   auto* worker_cmd = app.add_subcommand(
       "worker",
@@ -113,8 +120,77 @@ int main(int argc, char** argv) {
   add_dependency_options(reconcile_cmd, reconcile_deps, true, true, false);
   reconcile_cmd->add_flag("--fix", reconcile_fix, "Set drifting Redis counters from PostgreSQL and say what changed");
 
+  // orders bench flash-sale | read: load generators (SPEC section 9).
+  config::Dependencies bench_deps;
+  bench::FlashSaleSettings flash_sale;
+  bench::ReadSettings read_bench;
+  const std::map<std::string, double> seconds_units{{"ms", 0.001}, {"s", 1}, {"m", 60}};
+  auto* bench_cmd = app.add_subcommand("bench", "Load generators that measure the API and check the guarantees");
+  bench_cmd->require_subcommand(1);
+  auto* flash_sale_cmd = bench_cmd->add_subcommand(
+      "flash-sale",
+      "Create products through the API, fire purchases from distinct users (a share retried with the same "
+      "Idempotency-Key), wait for the workers, report decisions/s and latency, and check G1-G5 against PostgreSQL "
+      "and Redis; exit 1 if a check fails. ADMIN_TOKEN, when set, authorizes creating the products");
+  add_dependency_options(flash_sale_cmd, bench_deps, true, true, false);
+  flash_sale_cmd->add_option("--url", flash_sale.urls, "API base URL(s), comma-separated; connections go round robin")
+      ->required();
+  flash_sale_cmd->add_option("--products", flash_sale.products, "Products on sale, bought round robin")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  flash_sale_cmd->add_option("--stock", flash_sale.stock, "Units of each product")
+      ->check(CLI::Range(0LL, 1000000000LL))
+      ->capture_default_str();
+  flash_sale_cmd->add_option("--buyers", flash_sale.buyers, "Purchases of one unit, each from a user of its own")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
+      ->capture_default_str();
+  flash_sale_cmd->add_option("--connections", flash_sale.connections, "Keep-alive connections")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  flash_sale_cmd->add_option("--retry-share", flash_sale.retry_share,
+                             "Share of the keys sent twice: half at once on another connection, half after the answer")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  flash_sale_cmd->add_option("--duration-limit", flash_sale.duration_limit_seconds,
+                             "Bound of the firing and, again, of the wait for the workers (e.g. 120s, 2m)")
+      ->transform(CLI::AsNumberWithUnit(seconds_units))
+      ->capture_default_str();
+  flash_sale_cmd->add_option("--request-timeout", flash_sale.request_timeout_seconds,
+                             "An answer slower than this counts as none (e.g. 10s)")
+      ->transform(CLI::AsNumberWithUnit(seconds_units))
+      ->capture_default_str();
+  flash_sale_cmd->add_option("--threads", flash_sale.threads, "Client threads, each with its share of the connections")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  flash_sale_cmd->add_flag("--json", flash_sale.json, "Print one JSON object instead of the text report");
+
+  auto* read_cmd = bench_cmd->add_subcommand(
+      "read", "Create products, warm their cache, then GET /api/products/{id} round robin for --duration; report "
+              "req/s, latency, answers and the X-Cache HIT share");
+  read_cmd->add_option("--url", read_bench.urls, "API base URL(s), comma-separated; connections go round robin")
+      ->required();
+  read_cmd->add_option("--connections", read_bench.connections, "Keep-alive connections")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  read_cmd->add_option("--duration", read_bench.duration_seconds, "How long to read (e.g. 10s)")
+      ->transform(CLI::AsNumberWithUnit(seconds_units))
+      ->capture_default_str();
+  read_cmd->add_option("--products", read_bench.products, "Products read round robin")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  read_cmd->add_option("--path", read_bench.path,
+                       "GET this path instead of creating products (e.g. /health, the HTTP ceiling)");
+  read_cmd->add_option("--request-timeout", read_bench.request_timeout_seconds,
+                       "An answer slower than this counts as none (e.g. 10s)")
+      ->transform(CLI::AsNumberWithUnit(seconds_units))
+      ->capture_default_str();
+  read_cmd->add_option("--threads", read_bench.threads, "Client threads, each with its share of the connections")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  read_cmd->add_flag("--json", read_bench.json, "Print one JSON object instead of the text report");
+
   CLI11_PARSE(app, argc, argv);
-  configure_logging();
+  logging::configure(*logging::parse_format(log_format), log_level == "warning" ? "warn" : log_level);
 
   if (*api_cmd) return app::run_api(api_deps, api);
   if (*worker_cmd) return app::run_worker(worker_deps, worker);
@@ -125,5 +201,7 @@ int main(int argc, char** argv) {
   }
   if (*seed_cmd) return app::run_seed(seed_deps);
   if (*reconcile_cmd) return app::run_reconcile(reconcile_deps, reconcile_fix);
+  if (*flash_sale_cmd) return app::run_bench_flash_sale(bench_deps, flash_sale);
+  if (*read_cmd) return app::run_bench_read(read_bench);
   return 1;
 }

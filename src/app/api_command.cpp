@@ -5,65 +5,18 @@
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
 
+#include "app/api_shard.hpp"
 #include "app/commands.hpp"
 #include "app/io_threads.hpp"
 #include "app/probes.hpp"
-#include "catalog/catalog_service.hpp"
-#include "catalog/routes.hpp"
 #include "common/dependency_error.hpp"
 #include "http/server.hpp"
-#include "ordering/order_intake.hpp"
-#include "ordering/routes.hpp"
-#include "http/service_routes.hpp"
-#include "storage/postgres/pool.hpp"
 #include "storage/rabbitmq/publisher.hpp"
-#include "storage/redis/client.hpp"
 
 namespace orders::app {
 namespace asio = boost::asio;
 
 namespace {
-
-// What one I/O thread owns: its connections and the routes that use them.
-struct ApiShard {
-  ApiShard(asio::io_context& io, const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis_endpoint,
-           postgres::PoolOptions pool_options, catalog::SingleFlight<catalog::LoadedProduct>& product_loads,
-           rabbitmq::Publisher& publisher)
-      : postgres(io.get_executor(), pg.conninfo, pool_options),
-        redis(io.get_executor(), redis_endpoint),
-        catalog(postgres, redis, product_loads),
-        intake(redis, publisher),
-        orders(postgres),
-        lifecycle(postgres, redis, publisher, orders) {}
-
-  postgres::Pool postgres;
-  redis::Client redis;
-  catalog::CatalogService catalog;
-  ordering::OrderIntake intake;
-  ordering::OrderReader orders;
-  ordering::OrderLifecycle lifecycle;
-  http::Router router;
-};
-
-std::vector<http::DependencyCheck> readiness_checks(ApiShard& shard, rabbitmq::Publisher& publisher) {
-  std::vector<http::DependencyCheck> checks;
-  checks.push_back({"PostgreSQL", [&shard]() -> asio::awaitable<std::optional<std::string>> {
-                      auto result = co_await shard.postgres.query("SELECT 1");
-                      if (!result.ok()) co_return result.error_message();
-                      co_return std::nullopt;
-                    }});
-  checks.push_back({"Redis", [&shard]() -> asio::awaitable<std::optional<std::string>> {
-                      std::array<std::string_view, 1> ping{"PING"};
-                      auto reply = co_await shard.redis.command(ping);
-                      if (reply.is_error()) co_return reply.str;
-                      co_return std::nullopt;
-                    }});
-  checks.push_back({"RabbitMQ", [&publisher]() -> asio::awaitable<std::optional<std::string>> {
-                      if (!publisher.connected()) co_return std::string("not connected");
-                      co_return std::nullopt;
-                    }});
-  return checks;
-}
 
 void wait_for_stop_signal() {
   asio::io_context signals_io(1);
@@ -107,9 +60,7 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   std::vector<http::Shard> http_shards;
   for (std::size_t i = 0; i < io.size(); ++i) {
     auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads, publisher);
-    http::add_service_routes(shard->router, readiness_checks(*shard, publisher));
-    catalog::add_catalog_routes(shard->router, shard->catalog);
-    ordering::add_order_routes(shard->router, shard->intake, shard->orders, shard->lifecycle);
+    add_api_routes(*shard, publisher);
     http_shards.push_back({&io.at(i), &shard->router});
     shards.push_back(std::move(shard));
   }
@@ -118,6 +69,10 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   server_options.host = settings.host;
   server_options.port = settings.port;
   server_options.max_connections = static_cast<std::size_t>(settings.max_connections);
+  server_options.admin_token = settings.admin_token;
+  if (settings.admin_token.empty()) {
+    spdlog::warn("ADMIN_TOKEN is not set: catalog writes and order status changes are open to every caller");
+  }
   http::Server server(server_options, http_shards);
   try {
     server.start();

@@ -59,7 +59,7 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
     if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
     const Category& c = std::get<Category>(result);
     co_return created(category_json(c), "/api/categories/" + c.id);
-  });
+  }, http::Access::kAdmin);
 
   router.add(Method::kGet, "/api/categories/{id}", [&store](Request& req) -> asio::awaitable<Response> {
     auto id = path_id(req);
@@ -77,14 +77,14 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
     auto result = co_await store.update_category(*id, std::get<CategoryPatch>(parsed));
     if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
     co_return http::ok_raw(category_json(std::get<Category>(result)));
-  });
+  }, http::Access::kAdmin);
 
   router.add(Method::kDelete, "/api/categories/{id}", [&store](Request& req) -> asio::awaitable<Response> {
     auto id = path_id(req);
     if (!id) co_return bad_id();
     if (auto failure = co_await store.delete_category(*id)) co_return failure_response(*failure);
     co_return http::ok(boost::json::object{{"id", *id}, {"deleted", true}});
-  });
+  }, http::Access::kAdmin);
 
   router.add(Method::kGet, "/api/products", [&catalog](Request& req) -> asio::awaitable<Response> {
     auto parsed = parse_product_list_query(req.query);
@@ -110,7 +110,7 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
     if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
     const std::string& json = std::get<std::string>(result);
     co_return created(json, "/api/products/" + id_of(json));
-  });
+  }, http::Access::kAdmin);
 
   router.add(Method::kPut, "/api/products/{id}", [&catalog](Request& req) -> asio::awaitable<Response> {
     auto id = path_id(req);
@@ -120,14 +120,14 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
     auto result = co_await catalog.update_product(*id, std::get<ProductPatch>(parsed));
     if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
     co_return http::ok_raw(std::get<std::string>(result));
-  });
+  }, http::Access::kAdmin);
 
   router.add(Method::kDelete, "/api/products/{id}", [&catalog](Request& req) -> asio::awaitable<Response> {
     auto id = path_id(req);
     if (!id) co_return bad_id();
     if (!co_await catalog.deactivate_product(*id)) co_return http::not_found("Product");
     co_return http::ok(boost::json::object{{"id", *id}, {"isActive", false}});
-  });
+  }, http::Access::kAdmin);
 }
 
 }  // namespace orders::catalog

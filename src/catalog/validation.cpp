@@ -1,7 +1,6 @@
 #include "catalog/validation.hpp"
 
 #include <boost/url/decode_view.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include "catalog/slug.hpp"
 #include "common/uuid.hpp"
@@ -35,7 +34,8 @@ std::variant<NewCategory, FieldErrors> parse_new_category(std::string_view text)
     c.name = *name;
     if (slug) {
       c.slug = *slug;
-    } else if (!body.object().contains("slug")) {
+    } else if (!body.object().contains("slug") || body.object().at("slug").is_null()) {
+      // Absent or null: derived from the name.
       c.slug = derive_slug(*name);
       if (c.slug.empty()) body.add_error("slug", "cannot be derived from the name; give one");
     }
@@ -112,19 +112,9 @@ std::variant<ProductPatch, FieldErrors> parse_product_patch(std::string_view tex
 std::variant<ProductListQuery, FieldErrors> parse_product_list_query(std::string_view query) {
   ProductListQuery q;
   FieldErrors errors;
-  // Boost.URL 1.81's parse_query reads up to a NUL, not to the end of the view it is given
-  // (found by valgrind: the query is a view into the request target), so it gets a copy.
-  const std::string owned(query);
-  auto params = boost::urls::parse_query(owned);
+  auto params = http::decode_query(query);
   if (!params) return FieldErrors{{"query", "is not a valid query string"}};
-  for (auto param : *params) {
-    auto decoded_key = *param.key;
-    std::string key(decoded_key.begin(), decoded_key.end());
-    std::string value;
-    if (param.has_value) {
-      auto decoded_value = *param.value;
-      value.assign(decoded_value.begin(), decoded_value.end());
-    }
+  for (const auto& [key, value] : *params) {
     if (key == "page") {
       auto n = http::parse_query_integer(value, 1, kMaxPage);
       if (n) q.page = *n;

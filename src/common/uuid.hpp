@@ -10,6 +10,8 @@ namespace orders::uuid {
 
 // A UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits, so ids made later
 // sort later and index well. Lower-case canonical text form.
+inline constexpr std::size_t kTextLength = 36;  // 8-4-4-4-12
+
 std::string make_v7();
 
 // True for the canonical 8-4-4-4-12 hexadecimal form (any version, either case).

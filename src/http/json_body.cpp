@@ -1,6 +1,8 @@
 #include "http/json_body.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/url/decode_view.hpp>
+#include <boost/url/parse_query.hpp>
 #include <charconv>
 
 #include "common/uuid.hpp"
@@ -162,6 +164,25 @@ std::optional<std::int64_t> parse_query_integer(std::string_view text, std::int6
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc{} || ptr != text.data() + text.size() || n < min || n > max) return std::nullopt;
   return n;
+}
+
+std::optional<QueryParams> decode_query(std::string_view query) {
+  // Boost.URL 1.81's parse_query reads up to a NUL, not to the end of the view it is given
+  // (found by valgrind: the query is a view into the request target), so it gets a copy.
+  const std::string owned(query);
+  auto params = boost::urls::parse_query(owned);
+  if (!params) return std::nullopt;
+  QueryParams out;
+  for (auto param : *params) {
+    auto key = *param.key;
+    std::string value;
+    if (param.has_value) {
+      auto decoded = *param.value;
+      value.assign(decoded.begin(), decoded.end());
+    }
+    out.emplace_back(std::string(key.begin(), key.end()), std::move(value));
+  }
+  return out;
 }
 
 }  // namespace orders::http

@@ -68,4 +68,9 @@ class JsonBody {
 // Integer from a query parameter ("page", "limit"): digits only, within range.
 std::optional<std::int64_t> parse_query_integer(std::string_view text, std::int64_t min, std::int64_t max);
 
+// A query string's parameters, percent-decoded, in order; nothing when it is not a valid
+// query string.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+std::optional<QueryParams> decode_query(std::string_view query);
+
 }  // namespace orders::http

@@ -30,8 +30,12 @@ constexpr std::size_t kMaxSegments = 16;
 
 }  // namespace
 
-void Router::add(Method method, std::string_view pattern, Handler handler) {
-  Route route{.method = method, .pattern = std::string(pattern), .segments = {}, .handler = std::move(handler)};
+void Router::add(Method method, std::string_view pattern, Handler handler, Access access) {
+  Route route{.method = method,
+              .pattern = std::string(pattern),
+              .segments = {},
+              .handler = std::move(handler),
+              .access = access};
   std::array<std::string_view, kMaxSegments> parts;
   std::size_t n = 0;
   if (!split_path(pattern, parts, n, kMaxSegments)) {

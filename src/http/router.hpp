@@ -12,18 +12,23 @@ namespace orders::http {
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
+// Who may call a route. Admin routes (catalog writes, order status changes) need the bearer
+// token when the server has one (`ADMIN_TOKEN`); purchases, reads and cancels stay open.
+enum class Access { kOpen, kAdmin };
+
 struct Route {
   Method method;
   std::string pattern;  // "/api/products/{id}"; also the route's label in metrics
   std::vector<std::string> segments;
   Handler handler;
+  Access access = Access::kOpen;
 };
 
 // The table of routes; it owns nothing else. A path that matches a pattern under another
 // method is a 405 (with the allowed methods), a path that matches nothing is a 404.
 class Router {
  public:
-  void add(Method method, std::string_view pattern, Handler handler);
+  void add(Method method, std::string_view pattern, Handler handler, Access access = Access::kOpen);
 
   struct Match {
     const Route* route = nullptr;       // set on a match

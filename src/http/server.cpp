@@ -15,6 +15,9 @@
 #include <thread>
 
 #include "common/dependency_error.hpp"
+#include "common/error_codes.hpp"
+#include "common/logging.hpp"
+#include "http/admin_auth.hpp"
 #include "http/envelope.hpp"
 #include "metrics/registry.hpp"
 
@@ -52,6 +55,19 @@ struct HttpMetrics {
 bool is_malformed_request(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+// The order a request concerns, for the request log: the path's order id, or the one a
+// purchase created (its Location header).
+std::string_view order_id_of(const Route* route, const Request& req, const Response& res) {
+  constexpr std::string_view kOrders = "/api/orders/";
+  if (route && route->pattern.starts_with("/api/orders/{id}")) return req.param(0);
+  for (const auto& [name, value] : res.headers) {
+    if (name == "Location" && std::string_view(value).starts_with(kOrders)) {
+      return std::string_view(value).substr(kOrders.size());
+    }
+  }
+  return {};
 }
 
 HttpMetrics& http_metrics() {
@@ -144,9 +160,14 @@ struct Server::Impl {
     } else {
       req.params = match.params;
       req.param_count = match.param_count;
+      std::optional<Response> denied;
+      if (match.route->access == Access::kAdmin && !options.admin_token.empty()) {
+        denied = check_admin(options.admin_token, req.header("Authorization"));
+      }
       // Any exception is a 5xx answer and one log line, never a dead process.
       try {
-        res = co_await match.route->handler(req);
+        if (denied) res = std::move(*denied);
+        else res = co_await match.route->handler(req);
       } catch (const DependencyUnavailable& e) {
         spdlog::warn("{} {}: {}", to_string(req.method), req.path, e.what());
         res = service_unavailable(e.dependency());
@@ -155,9 +176,16 @@ struct Server::Impl {
         res = internal_error();
       }
     }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     RouteStats& stats = stats_for(shard, match.route, req.method, res.status);
     stats.requests->inc();
-    stats.latency->observe(std::chrono::duration<double>(Clock::now() - start).count());
+    stats.latency->observe(seconds);
+    logging::log_request({.method = to_string(req.method),
+                          .route = match.route ? std::string_view(match.route->pattern) : "unmatched",
+                          .path = req.path,
+                          .status = res.status,
+                          .latency_ms = seconds * 1000,
+                          .order_id = order_id_of(match.route, req, res)});
     co_return res;
   }
 
@@ -201,7 +229,7 @@ struct Server::Impl {
     if (count > options.max_connections) {
       // G6: beyond the connection bound we shed load with a clear answer, not a hang.
       m.shed.inc();
-      Response res = error(503, "OVERLOADED", "Too many connections; retry shortly");
+      Response res = error(503, codes::kOverloaded, "Too many connections; retry shortly");
       res.with_header("Retry-After", "1");
       co_await reply_and_close(stream, std::move(res));
       co_return;
@@ -221,7 +249,7 @@ struct Server::Impl {
         if (ec == bhttp::error::body_limit) {
           co_await reply_and_close(stream, payload_too_large(options.max_body_bytes));
         } else if (is_malformed_request(ec)) {
-          co_await reply_and_close(stream, error(400, "BAD_REQUEST", "Malformed HTTP request: " + ec.message()));
+          co_await reply_and_close(stream, error(400, codes::kBadRequest, "Malformed HTTP request: " + ec.message()));
         }
         break;  // end of stream, timeout, reset, or shutdown
       }

@@ -3,8 +3,10 @@
 #include <boost/json/object.hpp>
 
 #include "common/dependency_error.hpp"
+#include "common/embedded.hpp"
 #include "common/error_codes.hpp"
 #include "http/envelope.hpp"
+#include "http/json_body.hpp"
 #include "metrics/registry.hpp"
 
 namespace orders::http {
@@ -36,6 +38,25 @@ void add_service_routes(Router& router, std::vector<DependencyCheck> checks) {
     Response res = error(503, codes::kServiceUnavailable, "Not ready: " + names + " unavailable", std::move(failures));
     res.with_header("Retry-After", "1");
     co_return res;
+  });
+
+  // The OpenAPI document, built into the binary: docs/openapi.yaml as written, or the JSON
+  // the build converted it to.
+  router.add(Method::kGet, "/api-docs", [](Request& req) -> boost::asio::awaitable<Response> {
+    std::string_view format = "yaml";
+    auto params = decode_query(req.query);
+    if (!params) co_return validation_failed({{"query", "is not a valid query string"}});
+    for (const auto& [key, value] : *params) {
+      if (key != "format") co_return validation_failed({{key, "is not a known query parameter"}});
+      if (value != "yaml" && value != "json") co_return validation_failed({{"format", "must be yaml or json"}});
+      format = value == "json" ? "json" : "yaml";
+    }
+    const bool json_format = format == "json";
+    auto document = embedded::find(json_format ? "docs/openapi.json" : "docs/openapi.yaml");
+    if (!document) co_return internal_error();
+    co_return Response{.status = 200,
+                       .body = std::string(*document),
+                       .content_type = json_format ? "application/json" : "application/yaml"};
   });
 
   router.add(Method::kGet, "/metrics", [](Request&) -> boost::asio::awaitable<Response> {

@@ -16,7 +16,7 @@ struct DependencyCheck {
   std::function<boost::asio::awaitable<std::optional<std::string>>()> probe;
 };
 
-// GET /health, GET /ready, GET /metrics.
+// GET /health, GET /ready, GET /api-docs, GET /metrics.
 void add_service_routes(Router& router, std::vector<DependencyCheck> checks);
 
 }  // namespace orders::http

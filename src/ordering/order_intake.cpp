@@ -146,6 +146,11 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
   if (kind == "REPLAY") {
     m.replayed.inc();
     result.replayed = true;
+    // The stored 202 body is the order ({"success":true,"data":{"id":"..."): its Location again.
+    constexpr std::string_view kId = "\"id\":\"";
+    if (auto at = result.body.find(kId); result.status == 202 && at != std::string::npos) {
+      result.order_id = result.body.substr(at + kId.size(), uuid::kTextLength);
+    }
     co_return result;
   }
   if (kind == "IN_PROGRESS") {

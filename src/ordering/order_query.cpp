@@ -1,7 +1,5 @@
 #include "ordering/order_query.hpp"
 
-#include <boost/url/decode_view.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include "http/json_body.hpp"
 #include "ordering/order_request.hpp"
@@ -12,16 +10,9 @@ std::variant<OrderListQuery, std::vector<http::FieldError>> parse_order_list_que
                                                                                    bool allow_user) {
   OrderListQuery q;
   std::vector<http::FieldError> errors;
-  const std::string owned(query);  // Boost.URL 1.81 reads to a NUL (see catalog/validation.cpp)
-  auto params = boost::urls::parse_query(owned);
+  auto params = http::decode_query(query);
   if (!params) return std::vector<http::FieldError>{{"query", "is not a valid query string"}};
-  for (auto param : *params) {
-    auto k = *param.key;
-    std::string key(k.begin(), k.end()), value;
-    if (param.has_value) {
-      auto v = *param.value;
-      value.assign(v.begin(), v.end());
-    }
+  for (const auto& [key, value] : *params) {
     if (key == "page") {
       if (auto n = http::parse_query_integer(value, 1, 1'000'000)) q.page = *n;
       else errors.push_back({"page", "must be an integer from 1 to 1000000"});

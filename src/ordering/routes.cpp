@@ -78,7 +78,7 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     if (!id) errors.insert(errors.begin(), {"id", "must be a UUID"});
     if (!errors.empty()) co_return http::validation_failed(errors);
     co_return co_await lifecycle.change_status(*id, *to);
-  });
+  }, http::Access::kAdmin);
 
   router.add(Method::kDelete, "/api/orders/{id}", [&lifecycle](Request& req) -> asio::awaitable<Response> {
     auto id = uuid::normalize(req.param(0));

@@ -47,6 +47,11 @@ struct WorkerMetrics {
                                             .histogram("worker_persist_latency_seconds",
                                                        "From the order's acceptance to its commit in PostgreSQL", {})
                                             .with({});
+  metrics::Gauge& queue_lag = metrics::registry()
+                                  .gauge("worker_queue_lag_seconds",
+                                         "Age of the oldest order in the last committed batch: how far behind the "
+                                         "worker is")
+                                  .with({});
 };
 
 WorkerMetrics& worker_metrics() {
@@ -269,7 +274,11 @@ class Worker {
           auto outcomes = persist_batch(pg_conn_.get(), orders);
           if (!redis_conn_ || redis_conn_->err) redis_conn_ = connect_redis(redis_endpoint_);
           settle_in_redis(redis_conn_.get(), orders, outcomes);
+          std::int64_t oldest_ms = 0;
           for (std::size_t i = 0; i < orders.size(); ++i) {
+            if (auto created = parse_rfc3339(orders[i]->created_at)) {
+              oldest_ms = oldest_ms == 0 ? *created : std::min(oldest_ms, *created);
+            }
             switch (outcomes[i].result) {
               case PersistResult::kPersisted:
                 m.persisted.with({"persisted"}).inc();
@@ -289,6 +298,7 @@ class Worker {
           }
           m.batches.inc();
           m.batch_size.observe(static_cast<double>(orders.size()));
+          if (oldest_ms != 0) m.queue_lag.set(static_cast<double>(now_ms() - oldest_ms) / 1000.0);
           notify(orders, outcomes);
           break;
         } catch (const std::exception& e) {

@@ -40,7 +40,11 @@ class HttpServerTest : public ::testing::Test {
       co_await t.async_wait(boost::asio::use_awaitable);
       co_return ok(json::object{{"slow", true}});
     });
-    server_ = std::make_unique<Server>(ServerOptions{.host = "127.0.0.1", .port = 0},
+    router_.add(
+        Method::kPost, "/admin",
+        [](Request&) -> boost::asio::awaitable<Response> { co_return ok(json::object{{"admin", true}}); },
+        Access::kAdmin);
+    server_ = std::make_unique<Server>(ServerOptions{.host = "127.0.0.1", .port = 0, .admin_token = "s3cret-token"},
                                        std::vector<Shard>{{&io_.at(0), &router_}, {&io_.at(1), &router_}});
     server_->start();
     io_.start();
@@ -136,4 +140,33 @@ TEST_F(HttpServerTest, ShutdownLetsInFlightRequestFinish) {
   EXPECT_TRUE(server_->shutdown(std::chrono::seconds(5)));
   client.join();
   EXPECT_THROW(http_request(port_, "GET", "/ok", {}, {}, std::chrono::milliseconds(500)), std::exception);
+}
+
+TEST_F(HttpServerTest, AdminRouteWithoutBearerTokenIs401) {
+  auto r = http_request(port_, "POST", "/admin", "{}");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(body_of(r).at("code"), "UNAUTHORIZED");
+  EXPECT_EQ(r.header("www-authenticate"), "Bearer");
+  auto basic = http_request(port_, "POST", "/admin", "{}", {{"Authorization", "Basic czNjcmV0LXRva2Vu"}});
+  EXPECT_EQ(basic.status, 401);
+}
+
+TEST_F(HttpServerTest, AdminRouteWithWrongTokenIs403) {
+  for (const char* wrong : {"Bearer s3cret-toke", "Bearer s3cret-token2", "Bearer S3CRET-TOKEN", "Bearer x"}) {
+    auto r = http_request(port_, "POST", "/admin", "{}", {{"Authorization", wrong}});
+    EXPECT_EQ(r.status, 403) << wrong;
+    EXPECT_EQ(body_of(r).at("code"), "FORBIDDEN") << wrong;
+  }
+}
+
+TEST_F(HttpServerTest, AdminRouteWithTheTokenRuns) {
+  auto r = http_request(port_, "POST", "/admin", "{}", {{"Authorization", "Bearer s3cret-token"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(body_of(r).at("data").at("admin"), true);
+  auto lower = http_request(port_, "POST", "/admin", "{}", {{"Authorization", "bearer s3cret-token"}});
+  EXPECT_EQ(lower.status, 200);
+}
+
+TEST_F(HttpServerTest, OpenRoutesNeedNoTokenWhenTheServerHasOne) {
+  EXPECT_EQ(http_request(port_, "POST", "/echo", "{}").status, 200);
 }

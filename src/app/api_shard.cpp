@@ -1,0 +1,42 @@
+#include "app/api_shard.hpp"
+
+#include <array>
+
+#include "catalog/routes.hpp"
+#include "http/service_routes.hpp"
+#include "ordering/routes.hpp"
+
+namespace orders::app {
+namespace asio = boost::asio;
+
+namespace {
+
+std::vector<http::DependencyCheck> readiness_checks(ApiShard& shard, rabbitmq::Publisher& publisher) {
+  std::vector<http::DependencyCheck> checks;
+  checks.push_back({"PostgreSQL", [&shard]() -> asio::awaitable<std::optional<std::string>> {
+                      auto result = co_await shard.postgres.query("SELECT 1");
+                      if (!result.ok()) co_return result.error_message();
+                      co_return std::nullopt;
+                    }});
+  checks.push_back({"Redis", [&shard]() -> asio::awaitable<std::optional<std::string>> {
+                      std::array<std::string_view, 1> ping{"PING"};
+                      auto reply = co_await shard.redis.command(ping);
+                      if (reply.is_error()) co_return reply.str;
+                      co_return std::nullopt;
+                    }});
+  checks.push_back({"RabbitMQ", [&publisher]() -> asio::awaitable<std::optional<std::string>> {
+                      if (!publisher.connected()) co_return std::string("not connected");
+                      co_return std::nullopt;
+                    }});
+  return checks;
+}
+
+}  // namespace
+
+void add_api_routes(ApiShard& shard, rabbitmq::Publisher& publisher) {
+  http::add_service_routes(shard.router, readiness_checks(shard, publisher));
+  catalog::add_catalog_routes(shard.router, shard.catalog);
+  ordering::add_order_routes(shard.router, shard.intake, shard.orders, shard.lifecycle);
+}
+
+}  // namespace orders::app

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include "catalog/catalog_service.hpp"
+#include "config/config.hpp"
+#include "http/router.hpp"
+#include "ordering/order_intake.hpp"
+#include "ordering/order_lifecycle.hpp"
+#include "ordering/order_reader.hpp"
+#include "storage/postgres/pool.hpp"
+#include "storage/rabbitmq/publisher.hpp"
+#include "storage/redis/client.hpp"
+
+namespace orders::app {
+
+// What one I/O thread owns: its connections and the routes that use them.
+struct ApiShard {
+  ApiShard(boost::asio::io_context& io, const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis_endpoint,
+           postgres::PoolOptions pool_options, catalog::SingleFlight<catalog::LoadedProduct>& product_loads,
+           rabbitmq::Publisher& publisher)
+      : postgres(io.get_executor(), pg.conninfo, pool_options),
+        redis(io.get_executor(), redis_endpoint),
+        catalog(postgres, redis, product_loads),
+        intake(redis, publisher),
+        orders(postgres),
+        lifecycle(postgres, redis, publisher, orders) {}
+
+  postgres::Pool postgres;
+  redis::Client redis;
+  catalog::CatalogService catalog;
+  ordering::OrderIntake intake;
+  ordering::OrderReader orders;
+  ordering::OrderLifecycle lifecycle;
+  http::Router router;
+};
+
+// Every route of `orders api` on the shard's router: service, catalog and orders. Builds
+// only the table; nothing connects until the shard's clients start.
+void add_api_routes(ApiShard& shard, rabbitmq::Publisher& publisher);
+
+}  // namespace orders::app

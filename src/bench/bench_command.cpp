@@ -1,0 +1,569 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/commands.hpp"
+#include "app/probes.hpp"
+#include "bench/invariants.hpp"
+#include "bench/load_client.hpp"
+#include "bench/product_reads.hpp"
+#include "bench/purchase_plan.hpp"
+#include "common/dependency_error.hpp"
+#include "common/json_writer.hpp"
+#include "common/time.hpp"
+
+// `orders bench flash-sale` and `orders bench read`: set up products through the API, load it
+// from one process (one io_context per --threads), then report throughput, latency, answers
+// and, for the flash sale, the guarantees G1–G5 against PostgreSQL and Redis.
+namespace orders::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using bench::HttpTarget;
+using bench::LoadClient;
+using bench::LoadStats;
+
+// A failure of the bench's own set-up (the API refused to create a product, …): exit 1.
+class SetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string format(const char* fmt, auto... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, fmt, args...);
+  return buf;
+}
+
+std::string ms(std::uint64_t ns) { return format("%.2f ms", static_cast<double>(ns) / 1e6); }
+double per_second(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
+long long ll(std::uint64_t n) { return static_cast<long long>(n); }
+
+// Short and distinct per run: users and keys of two runs never meet.
+std::string make_run_id() {
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  auto n = static_cast<std::uint64_t>(now_ms()) * 100 + static_cast<std::uint64_t>(getpid() % 100);
+  std::string id;
+  while (n) {
+    id.insert(id.begin(), kDigits[n % 36]);
+    n /= 36;
+  }
+  return id;
+}
+
+// One progress line a second on stderr: rewritten in place on a terminal, one line each
+// otherwise (a log file or a pipe should not fill with carriage returns).
+class ProgressLine {
+ public:
+  ProgressLine() : tty_(isatty(STDERR_FILENO) != 0) {}
+  void show(const std::string& line) {
+    if (tty_) {
+      std::fprintf(stderr, "\r%s\x1b[K", line.c_str());
+      shown_ = true;
+    } else {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::fflush(stderr);
+  }
+  void end() {
+    if (tty_ && shown_) std::fputc('\n', stderr);
+    shown_ = false;
+  }
+
+ private:
+  bool tty_;
+  bool shown_ = false;
+};
+
+struct LiveTotals {
+  std::uint64_t sent = 0, answered = 0, ok = 0, client_errors = 0, server_errors = 0, no_answer = 0;
+};
+
+LiveTotals live_totals(const std::vector<std::unique_ptr<LoadClient>>& clients) {
+  LiveTotals t;
+  for (const auto& c : clients) {
+    const auto& l = c->live();
+    t.sent += l.sent.get();
+    t.answered += l.answered.get();
+    t.ok += l.status_2xx.get();
+    t.client_errors += l.status_4xx.get();
+    t.server_errors += l.status_5xx.get();
+    t.no_answer += l.no_answer.get();
+  }
+  return t;
+}
+
+// Runs every client on a thread of its own and prints `describe` once a second until all
+// are done (each stops by itself: its workload ends or its deadline passes).
+void run_clients(std::vector<std::unique_ptr<LoadClient>>& clients, ProgressLine& progress,
+                 const std::function<std::string(double seconds, const LiveTotals& totals, double rate)>& describe) {
+  std::atomic<std::size_t> finished{0};
+  std::vector<std::exception_ptr> errors(clients.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        clients[i]->run();
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+      finished.fetch_add(1);
+    });
+  }
+  const auto started = Clock::now();
+  auto next_line = started + std::chrono::seconds(1);
+  std::uint64_t last_answers = 0;
+  while (finished.load() < clients.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto now = Clock::now();
+    if (now < next_line) continue;
+    const auto totals = live_totals(clients);
+    const auto answers = totals.answered + totals.no_answer;
+    progress.show(describe(std::chrono::duration<double>(now - started).count(), totals,
+                           static_cast<double>(answers - last_answers)));
+    last_answers = answers;
+    next_line += std::chrono::seconds(1);
+  }
+  for (auto& t : threads) t.join();
+  progress.end();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+LoadStats merged_stats(const std::vector<std::unique_ptr<LoadClient>>& clients) {
+  LoadStats all;
+  for (const auto& c : clients) all.merge(c->stats());
+  return all;
+}
+
+std::string authorization() {
+  const char* token = std::getenv("ADMIN_TOKEN");
+  return token && *token ? "Bearer " + std::string(token) : std::string();
+}
+
+// Creates `count` products through the API (round robin over the targets); returns their ids.
+std::vector<std::string> create_products(const std::vector<HttpTarget>& targets, int count, long long stock,
+                                         const std::string& run_id) {
+  const std::string auth = authorization();
+  std::vector<std::string> ids;
+  for (int j = 0; j < count; ++j) {
+    std::string body;
+    JsonWriter w(body);
+    w.begin_object();
+    w.key("name").string("Bench " + run_id + " #" + std::to_string(j + 1));
+    w.key("price").raw_number("1.00");
+    w.key("stock").number(stock);
+    w.end_object();
+    const auto& target = targets[static_cast<std::size_t>(j) % targets.size()];
+    auto answer = bench::exchange(target, "POST", "/api/products", body, auth);
+    if (answer.status != 201) {
+      throw SetupError("POST " + target.url + "/api/products answered " + std::to_string(answer.status) + ": " +
+                       answer.body.substr(0, 300) +
+                       (answer.status == 401 || answer.status == 403 ? " (set ADMIN_TOKEN)" : ""));
+    }
+    boost::system::error_code ec;
+    auto json = boost::json::parse(answer.body, ec);
+    const boost::json::value* id = nullptr;
+    if (!ec && json.is_object()) {
+      if (auto* data = json.as_object().if_contains("data"); data && data->is_object()) {
+        id = data->as_object().if_contains("id");
+      }
+    }
+    if (!id || !id->is_string()) throw SetupError("POST /api/products answered 201 without data.id: " + answer.body);
+    ids.emplace_back(id->as_string());
+  }
+  return ids;
+}
+
+// Splits `total` connections over `threads` clients: client t gets the global connection
+// indices t, t + threads, … so the round robin over the targets holds across clients.
+bench::LoadOptions client_options(std::size_t total, std::size_t threads, std::size_t t, Clock::time_point deadline,
+                                  double request_timeout_seconds) {
+  bench::LoadOptions o;
+  o.connections = total / threads + (t < total % threads ? 1 : 0);
+  o.connection_offset = t;
+  o.connection_stride = threads;
+  o.deadline = deadline;
+  o.request_timeout = std::chrono::milliseconds(static_cast<long long>(request_timeout_seconds * 1000));
+  return o;
+}
+
+void write_latency(JsonWriter& w, const bench::LatencyHistogram& h) {
+  auto msv = [](std::uint64_t ns) { return format("%.3f", static_cast<double>(ns) / 1e6); };
+  w.key("latencyMs").begin_object();
+  w.key("count").number(ll(h.count()));
+  w.key("p50").raw_number(msv(h.percentile(0.50)));
+  w.key("p99").raw_number(msv(h.percentile(0.99)));
+  w.key("p999").raw_number(msv(h.percentile(0.999)));
+  w.key("max").raw_number(msv(h.max()));
+  w.key("mean").raw_number(format("%.3f", h.mean() / 1e6));
+  w.end_object();
+}
+
+void write_statuses(JsonWriter& w, const bench::StatusTable& table) {
+  w.key("statuses").begin_array();
+  for (const auto& row : table.sorted()) {
+    w.begin_object().key("status").number(row.status);
+    if (row.status == 0) w.key("error").string(row.code);
+    else w.key("code").optional_string(row.code.empty() ? std::nullopt : std::optional<std::string>(row.code));
+    w.key("count").number(ll(row.count)).end_object();
+  }
+  w.end_array();
+}
+
+std::string latency_line(const bench::LatencyHistogram& h) {
+  return "p50 " + ms(h.percentile(0.50)) + "  p99 " + ms(h.percentile(0.99)) + "  p99.9 " + ms(h.percentile(0.999)) +
+         "  max " + ms(h.max()) +
+         format("  (mean %.2f ms, %llu answers)", h.mean() / 1e6, static_cast<unsigned long long>(h.count()));
+}
+
+void print_statuses(const bench::StatusTable& table) {
+  bool first = true;
+  for (const auto& row : table.sorted()) {
+    std::string label = row.status == 0 ? "no answer (" + row.code + ")"
+                                        : std::to_string(row.status) + (row.code.empty() ? "" : " " + row.code);
+    std::printf("%-11s%s: %llu\n", first ? "statuses" : "", label.c_str(), static_cast<unsigned long long>(row.count));
+    first = false;
+  }
+  if (first) std::printf("statuses   none\n");
+}
+
+// A 5xx is a bug unless a dependency is down, and a lost answer hides a decision: say so.
+std::string error_summary(const LoadStats& stats) {
+  const auto server_errors = stats.statuses.count_if([](int s) { return s >= 500; });
+  if (server_errors == 0 && stats.no_answer == 0) return "none (no 5xx, every request answered)";
+  return format("ERRORS: %llu answers 5xx, %llu requests without an answer",
+                static_cast<unsigned long long>(server_errors), static_cast<unsigned long long>(stats.no_answer));
+}
+
+bool is_5xx(int s) { return s >= 500; }
+
+template <typename Settings>
+int validate_common(const Settings& s, const char* command) {
+  if (s.connections < 1 || s.connections > 100000) {
+    std::cerr << "orders bench " << command << ": --connections must be 1..100000\n";
+    return kExitConfig;
+  }
+  if (s.threads < 1 || s.threads > s.connections) {
+    std::cerr << "orders bench " << command << ": --threads must be 1..connections\n";
+    return kExitConfig;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSaleSettings& s) {
+  std::vector<HttpTarget> targets;
+  config::PostgresEndpoint pg;
+  config::RedisEndpoint redis;
+  try {
+    targets = bench::parse_targets(s.urls);
+    pg = config::parse_postgres_url(deps.database_url);
+    redis = config::parse_redis_url(deps.redis_url);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "orders bench flash-sale: " << e.what() << '\n';
+    return kExitConfig;
+  }
+  if (int rc = validate_common(s, "flash-sale")) return rc;
+  if (s.products < 1 || s.stock < 0 || s.buyers < 1 || !(s.retry_share >= 0 && s.retry_share <= 1) ||
+      !(s.duration_limit_seconds > 0)) {
+    std::cerr << "orders bench flash-sale: --products >= 1, --stock >= 0, --buyers >= 1, --retry-share 0..1 and "
+                 "--duration-limit > 0 please\n";
+    return kExitConfig;
+  }
+  const auto threads = static_cast<std::size_t>(s.threads);
+  const auto limit = std::chrono::milliseconds(static_cast<long long>(s.duration_limit_seconds * 1000));
+  ProgressLine progress;
+  try {
+    probe_postgres(pg);
+    probe_redis(redis);
+    bench::SaleRecord record(pg, redis);
+    const std::string run_id = make_run_id();
+    const auto product_ids = create_products(targets, s.products, s.stock, run_id);
+
+    // --- firing
+    std::vector<std::unique_ptr<bench::PurchasePlan>> plans;
+    std::vector<std::unique_ptr<LoadClient>> clients;
+    std::uint64_t planned_requests = 0;
+    const auto deadline = Clock::now() + limit;
+    for (std::size_t t = 0; t < threads; ++t) {
+      bench::PurchasePlanOptions o{product_ids, s.buyers, s.retry_share, run_id, t, threads};
+      plans.push_back(std::make_unique<bench::PurchasePlan>(std::move(o)));
+      const auto f = plans.back()->retry_figures();
+      planned_requests += plans.back()->purchases() + f.keys_concurrent + f.keys_after_answer;
+      clients.push_back(std::make_unique<LoadClient>(
+          targets,
+          client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
+          *plans.back()));
+    }
+    run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
+      std::uint64_t accepted = 0;
+      for (const auto& p : plans) accepted += p->live_accepted().get();
+      return format("[%4.0fs] sent %llu/%llu  accepted %llu  2xx %llu  4xx %llu  5xx %llu  no answer %llu  %.0f req/s",
+                    seconds, ll(t.sent), ll(planned_requests), ll(accepted), ll(t.ok), ll(t.client_errors),
+                    ll(t.server_errors), ll(t.no_answer), rate);
+    });
+    const LoadStats stats = merged_stats(clients);
+
+    bench::SaleClientView view;
+    view.product_ids = product_ids;
+    view.stock = s.stock;
+    view.buyers = s.buyers;
+    view.accepted_units.assign(product_ids.size(), 0);
+    std::uint64_t decisions = 0, fired = 0, purchases = 0;
+    for (const auto& p : plans) {
+      for (std::size_t i = 0; i < product_ids.size(); ++i) view.accepted_units[i] += p->accepted_per_product()[i];
+      p->append_order_ids(view.accepted_order_ids);
+      view.accepted_without_id += p->accepted_without_id();
+      view.retries.merge(p->retry_figures());
+      decisions += p->decisions();
+      fired += p->fired();
+      purchases += p->purchases();
+    }
+    view.all_fired = fired == purchases;
+    const std::uint64_t accepted = view.accepted_order_ids.size() + view.accepted_without_id;
+    const double firing_seconds = stats.seconds();
+
+    // --- waiting for the workers, then the guarantees
+    const auto drain_deadline = Clock::now() + limit;
+    auto last_line = Clock::now();
+    const auto drain_started = Clock::now();
+    auto drain = bench::wait_for_drain(
+        record, product_ids, view.accepted_units, drain_deadline, std::chrono::seconds(10),
+        [&](const bench::DrainStatus& d) {
+          if (Clock::now() - last_line < std::chrono::seconds(1)) return;
+          last_line = Clock::now();
+          progress.show(
+              format("[drain %3.0fs] persisted %llu/%llu accepted units, Redis = PostgreSQL stock for %zu/%zu "
+                     "products",
+                     std::chrono::duration<double>(Clock::now() - drain_started).count(), ll(d.persisted_units),
+                     ll(d.accepted_units), d.counters_matching, d.products));
+        });
+    progress.end();
+    const auto checks = bench::check_sale(record, view);
+    bool passed = true;
+    for (const auto& c : checks) passed = passed && c.verdict != bench::Verdict::kFail;
+
+    const auto server_errors = stats.statuses.count_if(is_5xx);
+    if (s.json) {
+      std::string out;
+      JsonWriter w(out);
+      w.begin_object();
+      w.key("command").string("flash-sale");
+      w.key("runId").string(run_id);
+      w.key("urls").begin_array();
+      for (const auto& t : targets) w.string(t.url);
+      w.end_array();
+      w.key("products").begin_array();
+      for (const auto& id : product_ids) w.string(id);
+      w.end_array();
+      w.key("stockPerProduct").number(s.stock);
+      w.key("buyers").number(ll(s.buyers));
+      w.key("connections").number(s.connections);
+      w.key("threads").number(s.threads);
+      w.key("retryShare").raw_number(format("%.4f", s.retry_share));
+      w.key("requests").number(ll(stats.sent));
+      w.key("purchasesFired").number(ll(fired));
+      w.key("retriesFired").number(ll(view.retries.retries_fired));
+      w.key("allFired").boolean(view.all_fired);
+      w.key("firingSeconds").raw_number(format("%.3f", firing_seconds));
+      w.key("requestsPerSecond").raw_number(format("%.1f", per_second(stats.answered, firing_seconds)));
+      w.key("decisions").number(ll(decisions));
+      w.key("decisionsPerSecond").raw_number(format("%.1f", per_second(decisions, firing_seconds)));
+      w.key("accepted").number(ll(accepted));
+      w.key("acceptedPerSecond").raw_number(format("%.1f", per_second(accepted, firing_seconds)));
+      write_latency(w, stats.latency);
+      write_statuses(w, stats.statuses);
+      w.key("serverErrors").number(ll(server_errors));
+      w.key("noAnswer").number(ll(stats.no_answer));
+      w.key("retries").begin_object();
+      w.key("keysConcurrent").number(ll(view.retries.keys_concurrent));
+      w.key("keysAfterAnswer").number(ll(view.retries.keys_after_answer));
+      w.key("replayed").number(ll(view.retries.replayed));
+      w.key("inProgress").number(ll(view.retries.in_progress));
+      w.key("sameOrder").number(ll(view.retries.same_order));
+      w.key("conflicts").number(ll(view.retries.conflicts));
+      w.end_object();
+      w.key("drain").begin_object();
+      w.key("drained").boolean(drain.drained);
+      w.key("seconds").raw_number(format("%.3f", drain.seconds));
+      if (!drain.drained) w.key("why").string(drain.why);
+      w.end_object();
+      w.key("checks").begin_array();
+      for (const auto& c : checks) {
+        w.begin_object();
+        w.key("name").string(c.name);
+        w.key("title").string(c.title);
+        w.key("result").string(bench::to_string(c.verdict));
+        w.key("detail").string(c.detail);
+        w.end_object();
+      }
+      w.end_array();
+      w.key("passed").boolean(passed);
+      w.end_object();
+      std::printf("%s\n", out.c_str());
+    } else {
+      std::printf(
+          "orders bench flash-sale: run %s, %d product%s x %lld units, %llu buyers, %d connections on %d "
+          "thread%s, retry share %.2f\n",
+          run_id.c_str(), s.products, s.products == 1 ? "" : "s", s.stock, ll(s.buyers), s.connections, s.threads,
+          s.threads == 1 ? "" : "s", s.retry_share);
+      for (const auto& t : targets) std::printf("%-11s%s\n", "target", t.url.c_str());
+      std::printf("%-11s%llu requests in %.2f s: %.0f answers/s (%llu purchases, %llu retries)%s\n", "firing",
+                  ll(stats.sent), firing_seconds, per_second(stats.answered, firing_seconds), ll(fired),
+                  ll(view.retries.retries_fired), view.all_fired ? "" : " -- STOPPED BY THE TIME LIMIT");
+      std::printf("%-11s%llu (202 or 409 OUT_OF_STOCK): %.0f/s\n", "decisions", ll(decisions),
+                  per_second(decisions, firing_seconds));
+      std::printf("%-11s%llu orders: %.0f/s\n", "accepted", ll(accepted), per_second(accepted, firing_seconds));
+      std::printf("%-11s%s\n", "latency", latency_line(stats.latency).c_str());
+      print_statuses(stats.statuses);
+      std::printf(
+          "%-11s%llu keys sent twice (%llu at once, %llu after the answer): %llu answers replayed, %llu in "
+          "progress\n",
+          "retries", ll(view.retries.keys_concurrent + view.retries.keys_after_answer),
+          ll(view.retries.keys_concurrent), ll(view.retries.keys_after_answer), ll(view.retries.replayed),
+          ll(view.retries.in_progress));
+      std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
+      if (drain.drained) std::printf("%-11spersisted %.2f s after the firing\n", "drain", drain.seconds);
+      else std::printf("%-11sNOT DRAINED after %.2f s (%s)\n", "drain", drain.seconds, drain.why.c_str());
+      for (const auto& c : checks) {
+        std::printf("%s %s %s: %s\n", c.name.c_str(), std::string(bench::to_string(c.verdict)).c_str(), c.title.c_str(),
+                    c.detail.c_str());
+      }
+      std::printf("%-11s%s\n", "result", passed ? "PASS" : "FAIL");
+    }
+    std::fflush(stdout);
+    return passed ? 0 : kExitFailure;
+  } catch (const DependencyUnavailable& e) {
+    progress.end();
+    std::cerr << "orders bench flash-sale: " << e.what() << '\n';
+    return kExitUnavailable;
+  } catch (const std::exception& e) {
+    progress.end();
+    std::cerr << "orders bench flash-sale: " << e.what() << '\n';
+    return kExitFailure;
+  }
+}
+
+int run_bench_read(const bench::ReadSettings& s) {
+  std::vector<HttpTarget> targets;
+  try {
+    targets = bench::parse_targets(s.urls);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "orders bench read: " << e.what() << '\n';
+    return kExitConfig;
+  }
+  if (int rc = validate_common(s, "read")) return rc;
+  if (s.products < 1 || !(s.duration_seconds > 0)) {
+    std::cerr << "orders bench read: --products >= 1 and --duration > 0 please\n";
+    return kExitConfig;
+  }
+  const auto threads = static_cast<std::size_t>(s.threads);
+  ProgressLine progress;
+  try {
+    std::vector<std::string> paths;
+    std::size_t warm_hits = 0;
+    if (!s.path.empty()) {
+      paths.push_back(s.path);
+    } else {
+      const auto product_ids = create_products(targets, s.products, 1000000, make_run_id());
+      // Warm: the first read fills the cache (MISS), the second should find it.
+      for (const auto& id : product_ids) {
+        paths.push_back("/api/products/" + id);
+        for (int round = 0; round < 2; ++round) {
+          auto answer = bench::exchange(targets[0], "GET", paths.back(), {}, {});
+          if (answer.status != 200)
+            throw SetupError("GET " + paths.back() + " answered " + std::to_string(answer.status));
+          if (round == 1 && answer.cache_hit) ++warm_hits;
+        }
+      }
+    }
+
+    std::vector<std::unique_ptr<bench::ProductReads>> reads;
+    std::vector<std::unique_ptr<LoadClient>> clients;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long long>(s.duration_seconds * 1000));
+    for (std::size_t t = 0; t < threads; ++t) {
+      reads.push_back(std::make_unique<bench::ProductReads>(targets, paths));
+      clients.push_back(std::make_unique<LoadClient>(
+          targets,
+          client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
+          *reads.back()));
+    }
+    run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
+      return format("[%4.0fs] answered %llu  2xx %llu  4xx %llu  5xx %llu  no answer %llu  %.0f req/s", seconds,
+                    ll(t.answered), ll(t.ok), ll(t.client_errors), ll(t.server_errors), ll(t.no_answer), rate);
+    });
+    const LoadStats stats = merged_stats(clients);
+    std::uint64_t hits = 0, ok = 0;
+    for (const auto& r : reads) {
+      hits += r->cache_hits();
+      ok += r->ok();
+    }
+    const double seconds = stats.seconds();
+    const double hit_share = stats.answered ? static_cast<double>(hits) / static_cast<double>(stats.answered) : 0.0;
+    if (s.json) {
+      std::string out;
+      JsonWriter w(out);
+      w.begin_object();
+      w.key("command").string("read");
+      w.key("urls").begin_array();
+      for (const auto& t : targets) w.string(t.url);
+      w.end_array();
+      if (!s.path.empty()) w.key("path").string(s.path);
+      else w.key("products").number(s.products);
+      w.key("connections").number(s.connections);
+      w.key("threads").number(s.threads);
+      w.key("requests").number(ll(stats.sent));
+      w.key("answered").number(ll(stats.answered));
+      w.key("seconds").raw_number(format("%.3f", seconds));
+      w.key("requestsPerSecond").raw_number(format("%.1f", per_second(stats.answered, seconds)));
+      write_latency(w, stats.latency);
+      write_statuses(w, stats.statuses);
+      w.key("serverErrors").number(ll(stats.statuses.count_if(is_5xx)));
+      w.key("noAnswer").number(ll(stats.no_answer));
+      w.key("cacheHits").number(ll(hits));
+      w.key("cacheHitShare").raw_number(format("%.4f", hit_share));
+      w.end_object();
+      std::printf("%s\n", out.c_str());
+    } else {
+      const std::string what = !s.path.empty() ? "GET " + s.path
+                                               : format("%d product%s (%zu of them HIT after warming)", s.products,
+                                                        s.products == 1 ? "" : "s", warm_hits);
+      std::printf("orders bench read: %s, %d connections on %d thread%s, %.0f s\n", what.c_str(), s.connections,
+                  s.threads, s.threads == 1 ? "" : "s", s.duration_seconds);
+      for (const auto& t : targets) std::printf("%-11s%s\n", "target", t.url.c_str());
+      std::printf("%-11s%llu answered in %.2f s: %.0f req/s\n", "requests", ll(stats.answered), seconds,
+                  per_second(stats.answered, seconds));
+      std::printf("%-11s%s\n", "latency", latency_line(stats.latency).c_str());
+      print_statuses(stats.statuses);
+      std::printf("%-11sX-Cache HIT %.2f%% (%llu of %llu answers)\n", "cache", hit_share * 100, ll(hits),
+                  ll(stats.answered));
+      std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
+    }
+    std::fflush(stdout);
+    return ok > 0 ? 0 : kExitFailure;
+  } catch (const DependencyUnavailable& e) {
+    progress.end();
+    std::cerr << "orders bench read: " << e.what() << '\n';
+    return kExitUnavailable;
+  } catch (const std::exception& e) {
+    progress.end();
+    std::cerr << "orders bench read: " << e.what() << '\n';
+    return kExitFailure;
+  }
+}
+
+}  // namespace orders::app

@@ -1,0 +1,430 @@
+#include "bench/invariants.hpp"
+
+#include <hiredis/hiredis.h>
+#include <libpq-fe.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+#include "catalog/keys.hpp"
+#include "common/dependency_error.hpp"
+#include "storage/postgres/result.hpp"
+
+namespace orders::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using PgPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using RedisPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
+using ReplyPtr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+
+// A PostgreSQL array literal of UUIDs ({a,b,…}), sent as one text parameter.
+std::string uuid_array(const std::vector<std::string>& ids) {
+  std::string text = "{";
+  text.reserve(ids.size() * 37 + 2);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) text += ',';
+    text += ids[i];
+  }
+  text += '}';
+  return text;
+}
+
+std::string one_line(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+// Per product, the relations of `orders reconcile` plus the units sold (G1, G5).
+constexpr const char* kProductFigures =
+    "SELECT p.id, p.stock,"
+    " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id), 0),"
+    " COALESCE((SELECT -sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
+    "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED')), 0),"
+    " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
+    "   AND m.reason IN ('INITIAL', 'ADJUSTMENT')), 0),"
+    " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
+    "   WHERE i.product_id = p.id AND o.status NOT IN ('CANCELLED', 'FAILED')), 0),"
+    " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
+    "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0),"
+    " COALESCE((SELECT sum(i.quantity) FROM order_items i WHERE i.product_id = p.id), 0),"
+    " (SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
+    "   WHERE i.product_id = p.id AND o.status = 'FAILED')"
+    " FROM products p WHERE p.id = ANY($1::uuid[])";
+
+// Orders of the products (all of this run: the bench made the products), by buyer and key (G2).
+constexpr const char* kBuyerCounts =
+    "SELECT count(*), count(DISTINCT o.user_id), count(DISTINCT (o.user_id, o.idempotency_key))"
+    " FROM orders o WHERE o.id IN (SELECT order_id FROM order_items WHERE product_id = ANY($1::uuid[]))";
+
+// The orders answered 202, as PostgreSQL has them (G3).
+constexpr const char* kAcceptedByStatus =
+    "SELECT o.status, count(*), sum((SELECT count(*) FROM order_items i WHERE i.order_id = o.id))"
+    " FROM orders o WHERE o.id = ANY($1::uuid[]) GROUP BY o.status ORDER BY o.status";
+
+}  // namespace
+
+struct SaleRecord::Impl {
+  PgPtr pg{nullptr, &PQfinish};
+  RedisPtr redis{nullptr, &redisFree};
+  std::string redis_display;
+
+  postgres::Result query(const char* name, const char* sql, const std::string& param) {
+    const char* values[] = {param.c_str()};
+    postgres::Result r(PQexecParams(pg.get(), sql, 1, nullptr, values, nullptr, nullptr, 0));
+    if (!r.ok()) {
+      if (PQstatus(pg.get()) != CONNECTION_OK) {
+        throw DependencyUnavailable("PostgreSQL", one_line(PQerrorMessage(pg.get())));
+      }
+      throw std::runtime_error(std::string(name) + ": " + one_line(r.error_message()));
+    }
+    return r;
+  }
+
+  ReplyPtr command(const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.c_str());
+      lens.push_back(a.size());
+    }
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(redis.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (!r) throw DependencyUnavailable("Redis", redis_display + ": " + redis->errstr);
+    ReplyPtr owned(r, &freeReplyObject);
+    if (r->type == REDIS_REPLY_ERROR) {
+      throw DependencyUnavailable("Redis", redis_display + ": " + std::string(r->str, r->len));
+    }
+    return owned;
+  }
+};
+
+SaleRecord::SaleRecord(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis)
+    : impl_(std::make_unique<Impl>()) {
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
+  const char* values[] = {pg.conninfo.c_str(), "5", "orders-bench", "-c statement_timeout=30000", nullptr};
+  impl_->pg.reset(PQconnectdbParams(keys, values, 1));
+  if (!impl_->pg || PQstatus(impl_->pg.get()) != CONNECTION_OK) {
+    throw DependencyUnavailable("PostgreSQL",
+                                "cannot connect to " + pg.display() + ": " +
+                                    one_line(impl_->pg ? PQerrorMessage(impl_->pg.get()) : "out of memory"));
+  }
+  timeval tv{.tv_sec = 5, .tv_usec = 0};
+  impl_->redis.reset(redisConnectWithTimeout(redis.host.c_str(), redis.port, tv));
+  impl_->redis_display = redis.display();
+  if (!impl_->redis || impl_->redis->err) {
+    throw DependencyUnavailable("Redis", "cannot connect to " + redis.display() + ": " +
+                                             (impl_->redis ? impl_->redis->errstr : std::string("out of memory")));
+  }
+  redisSetTimeout(impl_->redis.get(), tv);
+  if (!redis.password.empty()) {
+    if (redis.username.empty()) impl_->command({"AUTH", redis.password});
+    else impl_->command({"AUTH", redis.username, redis.password});
+  }
+  if (redis.db != 0) impl_->command({"SELECT", std::to_string(redis.db)});
+}
+
+SaleRecord::~SaleRecord() = default;
+
+std::vector<ProductRecord> SaleRecord::products(const std::vector<std::string>& product_ids) {
+  auto rows = impl_->query("product figures", kProductFigures, uuid_array(product_ids));
+  std::map<std::string, ProductRecord, std::less<>> by_id;
+  for (int i = 0; i < rows.rows(); ++i) {
+    ProductRecord p;
+    p.id = rows.get(i, 0);
+    p.stock = rows.get_int(i, 1);
+    p.ledger = rows.get_int(i, 2);
+    p.ledger_order_units = rows.get_int(i, 3);
+    p.made_available = rows.get_int(i, 4);
+    p.live_units = rows.get_int(i, 5);
+    p.confirmed_units = rows.get_int(i, 6);
+    p.persisted_units = rows.get_int(i, 7);
+    p.failed_orders = rows.get_int(i, 8);
+    by_id.emplace(p.id, std::move(p));
+  }
+  std::vector<ProductRecord> products;
+  for (const auto& id : product_ids) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) continue;
+    ProductRecord p = std::move(it->second);
+    auto reply = impl_->command({"GET", catalog::keys::stock(p.id)});
+    if (reply->type == REDIS_REPLY_STRING) p.counter = std::stoll(std::string(reply->str, reply->len));
+    products.push_back(std::move(p));
+  }
+  return products;
+}
+
+BuyerCounts SaleRecord::buyers(const std::vector<std::string>& product_ids) {
+  auto r = impl_->query("buyer counts", kBuyerCounts, uuid_array(product_ids));
+  return BuyerCounts{.orders = r.get_int(0, 0), .users = r.get_int(0, 1), .keys = r.get_int(0, 2)};
+}
+
+AcceptedInRecord SaleRecord::accepted(const std::vector<std::string>& order_ids) {
+  AcceptedInRecord a;
+  if (order_ids.empty()) return a;
+  auto r = impl_->query("accepted orders", kAcceptedByStatus, uuid_array(order_ids));
+  for (int i = 0; i < r.rows(); ++i) {
+    const long long n = r.get_int(i, 1);
+    a.orders += n;
+    a.items += r.get_int(i, 2);
+    a.by_status.emplace_back(std::string(r.get(i, 0)), n);
+  }
+  return a;
+}
+
+// --- waiting for the workers ---------------------------------------------------------------
+
+DrainResult wait_for_drain(SaleRecord& record, const std::vector<std::string>& product_ids,
+                           const std::vector<std::uint64_t>& accepted_units, Clock::time_point deadline,
+                           std::chrono::seconds stall_limit, const std::function<void(const DrainStatus&)>& on_poll) {
+  const auto started = Clock::now();
+  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  // What moved between polls: persisted units, stock and counter of every product.
+  std::vector<long long> last_signature;
+  auto last_change = Clock::now();
+  bool previous_complete = false;
+  for (;;) {
+    auto products = record.products(product_ids);
+    DrainStatus status;
+    status.products = product_ids.size();
+    std::vector<long long> signature;
+    bool complete = products.size() == product_ids.size();
+    std::string missing;
+    for (std::size_t i = 0; i < products.size(); ++i) {
+      const auto& p = products[i];
+      status.persisted_units += static_cast<std::uint64_t>(p.persisted_units);
+      status.accepted_units += accepted_units[i];
+      const bool counter_matches = p.counter && *p.counter == p.stock;
+      if (counter_matches) ++status.counters_matching;
+      if (static_cast<std::uint64_t>(p.persisted_units) < accepted_units[i] || !counter_matches) complete = false;
+      signature.insert(signature.end(), {p.persisted_units, p.stock, p.counter.value_or(-1)});
+    }
+    if (on_poll) on_poll(status);
+    if (signature != last_signature) {
+      last_signature = signature;
+      last_change = Clock::now();
+      previous_complete = false;
+    }
+    // Complete and unchanged since the previous poll: nothing is on its way any more.
+    if (complete && previous_complete) return DrainResult{true, seconds_since(started), {}};
+    previous_complete = complete;
+
+    std::string why;
+    if (!complete) {
+      why = std::to_string(status.persisted_units) + " of " + std::to_string(status.accepted_units) +
+            " accepted units persisted, Redis = PostgreSQL stock for " + std::to_string(status.counters_matching) +
+            " of " + std::to_string(status.products) + " products";
+    }
+    if (Clock::now() >= deadline) return DrainResult{false, seconds_since(started), "time limit: " + why};
+    if (!complete && Clock::now() - last_change >= stall_limit) {
+      return DrainResult{false, seconds_since(started),
+                         "nothing changed for " + std::to_string(stall_limit.count()) + " s: " + why};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// --- the guarantees -------------------------------------------------------------------------
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "PASS";
+    case Verdict::kFail: return "FAIL";
+    case Verdict::kNotApplicable: return "n/a";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string num(long long n) { return std::to_string(n); }
+
+void add_problem(std::string& problems, const std::string& p) {
+  if (problems.size() > 400) return;  // enough to see what is wrong
+  problems += (problems.empty() ? "" : "; ") + p;
+}
+
+std::string short_id(const std::string& id) { return id.substr(0, 8); }
+
+Check check_oversell(const std::vector<ProductRecord>& products, const SaleClientView& view) {
+  Check c{"G1", "no oversell", Verdict::kPass, {}};
+  long long sold = 0, available = 0, min_stock = LLONG_MAX, min_counter = LLONG_MAX;
+  std::string problems;
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const auto& p = products[i];
+    sold += p.live_units;
+    available += p.made_available;
+    min_stock = std::min(min_stock, p.stock);
+    if (p.counter) min_counter = std::min(min_counter, *p.counter);
+    if (p.live_units > p.made_available) {
+      add_problem(problems, short_id(p.id) + " sold " + num(p.live_units) + " > " + num(p.made_available));
+    }
+    if (static_cast<long long>(view.accepted_units[i]) > p.made_available) {
+      add_problem(problems, short_id(p.id) + " answered 202 " + num(static_cast<long long>(view.accepted_units[i])) +
+                                " times > " + num(p.made_available));
+    }
+    if (p.stock < 0) add_problem(problems, short_id(p.id) + " PostgreSQL stock " + num(p.stock));
+    if (p.counter && *p.counter < 0) add_problem(problems, short_id(p.id) + " Redis counter " + num(*p.counter));
+  }
+  if (products.size() != view.product_ids.size()) add_problem(problems, "products missing in PostgreSQL");
+  c.detail = "units in live orders " + num(sold) + " <= stock made available " + num(available) +
+             "; lowest PostgreSQL stock " + num(products.empty() ? 0 : min_stock) + ", lowest Redis counter " +
+             (min_counter == LLONG_MAX ? std::string("-") : num(min_counter));
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems;
+  }
+  return c;
+}
+
+Check check_duplicates(const BuyerCounts& buyers, const SaleClientView& view) {
+  Check c{"G2", "no duplicates", Verdict::kPass, {}};
+  const auto& r = view.retries;
+  c.detail = std::to_string(r.keys_concurrent + r.keys_after_answer) + " retried keys (" +
+             num(static_cast<long long>(r.keys_concurrent)) + " at once, " +
+             num(static_cast<long long>(r.keys_after_answer)) + " after the answer; " +
+             num(static_cast<long long>(r.replayed)) + " replayed, " + num(static_cast<long long>(r.in_progress)) +
+             " in progress), " + num(static_cast<long long>(r.conflicts)) +
+             " with two different decisions; PostgreSQL: " + num(buyers.orders) + " orders from " + num(buyers.users) +
+             " users, " + num(buyers.keys) + " keys";
+  std::string problems;
+  if (r.conflicts > 0)
+    add_problem(problems, num(static_cast<long long>(r.conflicts)) + " keys decided twice, e.g. " + r.conflict_example);
+  // Every buyer is a user of their own with one key: one order per user at most.
+  if (buyers.orders != buyers.users) {
+    add_problem(problems, num(buyers.orders - buyers.users) + " orders beyond one per user in PostgreSQL");
+  }
+  if (buyers.orders != buyers.keys) {
+    add_problem(problems, num(buyers.orders - buyers.keys) + " orders beyond one per key in PostgreSQL");
+  }
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems + " (" + c.detail + ")";
+  }
+  return c;
+}
+
+Check check_nothing_lost(const AcceptedInRecord& found, const SaleClientView& view) {
+  Check c{"G3", "nothing lost", Verdict::kPass, {}};
+  const auto expected = static_cast<long long>(view.accepted_order_ids.size());
+  std::string statuses;
+  for (const auto& [status, n] : found.by_status) statuses += (statuses.empty() ? "" : ", ") + num(n) + " " + status;
+  c.detail = num(found.orders) + " of " + num(expected) + " orders answered 202 are in PostgreSQL, with " +
+             num(found.items) + " item rows" + (statuses.empty() ? "" : " (" + statuses + ")");
+  std::string problems;
+  if (found.orders != expected) add_problem(problems, num(expected - found.orders) + " accepted orders missing");
+  if (found.items != expected) add_problem(problems, num(found.items) + " item rows for " + num(expected) + " orders");
+  if (view.accepted_without_id > 0) {
+    add_problem(problems, num(static_cast<long long>(view.accepted_without_id)) + " 202 answers named no order");
+  }
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems + " (" + c.detail + ")";
+  }
+  return c;
+}
+
+Check check_consistency(const std::vector<ProductRecord>& products) {
+  Check c{"G4", "Redis = PostgreSQL = ledger", Verdict::kPass, {}};
+  std::string problems;
+  long long stock = 0, counters = 0, ledger = 0, order_units = 0, confirmed = 0;
+  for (const auto& p : products) {
+    stock += p.stock;
+    counters += p.counter.value_or(0);
+    ledger += p.ledger;
+    order_units += p.ledger_order_units;
+    confirmed += p.confirmed_units;
+    if (!p.counter) add_problem(problems, short_id(p.id) + " has no Redis counter");
+    else if (*p.counter != p.stock) {
+      add_problem(problems, short_id(p.id) + " Redis " + num(*p.counter) + " != PostgreSQL " + num(p.stock));
+    }
+    if (p.ledger != p.stock)
+      add_problem(problems, short_id(p.id) + " ledger " + num(p.ledger) + " != stock " + num(p.stock));
+    if (p.ledger_order_units != p.confirmed_units) {
+      add_problem(problems, short_id(p.id) + " ledger order units " + num(p.ledger_order_units) +
+                                " != confirmed units " + num(p.confirmed_units));
+    }
+  }
+  c.detail = "Redis " + num(counters) + " = PostgreSQL stock " + num(stock) + " = ledger " + num(ledger) +
+             "; units the ledger gave to orders " + num(order_units) + " = units in confirmed orders " +
+             num(confirmed) + " (" + num(static_cast<long long>(products.size())) +
+             (products.size() == 1 ? " product)" : " products)");
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems;
+  }
+  return c;
+}
+
+Check check_all_sold(const std::vector<ProductRecord>& products, const SaleClientView& view) {
+  Check c{"G5", "all stock sold", Verdict::kPass, {}};
+  if (!view.all_fired) {
+    c.verdict = Verdict::kNotApplicable;
+    c.detail = "the time limit stopped the firing before every buyer came";
+    return c;
+  }
+  std::string problems;
+  std::size_t applicable = 0;
+  long long sold = 0, available = 0, seen = 0;
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const auto& p = products[i];
+    const auto demand = PurchasePlan::demand_of(view.buyers, view.product_ids.size(), i);
+    if (static_cast<long long>(demand) < p.made_available) continue;
+    ++applicable;
+    sold += p.live_units;
+    available += p.made_available;
+    seen += static_cast<long long>(view.accepted_units[i]);
+    if (p.live_units != p.made_available) {
+      add_problem(problems, short_id(p.id) + " sold " + num(p.live_units) + " of " + num(p.made_available) + " for " +
+                                num(static_cast<long long>(demand)) + " buyers");
+    }
+    if (p.counter && *p.counter != 0) add_problem(problems, short_id(p.id) + " Redis counter left " + num(*p.counter));
+  }
+  if (applicable == 0) {
+    c.verdict = Verdict::kNotApplicable;
+    c.detail = "fewer buyers (" + num(static_cast<long long>(view.buyers)) + ") than units (" + num(view.stock) +
+               " per product)";
+    return c;
+  }
+  c.detail = "sold " + num(sold) + " of " + num(available) + " units (" + num(seen) + " answered 202) to " +
+             num(static_cast<long long>(view.buyers)) + " buyers over " + num(static_cast<long long>(applicable)) +
+             (applicable == 1 ? " product" : " products") + " with demand >= stock";
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems + " (" + c.detail + ")";
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view) {
+  const auto products = record.products(view.product_ids);
+  const auto buyers = record.buyers(view.product_ids);
+  const auto found = record.accepted(view.accepted_order_ids);
+  // products() leaves out products PostgreSQL does not have; keep the client's figures aligned.
+  SaleClientView aligned = view;
+  if (products.size() != view.product_ids.size()) {
+    aligned.accepted_units.clear();
+    for (const auto& p : products) {
+      auto at = std::find(view.product_ids.begin(), view.product_ids.end(), p.id) - view.product_ids.begin();
+      aligned.accepted_units.push_back(view.accepted_units[static_cast<std::size_t>(at)]);
+    }
+  }
+  std::vector<Check> checks;
+  checks.push_back(check_oversell(products, aligned));
+  checks.push_back(check_duplicates(buyers, aligned));
+  checks.push_back(check_nothing_lost(found, aligned));
+  checks.push_back(check_consistency(products));
+  if (products.size() != view.product_ids.size()) checks.back().verdict = Verdict::kFail;
+  checks.push_back(check_all_sold(products, aligned));
+  return checks;
+}
+
+}  // namespace orders::bench

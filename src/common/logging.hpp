@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+// Logging set-up shared by every subcommand: one stderr sink, text for people or one JSON
+// object per line for log shippers (`LOG_FORMAT=json`), level from `LOG_LEVEL`.
+namespace orders::logging {
+
+enum class Format { kText, kJson };
+
+std::optional<Format> parse_format(std::string_view name);  // "text" or "json"
+
+// Installs the default logger and the request logger. Call once, before any thread logs.
+void configure(Format format, std::string_view level = "info");
+
+// One finished HTTP request. `order_id` is empty when the request concerns no order.
+struct RequestRecord {
+  std::string_view method;
+  std::string_view route;  // the route pattern, or "unmatched"
+  std::string_view path;
+  int status = 0;
+  double latency_ms = 0;
+  std::string_view order_id;
+};
+
+// One info line per request; costs a branch when info is off (LOG_LEVEL=warn for benchmarks).
+void log_request(const RequestRecord& record);
+
+}  // namespace orders::logging
