@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   CLI::App app{"orders: sells limited stock to a crowd at the same instant, without overselling, duplicating "
                "or losing an order.\nConfiguration comes from environment variables, each overridable by a flag."};
   app.require_subcommand(1);
+  // --log-format and --log-level are the app's, but may follow the subcommand too.
+  app.fallthrough();
   app.set_version_flag("--version", "orders 0.1.0");
 
   // One Dependencies per subcommand: CLI11 applies environment variables to the options of

@@ -1,5 +1,6 @@
 #include "ordering/routes.hpp"
 
+#include "common/dependency_error.hpp"
 #include "common/uuid.hpp"
 #include "http/envelope.hpp"
 #include "http/json_body.hpp"
@@ -56,8 +57,15 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     auto id = uuid::normalize(req.param(0));
     if (!id) co_return http::validation_failed({{"id", "must be a UUID"}});
     // Pending in Redis until a worker persists it (the worker then removes the pending copy).
-    auto order = co_await intake.pending_order(*id);
+    std::optional<std::string> order;
+    bool redis_down = false;
+    try {
+      order = co_await intake.pending_order(*id);
+    } catch (const DependencyUnavailable&) {
+      redis_down = true;  // the record may still have it; only a pending order is out of reach
+    }
     if (!order) order = co_await reader.find(*id);
+    if (!order && redis_down) throw DependencyUnavailable("Redis", "the order may be pending there");
     if (!order) co_return http::not_found("Order");
     co_return http::ok_raw(*order);
   });
