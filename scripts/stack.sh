@@ -7,6 +7,8 @@
 #   scripts/stack.sh stop   [--dir DIR]
 #   scripts/stack.sh status [--dir DIR]                   # exit 0 if all running, else 3
 #   scripts/stack.sh env    [--dir DIR] [--port-base N]   # prints 3 export lines on stdout
+#   scripts/stack.sh kill   SERVICE [--dir DIR]           # fault drills: redis (SIGKILL),
+#                           rabbitmq (SIGKILL), postgres (fast shutdown); `start` brings it back
 #
 # DIR defaults to <repo>/.local/stack, the port base to 15400. Ports: PostgreSQL base+32,
 # Redis base+79, AMQP base+72, Erlang distribution base+73, epmd base+69, rabbitmqctl's own
@@ -35,7 +37,7 @@ say() { echo "stack: $*" >&2; }
 die() { echo "stack: error: $*" >&2; exit 1; }
 
 usage() {
-  sed -n '6,9p' "${BASH_SOURCE[0]}" | sed 's/^#  //' >&2
+  sed -n '6,11p' "${BASH_SOURCE[0]}" | sed 's/^#  //' >&2
   exit 2
 }
 
@@ -131,6 +133,12 @@ parse_args() {
   shift
   DIR="$REPO/.local/stack"
   PORT_BASE_ARG=
+  SERVICE=
+  if [[ $CMD == kill ]]; then
+    [[ $# -ge 1 ]] || usage
+    SERVICE=$1
+    shift
+  fi
   while (($#)); do
     case $1 in
       --dir) [[ $# -ge 2 ]] || usage; DIR=$2; shift 2 ;;
@@ -686,6 +694,35 @@ cmd_stop() {
   say "stopped (dir $DIR)"
 }
 
+# Takes one server down the hard way, for the fault drills (scripts/drill.sh).
+cmd_kill() {
+  resolve_ports
+  set_paths
+  local pid
+  case $SERVICE in
+    redis)
+      pid=$(redis_pid)
+      redis_alive || die "Redis is not running in $DIR"
+      kill -KILL "$pid"
+      ;;
+    rabbitmq)
+      pid=$(rabbit_pid)
+      rabbit_alive || die "RabbitMQ is not running in $DIR"
+      kill -KILL "$pid"
+      ;;
+    postgres)
+      pg_alive || die "PostgreSQL is not running in $DIR"
+      pid=$(pg_postmaster_pid)
+      stop_postgres
+      ;;
+    *) die "kill: unknown service '$SERVICE' (redis, rabbitmq, postgres)" ;;
+  esac
+  local i
+  for ((i = 0; i < WAIT_SECS * 10; i++)); do pid_alive "$pid" || break; sleep 0.1; done
+  pid_alive "$pid" && die "$SERVICE (pid $pid) did not stop"
+  say "[$SERVICE] killed (pid $pid)"
+}
+
 cmd_status() {
   resolve_ports
   set_paths
@@ -731,6 +768,10 @@ main() {
     env)
       resolve_ports
       print_env
+      ;;
+    kill)
+      [[ $(id -u) -eq 0 ]] || die "run as root"
+      cmd_kill
       ;;
     *) usage ;;
   esac

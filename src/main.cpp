@@ -161,6 +161,10 @@ int main(int argc, char** argv) {
                              "An answer slower than this counts as none (e.g. 10s)")
       ->transform(CLI::AsNumberWithUnit(seconds_units))
       ->capture_default_str();
+  flash_sale_cmd->add_option("--drain-stall", flash_sale.drain_stall_seconds,
+                             "Give up waiting for the workers after this long without progress (e.g. 10s, 1m)")
+      ->transform(CLI::AsNumberWithUnit(seconds_units))
+      ->capture_default_str();
   flash_sale_cmd->add_option("--threads", flash_sale.threads, "Client threads, each with its share of the connections")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -342,7 +342,8 @@ int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSal
     auto last_line = Clock::now();
     const auto drain_started = Clock::now();
     auto drain = bench::wait_for_drain(
-        record, product_ids, view.accepted_units, drain_deadline, std::chrono::seconds(10),
+        record, product_ids, view.accepted_units, drain_deadline,
+        std::chrono::seconds(static_cast<long>(std::max(1.0, s.drain_stall_seconds))),
         [&](const bench::DrainStatus& d) {
           if (Clock::now() - last_line < std::chrono::seconds(1)) return;
           last_line = Clock::now();
@@ -353,7 +354,8 @@ int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSal
                      ll(d.accepted_units), d.counters_matching, d.products));
         });
     progress.end();
-    const auto checks = bench::check_sale(record, view);
+    bench::SaleCounts counts;
+    const auto checks = bench::check_sale(record, view, &counts);
     bool passed = true;
     for (const auto& c : checks) passed = passed && c.verdict != bench::Verdict::kFail;
 
@@ -401,6 +403,13 @@ int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSal
       w.key("drained").boolean(drain.drained);
       w.key("seconds").raw_number(format("%.3f", drain.seconds));
       if (!drain.drained) w.key("why").string(drain.why);
+      w.end_object();
+      w.key("record").begin_object();
+      w.key("accepted").number(counts.accepted);
+      w.key("persisted").number(counts.persisted);
+      w.key("failed").number(counts.failed);
+      w.key("lost").number(counts.lost);
+      w.key("duplicated").number(counts.duplicated);
       w.end_object();
       w.key("checks").begin_array();
       for (const auto& c : checks) {

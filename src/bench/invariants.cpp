@@ -70,24 +70,83 @@ constexpr const char* kAcceptedByStatus =
 
 }  // namespace
 
+// A fault drill restarts PostgreSQL or Redis under the bench: a broken connection is opened
+// again and the question asked again, for up to kReconnectFor, before the bench gives up.
+constexpr auto kReconnectFor = std::chrono::seconds(60);
+
 struct SaleRecord::Impl {
+  config::PostgresEndpoint pg_endpoint;
+  config::RedisEndpoint redis_endpoint;
   PgPtr pg{nullptr, &PQfinish};
   RedisPtr redis{nullptr, &redisFree};
-  std::string redis_display;
+
+  void connect_postgres() {
+    const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
+    const char* values[] = {pg_endpoint.conninfo.c_str(), "5", "orders-bench", "-c statement_timeout=30000",
+                            nullptr};
+    pg.reset(PQconnectdbParams(keys, values, 1));
+    if (!pg || PQstatus(pg.get()) != CONNECTION_OK) {
+      std::string why = one_line(pg ? PQerrorMessage(pg.get()) : "out of memory");
+      pg.reset();
+      throw DependencyUnavailable("PostgreSQL", "cannot connect to " + pg_endpoint.display() + ": " + why);
+    }
+  }
+
+  void connect_redis() {
+    timeval tv{.tv_sec = 5, .tv_usec = 0};
+    redis.reset(redisConnectWithTimeout(redis_endpoint.host.c_str(), redis_endpoint.port, tv));
+    if (!redis || redis->err) {
+      std::string why = redis ? redis->errstr : std::string("out of memory");
+      redis.reset();
+      throw DependencyUnavailable("Redis", "cannot connect to " + redis_endpoint.display() + ": " + why);
+    }
+    redisSetTimeout(redis.get(), tv);
+    if (!redis_endpoint.password.empty()) {
+      if (redis_endpoint.username.empty()) raw_command({"AUTH", redis_endpoint.password});
+      else raw_command({"AUTH", redis_endpoint.username, redis_endpoint.password});
+    }
+    if (redis_endpoint.db != 0) raw_command({"SELECT", std::to_string(redis_endpoint.db)});
+  }
+
+  // Runs `attempt` until it does not throw DependencyUnavailable, reconnecting in between.
+  template <typename F>
+  auto with_reconnect(F attempt) {
+    const auto deadline = Clock::now() + kReconnectFor;
+    for (;;) {
+      try {
+        return attempt();
+      } catch (const DependencyUnavailable&) {
+        if (Clock::now() >= deadline) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    }
+  }
 
   postgres::Result query(const char* name, const char* sql, const std::string& param) {
-    const char* values[] = {param.c_str()};
-    postgres::Result r(PQexecParams(pg.get(), sql, 1, nullptr, values, nullptr, nullptr, 0));
-    if (!r.ok()) {
-      if (PQstatus(pg.get()) != CONNECTION_OK) {
-        throw DependencyUnavailable("PostgreSQL", one_line(PQerrorMessage(pg.get())));
+    return with_reconnect([&] {
+      if (!pg || PQstatus(pg.get()) != CONNECTION_OK) connect_postgres();
+      const char* values[] = {param.c_str()};
+      postgres::Result r(PQexecParams(pg.get(), sql, 1, nullptr, values, nullptr, nullptr, 0));
+      if (!r.ok()) {
+        if (PQstatus(pg.get()) != CONNECTION_OK) {
+          std::string why = one_line(PQerrorMessage(pg.get()));
+          pg.reset();
+          throw DependencyUnavailable("PostgreSQL", why);
+        }
+        throw std::runtime_error(std::string(name) + ": " + one_line(r.error_message()));
       }
-      throw std::runtime_error(std::string(name) + ": " + one_line(r.error_message()));
-    }
-    return r;
+      return r;
+    });
   }
 
   ReplyPtr command(const std::vector<std::string>& args) {
+    return with_reconnect([&] {
+      if (!redis || redis->err) connect_redis();
+      return raw_command(args);
+    });
+  }
+
+  ReplyPtr raw_command(const std::vector<std::string>& args) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const auto& a : args) {
@@ -96,10 +155,17 @@ struct SaleRecord::Impl {
     }
     auto* r = static_cast<redisReply*>(
         redisCommandArgv(redis.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (!r) throw DependencyUnavailable("Redis", redis_display + ": " + redis->errstr);
+    if (!r) {
+      std::string why = redis_endpoint.display() + ": " + redis->errstr;
+      redis.reset();
+      throw DependencyUnavailable("Redis", why);
+    }
     ReplyPtr owned(r, &freeReplyObject);
     if (r->type == REDIS_REPLY_ERROR) {
-      throw DependencyUnavailable("Redis", redis_display + ": " + std::string(r->str, r->len));
+      // LOADING: a restarted Redis still reading its AOF; ask again.
+      std::string message(r->str, r->len);
+      if (message.starts_with("LOADING")) throw DependencyUnavailable("Redis", message);
+      throw std::runtime_error("Redis " + redis_endpoint.display() + ": " + message);
     }
     return owned;
   }
@@ -107,27 +173,11 @@ struct SaleRecord::Impl {
 
 SaleRecord::SaleRecord(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis)
     : impl_(std::make_unique<Impl>()) {
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
-  const char* values[] = {pg.conninfo.c_str(), "5", "orders-bench", "-c statement_timeout=30000", nullptr};
-  impl_->pg.reset(PQconnectdbParams(keys, values, 1));
-  if (!impl_->pg || PQstatus(impl_->pg.get()) != CONNECTION_OK) {
-    throw DependencyUnavailable("PostgreSQL",
-                                "cannot connect to " + pg.display() + ": " +
-                                    one_line(impl_->pg ? PQerrorMessage(impl_->pg.get()) : "out of memory"));
-  }
-  timeval tv{.tv_sec = 5, .tv_usec = 0};
-  impl_->redis.reset(redisConnectWithTimeout(redis.host.c_str(), redis.port, tv));
-  impl_->redis_display = redis.display();
-  if (!impl_->redis || impl_->redis->err) {
-    throw DependencyUnavailable("Redis", "cannot connect to " + redis.display() + ": " +
-                                             (impl_->redis ? impl_->redis->errstr : std::string("out of memory")));
-  }
-  redisSetTimeout(impl_->redis.get(), tv);
-  if (!redis.password.empty()) {
-    if (redis.username.empty()) impl_->command({"AUTH", redis.password});
-    else impl_->command({"AUTH", redis.username, redis.password});
-  }
-  if (redis.db != 0) impl_->command({"SELECT", std::to_string(redis.db)});
+  impl_->pg_endpoint = pg;
+  impl_->redis_endpoint = redis;
+  // At start, an unreachable dependency is a plain error (exit 3), not something to wait for.
+  impl_->connect_postgres();
+  impl_->connect_redis();
 }
 
 SaleRecord::~SaleRecord() = default;
@@ -404,10 +454,18 @@ Check check_all_sold(const std::vector<ProductRecord>& products, const SaleClien
 
 }  // namespace
 
-std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view) {
+std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view, SaleCounts* counts) {
   const auto products = record.products(view.product_ids);
   const auto buyers = record.buyers(view.product_ids);
   const auto found = record.accepted(view.accepted_order_ids);
+  if (counts) {
+    counts->accepted = static_cast<long long>(view.accepted_order_ids.size() + view.accepted_without_id);
+    counts->persisted = buyers.orders;
+    counts->failed = 0;
+    for (const auto& p : products) counts->failed += p.failed_orders;
+    counts->lost = static_cast<long long>(view.accepted_order_ids.size()) - found.orders;
+    counts->duplicated = std::max(0LL, buyers.orders - buyers.keys) + static_cast<long long>(view.retries.conflicts);
+  }
   // products() leaves out products PostgreSQL does not have; keep the client's figures aligned.
   SaleClientView aligned = view;
   if (products.size() != view.product_ids.size()) {

@@ -106,8 +106,17 @@ struct Check {
   std::string detail;
 };
 
+// The counts a fault drill reports (scripts/drill.sh), from the client's view and the record.
+struct SaleCounts {
+  long long accepted = 0;    // distinct orders answered 202
+  long long persisted = 0;   // orders of the sale's products in PostgreSQL, any status
+  long long failed = 0;      // of those, FAILED (the record could not cover them)
+  long long lost = 0;        // answered 202 but not in PostgreSQL
+  long long duplicated = 0;  // orders beyond one per Idempotency-Key, plus keys answered with two orders
+};
+
 // G1 no oversell, G2 no duplicates, G3 nothing lost, G4 Redis = PostgreSQL = ledger,
-// G5 all stock sold when demand covers it.
-std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view);
+// G5 all stock sold when demand covers it. `counts`, when given, receives the drill counts.
+std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view, SaleCounts* counts = nullptr);
 
 }  // namespace orders::bench
