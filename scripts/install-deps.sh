@@ -5,7 +5,8 @@
 #   install-deps.sh --build-only  build dependencies only: no PostgreSQL/Redis/RabbitMQ servers
 #                                 (the Docker build stage, the sanitizer build)
 #   install-deps.sh --test        the default set plus what the test command needs besides
-#                                 (docker-compose, to validate docker-compose.yml)
+#                                 (docker-compose to validate docker-compose.yml, clang-format
+#                                 to check the formatting)
 set -euo pipefail
 
 usage() { echo "usage: $0 [--build-only | --test]" >&2; exit 2; }
@@ -29,7 +30,7 @@ build_packages=(
 )
 server_packages=(postgresql redis-server rabbitmq-server)
 tool_packages=(curl)
-test_packages=(docker-compose)
+test_packages=(docker-compose clang-format)
 
 packages=("${build_packages[@]}")
 if [[ $mode != build ]]; then packages+=("${server_packages[@]}" "${tool_packages[@]}"); fi

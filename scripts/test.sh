@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): installs what is missing, checks docker-compose.yml,
-# builds with warnings as errors, and runs every test with CTest. Integration tests start
+# The test command (README, .ci/run): installs what is missing, checks docker-compose.yml and
+# the formatting, builds with warnings as errors, and runs every test with CTest. Integration tests start
 # their own PostgreSQL, Redis and RabbitMQ (a CTest fixture, on ports 25400+ under
 # build/test-stack) and stop them afterwards, so this passes while `scripts/run.sh` is up, and
 # leaves nothing running.
@@ -11,6 +11,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The compose file must stay valid; `config` needs docker-compose only, no Docker engine.
 if ! docker-compose -f "$root/docker-compose.yml" config -q; then
   echo "test.sh: FAILED: docker-compose.yml is invalid (docker-compose -f $root/docker-compose.yml config -q, output above)" >&2
+  exit 1
+fi
+# The tree stays formatted (.clang-format); `clang-format -i FILE` fixes what this names.
+mapfile -t sources < <(cd "$root" && find src tests bench -name '*.cpp' -o -name '*.hpp' | sort)
+if ! (cd "$root" && clang-format --dry-run --Werror "${sources[@]}"); then
+  echo "test.sh: FAILED: files above are not formatted (clang-format -i FILE)" >&2
   exit 1
 fi
 "$root/scripts/build.sh" -DORDERS_WERROR=ON

@@ -30,8 +30,9 @@ void add_dependency_options(CLI::App* command, config::Dependencies& deps, bool 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"orders: sells limited stock to a crowd at the same instant, without overselling, duplicating "
-               "or losing an order.\nConfiguration comes from environment variables, each overridable by a flag."};
+  CLI::App app{
+      "orders: sells limited stock to a crowd at the same instant, without overselling, duplicating "
+      "or losing an order.\nConfiguration comes from environment variables, each overridable by a flag."};
   app.require_subcommand(1);
   // --log-format and --log-level are the app's, but may follow the subcommand too.
   app.fallthrough();
@@ -77,8 +78,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 600))
       ->capture_default_str();
 
-  api_cmd->add_option("--admin-token", api.admin_token,
-                      "Bearer token that catalog writes and order status changes require (unset: open)")
+  api_cmd
+      ->add_option("--admin-token", api.admin_token,
+                   "Bearer token that catalog writes and order status changes require (unset: open)")
       ->envname("ADMIN_TOKEN");
 
   auto* worker_cmd = app.add_subcommand(
@@ -108,11 +110,13 @@ int main(int argc, char** argv) {
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply the SQL migrations that are missing, in order (idempotent)");
   add_dependency_options(migrate_cmd, migrate_deps, true, false, false);
-  migrate_cmd->add_option("--dir", migrations_dir,
-                          "Read migrations from this directory instead of the copies built into the binary")
+  migrate_cmd
+      ->add_option("--dir", migrations_dir,
+                   "Read migrations from this directory instead of the copies built into the binary")
       ->envname("MIGRATIONS_DIR");
 
-  auto* seed_cmd = app.add_subcommand("seed", "Load the demo catalog (categories, products with stock counters, one flash sale); idempotent");
+  auto* seed_cmd = app.add_subcommand(
+      "seed", "Load the demo catalog (categories, products with stock counters, one flash sale); idempotent");
   add_dependency_options(seed_cmd, seed_deps, true, true, false);
 
   auto* reconcile_cmd = app.add_subcommand(
@@ -149,20 +153,24 @@ int main(int argc, char** argv) {
   flash_sale_cmd->add_option("--connections", flash_sale.connections, "Keep-alive connections")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  flash_sale_cmd->add_option("--retry-share", flash_sale.retry_share,
-                             "Share of the keys sent twice: half at once on another connection, half after the answer")
+  flash_sale_cmd
+      ->add_option("--retry-share", flash_sale.retry_share,
+                   "Share of the keys sent twice: half at once on another connection, half after the answer")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  flash_sale_cmd->add_option("--duration-limit", flash_sale.duration_limit_seconds,
-                             "Bound of the firing and, again, of the wait for the workers (e.g. 120s, 2m)")
+  flash_sale_cmd
+      ->add_option("--duration-limit", flash_sale.duration_limit_seconds,
+                   "Bound of the firing and, again, of the wait for the workers (e.g. 120s, 2m)")
       ->transform(CLI::AsNumberWithUnit(seconds_units))
       ->capture_default_str();
-  flash_sale_cmd->add_option("--request-timeout", flash_sale.request_timeout_seconds,
-                             "An answer slower than this counts as none (e.g. 10s)")
+  flash_sale_cmd
+      ->add_option("--request-timeout", flash_sale.request_timeout_seconds,
+                   "An answer slower than this counts as none (e.g. 10s)")
       ->transform(CLI::AsNumberWithUnit(seconds_units))
       ->capture_default_str();
-  flash_sale_cmd->add_option("--drain-stall", flash_sale.drain_stall_seconds,
-                             "Give up waiting for the workers after this long without progress (e.g. 10s, 1m)")
+  flash_sale_cmd
+      ->add_option("--drain-stall", flash_sale.drain_stall_seconds,
+                   "Give up waiting for the workers after this long without progress (e.g. 10s, 1m)")
       ->transform(CLI::AsNumberWithUnit(seconds_units))
       ->capture_default_str();
   flash_sale_cmd->add_option("--threads", flash_sale.threads, "Client threads, each with its share of the connections")
@@ -171,8 +179,9 @@ int main(int argc, char** argv) {
   flash_sale_cmd->add_flag("--json", flash_sale.json, "Print one JSON object instead of the text report");
 
   auto* read_cmd = bench_cmd->add_subcommand(
-      "read", "Create products, warm their cache, then GET /api/products/{id} round robin for --duration; report "
-              "req/s, latency, answers and the X-Cache HIT share");
+      "read",
+      "Create products, warm their cache, then GET /api/products/{id} round robin for --duration; report "
+      "req/s, latency, answers and the X-Cache HIT share");
   read_cmd->add_option("--url", read_bench.urls, "API base URL(s), comma-separated; connections go round robin")
       ->required();
   read_cmd->add_option("--connections", read_bench.connections, "Keep-alive connections")
@@ -186,8 +195,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   read_cmd->add_option("--path", read_bench.path,
                        "GET this path instead of creating products (e.g. /health, the HTTP ceiling)");
-  read_cmd->add_option("--request-timeout", read_bench.request_timeout_seconds,
-                       "An answer slower than this counts as none (e.g. 10s)")
+  read_cmd
+      ->add_option("--request-timeout", read_bench.request_timeout_seconds,
+                   "An answer slower than this counts as none (e.g. 10s)")
       ->transform(CLI::AsNumberWithUnit(seconds_units))
       ->capture_default_str();
   read_cmd->add_option("--threads", read_bench.threads, "Client threads, each with its share of the connections")

@@ -1,7 +1,7 @@
 #include "app/io_threads.hpp"
 
-#include <boost/asio/post.hpp>
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <future>
 
 namespace orders::app {

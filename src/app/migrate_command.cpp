@@ -20,8 +20,8 @@ int run_migrate(const config::Dependencies& deps, const std::optional<std::files
     auto migrations = dir ? postgres::load_migrations(*dir) : postgres::embedded_migrations();
     auto report = postgres::migrate(pg.conninfo, migrations);
     for (const auto& name : report.applied) std::cout << "applied " << name << '\n';
-    std::cout << "migrations: " << report.applied.size() << " applied, " << report.already
-              << " already up to date (" << pg.display() << ")\n";
+    std::cout << "migrations: " << report.applied.size() << " applied, " << report.already << " already up to date ("
+              << pg.display() << ")\n";
     return 0;
   } catch (const DependencyUnavailable& e) {
     std::cerr << "orders migrate: " << e.what() << '\n';

@@ -36,8 +36,8 @@ void probe_redis(const config::RedisEndpoint& endpoint) {
   std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
       redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv), &redisFree);
   if (!ctx || ctx->err) {
-    throw DependencyUnavailable("Redis", "cannot connect to " + endpoint.display() + ": " +
-                                             (ctx ? ctx->errstr : std::string("out of memory")));
+    throw DependencyUnavailable(
+        "Redis", "cannot connect to " + endpoint.display() + ": " + (ctx ? ctx->errstr : std::string("out of memory")));
   }
   redisSetTimeout(ctx.get(), tv);
   auto run = [&](const std::vector<std::string>& args) {
@@ -47,7 +47,8 @@ void probe_redis(const config::RedisEndpoint& endpoint) {
       argv.push_back(a.c_str());
       lens.push_back(a.size());
     }
-    auto* reply = static_cast<redisReply*>(redisCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
+    auto* reply = static_cast<redisReply*>(
+        redisCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
     if (!reply) throw DependencyUnavailable("Redis", endpoint.display() + ": " + ctx->errstr);
     std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(reply, &freeReplyObject);
     if (reply->type == REDIS_REPLY_ERROR) {

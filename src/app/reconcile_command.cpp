@@ -20,11 +20,11 @@ namespace {
 
 struct ProductState {
   std::string id;
-  long long stock = 0;        // products.stock, the record
-  long long ledger = 0;       // sum of inventory_movements.delta
-  long long order_units = 0;  // -(ORDER + CANCEL + FAILED movements)
-  long long live_units = 0;   // units in CONFIRMED and COMPLETED orders
-  long long pending = 0;      // units of orders accepted in Redis, not yet persisted
+  long long stock = 0;               // products.stock, the record
+  long long ledger = 0;              // sum of inventory_movements.delta
+  long long order_units = 0;         // -(ORDER + CANCEL + FAILED movements)
+  long long live_units = 0;          // units in CONFIRMED and COMPLETED orders
+  long long pending = 0;             // units of orders accepted in Redis, not yet persisted
   std::optional<long long> counter;  // the Redis counter
 };
 
@@ -93,13 +93,13 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
   }
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(pg.conninfo.c_str()), &PQfinish);
   postgres::Result rows(PQexec(conn.get(),
-      "SELECT p.id, p.stock,"
-      " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id), 0),"
-      " COALESCE((SELECT -sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
-      "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED')), 0),"
-      " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
-      "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0)"
-      " FROM products p WHERE p.is_active ORDER BY p.created_at, p.id"));
+                               "SELECT p.id, p.stock,"
+                               " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id), 0),"
+                               " COALESCE((SELECT -sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
+                               "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED')), 0),"
+                               " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
+                               "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0)"
+                               " FROM products p WHERE p.is_active ORDER BY p.created_at, p.id"));
   if (!rows.ok()) {
     std::cerr << "orders reconcile: " << rows.error_message();
     return kExitFailure;
@@ -131,12 +131,14 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
   }
 
   int drifting = 0, fixed = 0;
-  std::printf("%-36s %10s %8s %8s %10s %8s  %s\n", "product", "counter", "pending", "stock", "ledger", "orders", "drift");
+  std::printf("%-36s %10s %8s %8s %10s %8s  %s\n", "product", "counter", "pending", "stock", "ledger", "orders",
+              "drift");
   for (const auto& p : products) {
     std::vector<std::string> problems;
     const long long expected_counter = p.stock - p.pending;
     if (!p.counter) problems.push_back("no Redis counter");
-    else if (*p.counter != expected_counter) problems.push_back("counter " + std::to_string(*p.counter - expected_counter));
+    else if (*p.counter != expected_counter)
+      problems.push_back("counter " + std::to_string(*p.counter - expected_counter));
     if (p.ledger != p.stock) problems.push_back("ledger " + std::to_string(p.ledger - p.stock));
     if (p.order_units != p.live_units) problems.push_back("orders " + std::to_string(p.order_units - p.live_units));
     std::string drift;

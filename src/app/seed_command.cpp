@@ -92,8 +92,9 @@ asio::awaitable<SeedReport> seed(catalog::CatalogService& catalog) {
   // to a week from now), so a demo purchase works at once.
   const EpochMs now = now_ms();
   bodies.push_back(R"({"name":"Limited Drop: Golden Sneaker","sku":"SEED-FLASH-001","price":199.00,"stock":1000,)"
-                   R"("maxPerUser":2,"saleStartsAt":")" + format_rfc3339(now - 3600'000) + R"(","saleEndsAt":")" +
-                   format_rfc3339(now + 7 * 86400'000LL) + R"(","categoryId":")" + category_ids["Fashion"] + "\"}");
+                   R"("maxPerUser":2,"saleStartsAt":")" +
+                   format_rfc3339(now - 3600'000) + R"(","saleEndsAt":")" + format_rfc3339(now + 7 * 86400'000LL) +
+                   R"(","categoryId":")" + category_ids["Fashion"] + "\"}");
   for (const auto& body : bodies) {
     auto parsed = catalog::parse_new_product(body, now);
     if (auto* errors = std::get_if<catalog::FieldErrors>(&parsed)) {
@@ -143,7 +144,8 @@ int run_seed(const config::Dependencies& deps) {
     co_return co_await seed(catalog);
   };
   auto future = asio::co_spawn(io, run(), asio::use_future);
-  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io.run_one_for(std::chrono::milliseconds(50));
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    io.run_one_for(std::chrono::milliseconds(50));
   redis.stop();
   try {
     SeedReport report = future.get();

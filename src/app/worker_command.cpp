@@ -9,9 +9,9 @@
 #include "app/commands.hpp"
 #include "app/io_threads.hpp"
 #include "app/probes.hpp"
+#include "common/dependency_error.hpp"
 #include "http/server.hpp"
 #include "http/service_routes.hpp"
-#include "common/dependency_error.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "worker/order_worker.hpp"
 
@@ -63,7 +63,8 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
     server_options.host = settings.metrics_host;
     server_options.port = static_cast<std::uint16_t>(settings.metrics_port);
     server_options.max_connections = 64;
-    metrics_server = std::make_unique<http::Server>(server_options, std::vector<http::Shard>{{&metrics_io->at(0), metrics_router.get()}});
+    metrics_server = std::make_unique<http::Server>(
+        server_options, std::vector<http::Shard>{{&metrics_io->at(0), metrics_router.get()}});
     try {
       metrics_server->start();
     } catch (const std::system_error& e) {

@@ -82,8 +82,7 @@ struct SaleRecord::Impl {
 
   void connect_postgres() {
     const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
-    const char* values[] = {pg_endpoint.conninfo.c_str(), "5", "orders-bench", "-c statement_timeout=30000",
-                            nullptr};
+    const char* values[] = {pg_endpoint.conninfo.c_str(), "5", "orders-bench", "-c statement_timeout=30000", nullptr};
     pg.reset(PQconnectdbParams(keys, values, 1));
     if (!pg || PQstatus(pg.get()) != CONNECTION_OK) {
       std::string why = one_line(pg ? PQerrorMessage(pg.get()) : "out of memory");

@@ -16,7 +16,7 @@ struct FlashSaleSettings {
   double duration_limit_seconds = 120;  // bounds the firing, and the wait for the workers
   double request_timeout_seconds = 10;
   double drain_stall_seconds = 10;  // no progress this long while waiting for the workers: give up
-  int threads = 1;  // each with its own io_context and share of the connections
+  int threads = 1;                  // each with its own io_context and share of the connections
   bool json = false;
 };
 

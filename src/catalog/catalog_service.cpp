@@ -32,15 +32,16 @@ const redis::Script& script(std::string_view name) {
 }
 
 struct CatalogMetrics {
-  metrics::Family<metrics::Counter>& cache = metrics::registry().counter(
-      "cache_requests_total", "Product cache lookups by result", {"result"});
+  metrics::Family<metrics::Counter>& cache = metrics::registry().counter("cache_requests_total",
+                                                                         "Product cache lookups by result", {"result"});
   metrics::Counter& hit = cache.with({"hit"});
   metrics::Counter& miss = cache.with({"miss"});
   metrics::Counter& negative = cache.with({"negative"});
   metrics::Counter& db_loads =
       metrics::registry().counter("db_loads_total", "PostgreSQL reads caused by cache misses").with({});
   metrics::Counter& redis_fallbacks = metrics::registry()
-                                          .counter("cache_bypass_total", "Product reads served from PostgreSQL while Redis was unavailable")
+                                          .counter("cache_bypass_total",
+                                                   "Product reads served from PostgreSQL while Redis was unavailable")
                                           .with({});
 };
 
@@ -101,8 +102,8 @@ asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& i
   }
   LoadedProduct loaded = co_await read_record(id);
   thread_local std::mt19937 jitter_engine{std::random_device{}()};
-  int ttl = loaded.found ? settings_.ttl_seconds + std::uniform_int_distribution<int>(0, settings_.ttl_jitter_seconds)(
-                                                       jitter_engine)
+  int ttl = loaded.found ? settings_.ttl_seconds +
+                               std::uniform_int_distribution<int>(0, settings_.ttl_jitter_seconds)(jitter_engine)
                          : settings_.negative_ttl_seconds;
   std::string cache_key = keys::cache(id), gen_key = keys::gen(id), ttl_text = std::to_string(ttl);
   std::string value = loaded.found ? loaded.json_without_stock : std::string(keys::kAbsent);
@@ -176,7 +177,8 @@ asio::awaitable<ProductPage> CatalogService::list_products(std::int64_t page, st
     for (const auto& k : stock_keys) mget.push_back(k);
     try {
       auto reply = co_await redis_.command(mget);
-      for (std::size_t i = 0; i < reply.elements.size() && i < live.size(); ++i) live[i] = integer_of(reply.elements[i]);
+      for (std::size_t i = 0; i < reply.elements.size() && i < live.size(); ++i)
+        live[i] = integer_of(reply.elements[i]);
     } catch (const DependencyUnavailable&) {
     }
   }

@@ -64,7 +64,7 @@ std::optional<std::string> time_param(const std::optional<EpochMs>& t) {
 Failure constraint_failure(const Result& r) {
   std::string_view constraint = r.constraint();
   if (r.sqlstate() == postgres::kUniqueViolation) {
-    std::string field = constraint == "categories_name_key" ? "name"
+    std::string field = constraint == "categories_name_key"   ? "name"
                         : constraint == "categories_slug_key" ? "slug"
                         : constraint == "products_sku_key"    ? "sku"
                                                               : "id";
@@ -85,7 +85,8 @@ Failure constraint_failure(const Result& r) {
 }  // namespace
 
 asio::awaitable<std::vector<Category>> CatalogStore::list_categories() {
-  auto r = co_await pool_.query("SELECT " + std::string(kCategoryColumns) + " FROM categories ORDER BY name LIMIT 1000");
+  auto r = co_await pool_.query("SELECT " + std::string(kCategoryColumns) +
+                                " FROM categories ORDER BY name LIMIT 1000");
   r.expect_ok("list_categories");
   std::vector<Category> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(category_from(r, i));
@@ -104,9 +105,10 @@ asio::awaitable<std::optional<Category>> CatalogStore::find_category(const std::
 asio::awaitable<Outcome<Category>> CatalogStore::insert_category(const NewCategory& c) {
   Params p;
   p.add(uuid::make_v7()).add(c.name).add(c.slug).add(c.description);
-  auto r = co_await pool_.query("INSERT INTO categories (id, name, slug, description) VALUES ($1, $2, $3, $4) RETURNING " +
-                                    std::string(kCategoryColumns),
-                                p);
+  auto r = co_await pool_.query(
+      "INSERT INTO categories (id, name, slug, description) VALUES ($1, $2, $3, $4) RETURNING " +
+          std::string(kCategoryColumns),
+      p);
   if (!r.ok()) co_return constraint_failure(r);
   co_return category_from(r, 0);
 }
@@ -117,7 +119,8 @@ asio::awaitable<Outcome<Category>> CatalogStore::update_category(const std::stri
   auto r = co_await pool_.query(
       "UPDATE categories SET name = COALESCE($2, name), slug = COALESCE($3, slug),"
       " description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()"
-      " WHERE id = $1 RETURNING " + std::string(kCategoryColumns),
+      " WHERE id = $1 RETURNING " +
+          std::string(kCategoryColumns),
       p);
   if (!r.ok()) co_return constraint_failure(r);
   if (r.rows() == 0) co_return Failure{404, codes::kNotFound, "Category not found", "id"};
@@ -145,8 +148,8 @@ asio::awaitable<std::optional<Failure>> CatalogStore::delete_category(const std:
 asio::awaitable<std::optional<Product>> CatalogStore::find_product(const std::string& id) {
   Params p;
   p.add(id);
-  auto r = co_await pool_.query(
-      "SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active", p);
+  auto r = co_await pool_.query("SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active",
+                                p);
   r.expect_ok("find_product");
   if (r.rows() == 0) co_return std::nullopt;
   co_return product_from(r, 0);
@@ -159,8 +162,10 @@ asio::awaitable<std::pair<std::vector<Product>, std::int64_t>> CatalogStore::lis
   // The count rides along as a window over the filtered set; an empty page still needs it.
   auto r = co_await pool_.query(
       "WITH filtered AS (SELECT * FROM products WHERE is_active AND ($1::uuid IS NULL OR category_id = $1))"
-      " SELECT " + std::string(kProductColumns) + ", (SELECT count(*) FROM filtered)"
-      " FROM filtered ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+      " SELECT " +
+          std::string(kProductColumns) +
+          ", (SELECT count(*) FROM filtered)"
+          " FROM filtered ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
       p);
   r.expect_ok("list_products");
   std::vector<Product> out;
@@ -184,12 +189,21 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
   auto timeout = pool_.statement_timeout();
   (co_await lease->execute("BEGIN", timeout)).expect_ok("begin");
   Params p;
-  p.add(uuid::make_v7()).add(n.name).add(n.description).add(n.sku).add(n.price.to_decimal()).add(n.stock)
-      .add(n.category_id).add(n.max_per_user).add(time_param(n.sale_starts_at)).add(time_param(n.sale_ends_at));
+  p.add(uuid::make_v7())
+      .add(n.name)
+      .add(n.description)
+      .add(n.sku)
+      .add(n.price.to_decimal())
+      .add(n.stock)
+      .add(n.category_id)
+      .add(n.max_per_user)
+      .add(time_param(n.sale_starts_at))
+      .add(time_param(n.sale_ends_at));
   auto r = co_await lease->execute(
       "INSERT INTO products (id, name, description, sku, price, stock, category_id, max_per_user, sale_starts_at,"
       " sale_ends_at) VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9::timestamptz, $10::timestamptz)"
-      " RETURNING " + std::string(kProductColumns),
+      " RETURNING " +
+          std::string(kProductColumns),
       p, timeout);
   if (!r.ok()) {
     (co_await lease->execute("ROLLBACK", timeout));
@@ -199,8 +213,8 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
   if (product.stock > 0) {
     Params m;
     m.add(product.id).add(product.stock);
-    (co_await lease->execute(
-         "INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'INITIAL')", m, timeout))
+    (co_await lease->execute("INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'INITIAL')",
+                             m, timeout))
         .expect_ok("initial movement");
   }
   (co_await lease->execute("COMMIT", timeout)).expect_ok("commit");
@@ -229,14 +243,20 @@ asio::awaitable<Outcome<Product>> CatalogStore::ProductUpdate::apply(const Produ
   Params p;
   p.add(current_.id)
       .add(patch.name)
-      .add(patch.description.present).add(patch.description.value)
-      .add(patch.sku.present).add(patch.sku.value)
+      .add(patch.description.present)
+      .add(patch.description.value)
+      .add(patch.sku.present)
+      .add(patch.sku.value)
       .add(patch.price ? std::optional<std::string>(patch.price->to_decimal()) : std::nullopt)
       .add(delta)
-      .add(patch.category_id.present).add(patch.category_id.value)
-      .add(patch.max_per_user.present).add(patch.max_per_user.value)
-      .add(patch.sale_starts_at.present).add(time_param(patch.sale_starts_at.value))
-      .add(patch.sale_ends_at.present).add(time_param(patch.sale_ends_at.value));
+      .add(patch.category_id.present)
+      .add(patch.category_id.value)
+      .add(patch.max_per_user.present)
+      .add(patch.max_per_user.value)
+      .add(patch.sale_starts_at.present)
+      .add(time_param(patch.sale_starts_at.value))
+      .add(patch.sale_ends_at.present)
+      .add(time_param(patch.sale_ends_at.value));
   auto r = co_await lease_->execute(
       "UPDATE products SET name = COALESCE($2, name),"
       " description = CASE WHEN $3::boolean THEN $4 ELSE description END,"
@@ -248,7 +268,8 @@ asio::awaitable<Outcome<Product>> CatalogStore::ProductUpdate::apply(const Produ
       " sale_starts_at = CASE WHEN $13::boolean THEN $14::timestamptz ELSE sale_starts_at END,"
       " sale_ends_at = CASE WHEN $15::boolean THEN $16::timestamptz ELSE sale_ends_at END,"
       " updated_at = now()"
-      " WHERE id = $1 RETURNING " + std::string(kProductColumns),
+      " WHERE id = $1 RETURNING " +
+          std::string(kProductColumns),
       p, timeout);
   if (!r.ok()) {
     co_await lease_->execute("ROLLBACK", timeout);
@@ -272,8 +293,8 @@ asio::awaitable<void> CatalogStore::ProductUpdate::rollback() {
 asio::awaitable<bool> CatalogStore::deactivate_product(const std::string& id) {
   Params p;
   p.add(id);
-  auto r = co_await pool_.query(
-      "UPDATE products SET is_active = false, updated_at = now() WHERE id = $1 AND is_active", p);
+  auto r = co_await pool_.query("UPDATE products SET is_active = false, updated_at = now() WHERE id = $1 AND is_active",
+                                p);
   r.expect_ok("deactivate_product");
   co_return r.affected() == 1;
 }

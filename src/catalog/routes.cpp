@@ -52,14 +52,17 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
     co_return http::ok_raw(json);
   });
 
-  router.add(Method::kPost, "/api/categories", [&store](Request& req) -> asio::awaitable<Response> {
-    auto parsed = parse_new_category(req.body);
-    if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
-    auto result = co_await store.insert_category(std::get<NewCategory>(parsed));
-    if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
-    const Category& c = std::get<Category>(result);
-    co_return created(category_json(c), "/api/categories/" + c.id);
-  }, http::Access::kAdmin);
+  router.add(
+      Method::kPost, "/api/categories",
+      [&store](Request& req) -> asio::awaitable<Response> {
+        auto parsed = parse_new_category(req.body);
+        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        auto result = co_await store.insert_category(std::get<NewCategory>(parsed));
+        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        const Category& c = std::get<Category>(result);
+        co_return created(category_json(c), "/api/categories/" + c.id);
+      },
+      http::Access::kAdmin);
 
   router.add(Method::kGet, "/api/categories/{id}", [&store](Request& req) -> asio::awaitable<Response> {
     auto id = path_id(req);
@@ -69,29 +72,36 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
     co_return http::ok_raw(category_json(*c));
   });
 
-  router.add(Method::kPut, "/api/categories/{id}", [&store](Request& req) -> asio::awaitable<Response> {
-    auto id = path_id(req);
-    if (!id) co_return bad_id();
-    auto parsed = parse_category_patch(req.body);
-    if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
-    auto result = co_await store.update_category(*id, std::get<CategoryPatch>(parsed));
-    if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
-    co_return http::ok_raw(category_json(std::get<Category>(result)));
-  }, http::Access::kAdmin);
+  router.add(
+      Method::kPut, "/api/categories/{id}",
+      [&store](Request& req) -> asio::awaitable<Response> {
+        auto id = path_id(req);
+        if (!id) co_return bad_id();
+        auto parsed = parse_category_patch(req.body);
+        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        auto result = co_await store.update_category(*id, std::get<CategoryPatch>(parsed));
+        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        co_return http::ok_raw(category_json(std::get<Category>(result)));
+      },
+      http::Access::kAdmin);
 
-  router.add(Method::kDelete, "/api/categories/{id}", [&store](Request& req) -> asio::awaitable<Response> {
-    auto id = path_id(req);
-    if (!id) co_return bad_id();
-    if (auto failure = co_await store.delete_category(*id)) co_return failure_response(*failure);
-    co_return http::ok(boost::json::object{{"id", *id}, {"deleted", true}});
-  }, http::Access::kAdmin);
+  router.add(
+      Method::kDelete, "/api/categories/{id}",
+      [&store](Request& req) -> asio::awaitable<Response> {
+        auto id = path_id(req);
+        if (!id) co_return bad_id();
+        if (auto failure = co_await store.delete_category(*id)) co_return failure_response(*failure);
+        co_return http::ok(boost::json::object{{"id", *id}, {"deleted", true}});
+      },
+      http::Access::kAdmin);
 
   router.add(Method::kGet, "/api/products", [&catalog](Request& req) -> asio::awaitable<Response> {
     auto parsed = parse_product_list_query(req.query);
     if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
     const auto& q = std::get<ProductListQuery>(parsed);
     auto page = co_await catalog.list_products(q.page, q.limit, q.category_id);
-    co_return http::ok_list_raw(page.json_array, http::Pagination{.page = q.page, .limit = q.limit, .total = page.total});
+    co_return http::ok_list_raw(page.json_array,
+                                http::Pagination{.page = q.page, .limit = q.limit, .total = page.total});
   });
 
   router.add(Method::kGet, "/api/products/{id}", [&catalog](Request& req) -> asio::awaitable<Response> {
@@ -103,31 +113,40 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
     co_return r;
   });
 
-  router.add(Method::kPost, "/api/products", [&catalog](Request& req) -> asio::awaitable<Response> {
-    auto parsed = parse_new_product(req.body, now_ms());
-    if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
-    auto result = co_await catalog.create_product(std::get<NewProduct>(parsed));
-    if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
-    const std::string& json = std::get<std::string>(result);
-    co_return created(json, "/api/products/" + id_of(json));
-  }, http::Access::kAdmin);
+  router.add(
+      Method::kPost, "/api/products",
+      [&catalog](Request& req) -> asio::awaitable<Response> {
+        auto parsed = parse_new_product(req.body, now_ms());
+        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        auto result = co_await catalog.create_product(std::get<NewProduct>(parsed));
+        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        const std::string& json = std::get<std::string>(result);
+        co_return created(json, "/api/products/" + id_of(json));
+      },
+      http::Access::kAdmin);
 
-  router.add(Method::kPut, "/api/products/{id}", [&catalog](Request& req) -> asio::awaitable<Response> {
-    auto id = path_id(req);
-    if (!id) co_return bad_id();
-    auto parsed = parse_product_patch(req.body);
-    if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
-    auto result = co_await catalog.update_product(*id, std::get<ProductPatch>(parsed));
-    if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
-    co_return http::ok_raw(std::get<std::string>(result));
-  }, http::Access::kAdmin);
+  router.add(
+      Method::kPut, "/api/products/{id}",
+      [&catalog](Request& req) -> asio::awaitable<Response> {
+        auto id = path_id(req);
+        if (!id) co_return bad_id();
+        auto parsed = parse_product_patch(req.body);
+        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        auto result = co_await catalog.update_product(*id, std::get<ProductPatch>(parsed));
+        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        co_return http::ok_raw(std::get<std::string>(result));
+      },
+      http::Access::kAdmin);
 
-  router.add(Method::kDelete, "/api/products/{id}", [&catalog](Request& req) -> asio::awaitable<Response> {
-    auto id = path_id(req);
-    if (!id) co_return bad_id();
-    if (!co_await catalog.deactivate_product(*id)) co_return http::not_found("Product");
-    co_return http::ok(boost::json::object{{"id", *id}, {"isActive", false}});
-  }, http::Access::kAdmin);
+  router.add(
+      Method::kDelete, "/api/products/{id}",
+      [&catalog](Request& req) -> asio::awaitable<Response> {
+        auto id = path_id(req);
+        if (!id) co_return bad_id();
+        if (!co_await catalog.deactivate_product(*id)) co_return http::not_found("Product");
+        co_return http::ok(boost::json::object{{"id", *id}, {"isActive", false}});
+      },
+      http::Access::kAdmin);
 }
 
 }  // namespace orders::catalog

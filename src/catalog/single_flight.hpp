@@ -71,9 +71,8 @@ class SingleFlight {
   struct Waiter : WaiterBase {
     Waiter(Handler h, boost::asio::any_io_executor ex) : handler(std::move(h)), executor(std::move(ex)) {}
     void complete(std::exception_ptr failure, std::shared_ptr<const T> result) override {
-      boost::asio::post(executor, [h = std::move(handler), failure, result]() mutable {
-        std::move(h)(failure, std::move(result));
-      });
+      boost::asio::post(
+          executor, [h = std::move(handler), failure, result]() mutable { std::move(h)(failure, std::move(result)); });
     }
     Handler handler;
     boost::asio::any_io_executor executor;

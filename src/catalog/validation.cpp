@@ -63,8 +63,8 @@ std::variant<CategoryPatch, FieldErrors> parse_category_patch(std::string_view t
 std::variant<NewProduct, FieldErrors> parse_new_product(std::string_view text, EpochMs) {
   JsonBody body = JsonBody::parse(text);
   if (!body.is_object()) return body.errors();
-  body.reject_unknown({"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt",
-                       "saleEndsAt"});
+  body.reject_unknown(
+      {"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt", "saleEndsAt"});
   NewProduct p;
   auto name = body.string("name", Presence::kRequired, 1, kMaxNameLength);
   auto price = body.money("price", Presence::kRequired, 0, kMaxPriceCents);
@@ -88,8 +88,8 @@ std::variant<NewProduct, FieldErrors> parse_new_product(std::string_view text, E
 std::variant<ProductPatch, FieldErrors> parse_product_patch(std::string_view text) {
   JsonBody body = JsonBody::parse(text);
   if (!body.is_object()) return body.errors();
-  body.reject_unknown({"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt",
-                       "saleEndsAt"});
+  body.reject_unknown(
+      {"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt", "saleEndsAt"});
   ProductPatch p;
   const auto& o = body.object();
   if (o.contains("name")) p.name = body.string("name", Presence::kRequired, 1, kMaxNameLength);

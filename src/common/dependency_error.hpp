@@ -11,8 +11,7 @@ namespace orders {
 class DependencyUnavailable : public std::runtime_error {
  public:
   DependencyUnavailable(std::string_view dependency, std::string_view detail)
-      : std::runtime_error(std::string(dependency) + " unavailable: " + std::string(detail)),
-        dependency_(dependency) {}
+      : std::runtime_error(std::string(dependency) + " unavailable: " + std::string(detail)), dependency_(dependency) {}
 
   const std::string& dependency() const { return dependency_; }
 

@@ -22,8 +22,8 @@ constexpr char kHex[] = "0123456789abcdef";
 
 std::string make_v7() {
   using namespace std::chrono;
-  const std::uint64_t ms =
-      static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  const std::uint64_t ms = static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
   std::array<std::uint8_t, 16> b{};
   for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
   std::uint64_t r1 = random_bits(), r2 = random_bits();

@@ -57,7 +57,8 @@ PostgresEndpoint parse_postgres_url(std::string_view url_view, std::string_view 
   e.user = u.user();
   e.password = u.password();
   std::string path = u.path();
-  if (path.size() <= 1) throw ConfigError(error_prefix(name) + "names no database (postgresql://user:pass@host:port/db)");
+  if (path.size() <= 1)
+    throw ConfigError(error_prefix(name) + "names no database (postgresql://user:pass@host:port/db)");
   e.database = path.substr(1);
   if (e.database.find('/') != std::string::npos) throw ConfigError(error_prefix(name) + "database name contains '/'");
   e.conninfo = url;

@@ -61,8 +61,8 @@ struct Dependencies {
 struct ApiSettings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
-  int threads = 2;            // I/O threads, each with its own Redis connection and PostgreSQL pool
-  int pg_pool_size = 4;       // PostgreSQL connections per I/O thread
+  int threads = 2;              // I/O threads, each with its own Redis connection and PostgreSQL pool
+  int pg_pool_size = 4;         // PostgreSQL connections per I/O thread
   int max_connections = 10000;  // HTTP connections beyond this are answered 503
   int shutdown_grace_seconds = 10;
   std::string admin_token;  // empty: admin routes are open (a warning says so at start)

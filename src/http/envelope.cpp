@@ -29,8 +29,7 @@ Response ok_list_raw(std::string_view array_json, const Pagination& p) {
   body += "{\"success\":true,\"data\":";
   body += array_json;
   body += ",\"pagination\":{\"page\":" + std::to_string(p.page) + ",\"limit\":" + std::to_string(p.limit) +
-          ",\"total\":" + std::to_string(p.total) + ",\"pages\":" + std::to_string(page_count(p.total, p.limit)) +
-          "}}";
+          ",\"total\":" + std::to_string(p.total) + ",\"pages\":" + std::to_string(page_count(p.total, p.limit)) + "}}";
   return Response{.status = 200, .body = std::move(body)};
 }
 
@@ -43,8 +42,8 @@ Response ok_list(json::value data, const Pagination& p) {
   json::object body;
   body["success"] = true;
   body["data"] = std::move(data);
-  body["pagination"] = {{"page", p.page}, {"limit", p.limit}, {"total", p.total},
-                        {"pages", page_count(p.total, p.limit)}};
+  body["pagination"] = {
+      {"page", p.page}, {"limit", p.limit}, {"total", p.total}, {"pages", page_count(p.total, p.limit)}};
   return Response{.status = 200, .body = json::serialize(body)};
 }
 
@@ -57,8 +56,7 @@ Response error(int status, std::string_view code, std::string_view message, json
   return Response{.status = status, .body = json::serialize(body)};
 }
 
-Response error(int status, std::string_view code, std::string_view message,
-               const std::vector<FieldError>& details) {
+Response error(int status, std::string_view code, std::string_view message, const std::vector<FieldError>& details) {
   json::array array;
   array.reserve(details.size());
   for (const FieldError& d : details) {
@@ -71,9 +69,7 @@ Response validation_failed(const std::vector<FieldError>& details) {
   return error(400, codes::kValidationFailed, "Request validation failed", details);
 }
 
-Response not_found(std::string_view what) {
-  return error(404, codes::kNotFound, std::string(what) + " not found");
-}
+Response not_found(std::string_view what) { return error(404, codes::kNotFound, std::string(what) + " not found"); }
 
 Response method_not_allowed(std::string_view allow) {
   Response r = error(405, codes::kMethodNotAllowed, "Method not allowed; allowed: " + std::string(allow));
@@ -82,8 +78,7 @@ Response method_not_allowed(std::string_view allow) {
 }
 
 Response payload_too_large(std::size_t limit_bytes) {
-  return error(413, codes::kPayloadTooLarge,
-               "Request body exceeds " + std::to_string(limit_bytes) + " bytes",
+  return error(413, codes::kPayloadTooLarge, "Request body exceeds " + std::to_string(limit_bytes) + " bytes",
                std::vector<FieldError>{{"body", "at most " + std::to_string(limit_bytes) + " bytes"}});
 }
 

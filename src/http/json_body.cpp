@@ -63,10 +63,9 @@ std::optional<std::string> JsonBody::string(std::string_view field, Presence pre
   std::size_t chars = 0;
   for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
   if (chars < min_length || chars > max_length) {
-    add_error(std::string(field), min_length == max_length
-                                      ? "must be " + std::to_string(min_length) + " characters"
-                                      : "must be " + std::to_string(min_length) + " to " + std::to_string(max_length) +
-                                            " characters");
+    add_error(std::string(field), min_length == max_length ? "must be " + std::to_string(min_length) + " characters"
+                                                           : "must be " + std::to_string(min_length) + " to " +
+                                                                 std::to_string(max_length) + " characters");
     return std::nullopt;
   }
   return s;
@@ -78,7 +77,8 @@ std::optional<std::int64_t> JsonBody::integer(std::string_view field, Presence p
   if (!v) return std::nullopt;
   std::optional<std::int64_t> n;
   if (v->is_int64()) n = v->as_int64();
-  else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) n = static_cast<std::int64_t>(v->as_uint64());
+  else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    n = static_cast<std::int64_t>(v->as_uint64());
   else if (v->is_uint64()) n = INT64_MAX;
   if (!n) {
     add_error(std::string(field), "must be an integer");
@@ -96,8 +96,10 @@ std::optional<Money> JsonBody::money(std::string_view field, Presence presence, 
   const json::value* v = find(field, presence);
   if (!v) return std::nullopt;
   std::optional<Money> m;
-  if (v->is_int64() && v->as_int64() > -100'000'000'000 && v->as_int64() < 100'000'000'000) m = Money{v->as_int64() * 100};
-  else if (v->is_uint64() && v->as_uint64() < 100'000'000'000) m = Money{static_cast<std::int64_t>(v->as_uint64()) * 100};
+  if (v->is_int64() && v->as_int64() > -100'000'000'000 && v->as_int64() < 100'000'000'000)
+    m = Money{v->as_int64() * 100};
+  else if (v->is_uint64() && v->as_uint64() < 100'000'000'000)
+    m = Money{static_cast<std::int64_t>(v->as_uint64()) * 100};
   else if (v->is_double()) m = money_from_double(v->as_double());
   if (!m) {
     add_error(std::string(field), v->is_number() ? "must have at most two decimals" : "must be a number");

@@ -31,8 +31,8 @@ class Router {
   void add(Method method, std::string_view pattern, Handler handler, Access access = Access::kOpen);
 
   struct Match {
-    const Route* route = nullptr;       // set on a match
-    std::string allow;                  // set when the path exists under other methods
+    const Route* route = nullptr;  // set on a match
+    std::string allow;             // set when the path exists under other methods
     std::array<std::string_view, kMaxPathParams> params{};
     std::size_t param_count = 0;
   };

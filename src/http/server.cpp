@@ -11,8 +11,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <list>
-#include <unordered_map>
 #include <thread>
+#include <unordered_map>
 
 #include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
@@ -44,8 +44,7 @@ struct HttpMetrics {
       "http_requests_total", "HTTP requests by route, method and status", {"route", "method", "status"});
   metrics::Family<metrics::Histogram>& latency = metrics::registry().histogram(
       "http_request_duration_seconds", "HTTP request latency by route", {"route"});
-  metrics::Gauge& connections =
-      metrics::registry().gauge("http_connections", "Open HTTP connections").with({});
+  metrics::Gauge& connections = metrics::registry().gauge("http_connections", "Open HTTP connections").with({});
   metrics::Counter& shed = metrics::registry()
                                .counter("http_connections_shed_total", "Connections refused with 503 over the limit")
                                .with({});

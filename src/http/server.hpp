@@ -1,7 +1,7 @@
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -19,7 +19,7 @@ struct ServerOptions {
   std::size_t max_connections = 10000;
   std::chrono::seconds idle_timeout{60};  // keep-alive connections with nothing to read
   std::chrono::seconds read_timeout{15};  // a request that started must arrive within this
-  std::string admin_token;                 // when set, Access::kAdmin routes require it as a bearer token
+  std::string admin_token;                // when set, Access::kAdmin routes require it as a bearer token
 };
 
 // One shard per I/O thread: its io_context and the router whose handlers use that thread's

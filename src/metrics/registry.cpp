@@ -29,9 +29,8 @@ std::vector<std::uint64_t> Histogram::cumulative() const {
 }
 
 const std::vector<double>& latency_buckets() {
-  static const std::vector<double> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                               0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-                                               5,      10};
+  static const std::vector<double> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                               0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
   return kBuckets;
 }
 
@@ -43,15 +42,14 @@ Family<Counter>& Registry::counter(std::string name, std::string help, std::vect
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<std::string> labels) {
   std::lock_guard lock(mutex_);
-  return *gauges_.emplace_back(
-      std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels)));
+  return *gauges_.emplace_back(std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels)));
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help, std::vector<std::string> labels,
                                        std::vector<double> bounds) {
   std::lock_guard lock(mutex_);
-  return *histograms_.emplace_back(std::make_unique<Family<Histogram>>(
-      std::move(name), std::move(help), std::move(labels), std::move(bounds)));
+  return *histograms_.emplace_back(
+      std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(labels), std::move(bounds)));
 }
 
 std::string escape_label_value(std::string_view value) {

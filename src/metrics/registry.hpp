@@ -59,9 +59,10 @@ const std::vector<double>& latency_buckets();
 template <typename T>
 class Family {
  public:
-  Family(std::string name, std::string help, std::vector<std::string> label_names,
-         std::vector<double> bounds = {})
-      : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)),
+  Family(std::string name, std::string help, std::vector<std::string> label_names, std::vector<double> bounds = {})
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        label_names_(std::move(label_names)),
         bounds_(std::move(bounds)) {}
 
   // The child for these label values (in the order of the label names).

@@ -15,6 +15,8 @@ inline std::string idempotency(std::string_view user_id, std::string_view key) {
 }
 inline constexpr std::string_view kOutbox = "outbox";
 inline constexpr std::string_view kOutboxEntryPrefix = "outbox:";
-inline std::string outbox_entry(std::string_view order_id) { return std::string(kOutboxEntryPrefix) + std::string(order_id); }
+inline std::string outbox_entry(std::string_view order_id) {
+  return std::string(kOutboxEntryPrefix) + std::string(order_id);
+}
 
 }  // namespace orders::ordering::keys

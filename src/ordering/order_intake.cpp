@@ -42,20 +42,20 @@ const redis::Script& claim_script() {
 
 struct OrderingMetrics {
   metrics::Counter& accepted = metrics::registry().counter("orders_accepted_total", "Purchases answered 202").with({});
-  metrics::Family<metrics::Counter>& rejected = metrics::registry().counter(
-      "orders_rejected_total", "Purchases refused, by reason", {"reason"});
+  metrics::Family<metrics::Counter>& rejected = metrics::registry().counter("orders_rejected_total",
+                                                                            "Purchases refused, by reason", {"reason"});
   metrics::Family<metrics::Counter>& confirms = metrics::registry().counter(
       "publish_confirms_total", "order.created publishes by broker outcome", {"result"});
-  metrics::Counter& replayed =
-      metrics::registry().counter("idempotent_replays_total", "Purchases answered from the idempotency record").with({});
-  metrics::Counter& republished = metrics::registry()
-                                      .counter("outbox_republished_total", "Outbox entries the relay published again")
-                                      .with({});
+  metrics::Counter& replayed = metrics::registry()
+                                   .counter("idempotent_replays_total",
+                                            "Purchases answered from the idempotency record")
+                                   .with({});
+  metrics::Counter& republished =
+      metrics::registry().counter("outbox_republished_total", "Outbox entries the relay published again").with({});
   metrics::Gauge& outbox_depth =
       metrics::registry().gauge("outbox_depth", "Orders reserved but not yet confirmed by the broker").with({});
-  metrics::Histogram& reservation = metrics::registry()
-                                        .histogram("reservation_duration_seconds", "The reservation script's round trip", {})
-                                        .with({});
+  metrics::Histogram& reservation =
+      metrics::registry().histogram("reservation_duration_seconds", "The reservation script's round trip", {}).with({});
 };
 
 OrderingMetrics& ordering_metrics() {
@@ -121,8 +121,8 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
     quantities.push_back(std::to_string(item.quantity));
   }
   std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
-  std::vector<std::string_view> args{request.user_id, idem_key, fp, order_id, reference, created_at, event_id,
-                                     lease, idem_ttl, order_ttl};
+  std::vector<std::string_view> args{request.user_id, idem_key, fp,    order_id, reference,
+                                     created_at,      event_id, lease, idem_ttl, order_ttl};
   for (std::size_t i = 0; i < request.items.size(); ++i) {
     args.push_back(request.items[i].product_id);
     args.push_back(quantities[i]);
@@ -221,7 +221,11 @@ asio::awaitable<std::optional<std::string>> OrderIntake::pending_order(const std
 
 OutboxRelay::OutboxRelay(asio::any_io_executor executor, redis::Client& redis, rabbitmq::Publisher& publisher,
                          IntakeSettings settings, std::chrono::milliseconds interval)
-    : executor_(executor), redis_(redis), publisher_(publisher), settings_(settings), interval_(interval),
+    : executor_(executor),
+      redis_(redis),
+      publisher_(publisher),
+      settings_(settings),
+      interval_(interval),
       timer_(executor) {}
 
 void OutboxRelay::start() { asio::co_spawn(executor_, run(), asio::detached); }

@@ -27,7 +27,7 @@ struct PurchaseResult {
   int status = 0;
   std::string body;  // the full response body
   bool replayed = false;
-  std::string order_id;  // set on 202
+  std::string order_id;      // set on 202
   bool retry_later = false;  // 503: RabbitMQ could not take the order; nothing was reserved
 };
 

@@ -50,12 +50,12 @@ asio::awaitable<http::Response> OrderLifecycle::current(const std::string& order
   co_return http::ok_raw(*order);
 }
 
-asio::awaitable<void> OrderLifecycle::publish(std::string_view type, const std::string& order_id,
-                                              std::string_view from, std::string_view to) {
+asio::awaitable<void> OrderLifecycle::publish(std::string_view type, const std::string& order_id, std::string_view from,
+                                              std::string_view to) {
   std::string event_id = uuid::make_v7();
-  std::string body = R"({"id":")" + event_id + R"(","type":")" + std::string(type) +
-                     R"(","version":1,"occurredAt":")" + format_rfc3339(now_ms()) + R"(","data":{"orderId":")" +
-                     order_id + R"(","fromStatus":")" + std::string(from) + R"(","toStatus":")" + std::string(to) + "\"}}";
+  std::string body = R"({"id":")" + event_id + R"(","type":")" + std::string(type) + R"(","version":1,"occurredAt":")" +
+                     format_rfc3339(now_ms()) + R"(","data":{"orderId":")" + order_id + R"(","fromStatus":")" +
+                     std::string(from) + R"(","toStatus":")" + std::string(to) + "\"}}";
   rabbitmq::Message message{"orders", std::string(type), event_id, std::string(type), std::move(body)};
   auto outcome = co_await publisher_.publish(std::move(message));
   if (outcome != rabbitmq::PublishOutcome::kConfirmed) {
@@ -92,9 +92,11 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
       Params p;
       p.add(order_id).add(status);
       for (const char* sql : kCancelStatements) (co_await lease->execute(sql, p, kTimeout)).expect_ok("cancel");
-      auto items = co_await lease->execute("SELECT product_id, quantity FROM order_items WHERE order_id = $1", id, kTimeout);
+      auto items = co_await lease->execute("SELECT product_id, quantity FROM order_items WHERE order_id = $1", id,
+                                           kTimeout);
       items.expect_ok("items");
-      for (int i = 0; i < items.rows(); ++i) units.items.emplace_back(std::string(items.get(i, 0)), items.get_int(i, 1));
+      for (int i = 0; i < items.rows(); ++i)
+        units.items.emplace_back(std::string(items.get(i, 0)), items.get_int(i, 1));
       (co_await lease->execute("COMMIT", kTimeout)).expect_ok("commit");
       from = status;
       break;
@@ -123,18 +125,26 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
       totals.emplace_back(item.total_price.to_decimal());
     }
     Params p;
-    p.add(order->id).add(order->reference_no).add(order->user_id).add(order->total_price.to_decimal())
-        .add(order->created_at).add(worker::pg_array(products)).add(worker::pg_array(quantities))
-        .add(worker::pg_array(unit_prices)).add(worker::pg_array(totals));
+    p.add(order->id)
+        .add(order->reference_no)
+        .add(order->user_id)
+        .add(order->total_price.to_decimal())
+        .add(order->created_at)
+        .add(worker::pg_array(products))
+        .add(worker::pg_array(quantities))
+        .add(worker::pg_array(unit_prices))
+        .add(worker::pg_array(totals));
     auto stored = co_await pool_.query(
         "WITH o AS (INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at)"
         "   VALUES ($1, $2, $3, 'CANCELLED', $4::numeric, $5::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id),"
         " i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price)"
         "   SELECT o.id, t.product_id, t.quantity, t.unit_price, t.total_price FROM o,"
-        "   unnest($6::uuid[], $7::int[], $8::numeric[], $9::numeric[]) AS t(product_id, quantity, unit_price, total_price)),"
+        "   unnest($6::uuid[], $7::int[], $8::numeric[], $9::numeric[]) AS t(product_id, quantity, unit_price, "
+        "total_price)),"
         " e AS (INSERT INTO order_events (order_id, event_type, from_status, to_status)"
         "   SELECT o.id, v.type, v.from_status, v.to_status FROM o,"
-        "   (VALUES (1, 'CREATED', NULL, 'PENDING'), (2, 'CANCELLED', 'PENDING', 'CANCELLED')) AS v(n, type, from_status, to_status))"
+        "   (VALUES (1, 'CREATED', NULL, 'PENDING'), (2, 'CANCELLED', 'PENDING', 'CANCELLED')) AS v(n, type, "
+        "from_status, to_status))"
         " SELECT count(*) FROM o",
         p);
     stored.expect_ok("store cancelled order");

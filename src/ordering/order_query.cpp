@@ -1,6 +1,5 @@
 #include "ordering/order_query.hpp"
 
-
 #include "http/json_body.hpp"
 #include "ordering/order_request.hpp"
 

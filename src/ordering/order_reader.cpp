@@ -40,8 +40,10 @@ boost::asio::awaitable<std::pair<std::string, std::int64_t>> OrderReader::list(
       "WITH filtered AS (SELECT * FROM orders WHERE ($1::text IS NULL OR status = $1)"
       "   AND ($2::text IS NULL OR user_id = $2)),"
       " page AS (SELECT * FROM filtered o ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4)"
-      " SELECT COALESCE((SELECT json_agg(" + std::string(kOrderJson) + " ORDER BY o.created_at DESC, o.id DESC)"
-      "   FROM page o), '[]')::text, (SELECT count(*) FROM filtered)",
+      " SELECT COALESCE((SELECT json_agg(" +
+          std::string(kOrderJson) +
+          " ORDER BY o.created_at DESC, o.id DESC)"
+          "   FROM page o), '[]')::text, (SELECT count(*) FROM filtered)",
       p);
   r.expect_ok("list_orders");
   co_return std::pair{std::string(r.get(0, 0)), r.get_int(0, 1)};

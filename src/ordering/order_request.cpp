@@ -97,7 +97,8 @@ std::string fingerprint(const OrderRequest& request) {
     b = (b ^ c) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
   }
   char out[33];
-  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
+  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b));
   return out;
 }
 

@@ -37,7 +37,8 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
   // Registered before /api/orders/{id}/logs: "/api/orders/user/x" is a user's list.
   router.add(Method::kGet, "/api/orders/user/{userId}", [&reader](Request& req) -> asio::awaitable<Response> {
     std::string user(req.param(0));
-    if (!is_valid_user_id(user)) co_return http::validation_failed({{"userId", "must be 1 to 64 characters of A-Z a-z 0-9 _ . @ -"}});
+    if (!is_valid_user_id(user))
+      co_return http::validation_failed({{"userId", "must be 1 to 64 characters of A-Z a-z 0-9 _ . @ -"}});
     auto parsed = parse_order_list_query(req.query, /*allow_user=*/false);
     if (auto* errors = std::get_if<std::vector<http::FieldError>>(&parsed)) co_return http::validation_failed(*errors);
     const auto& q = std::get<OrderListQuery>(parsed);
@@ -70,23 +71,26 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     co_return http::ok_raw(*order);
   });
 
-  router.add(Method::kPut, "/api/orders/{id}/status", [&lifecycle](Request& req) -> asio::awaitable<Response> {
-    auto id = uuid::normalize(req.param(0));
-    auto body = http::JsonBody::parse(req.body);
-    std::optional<OrderStatus> to;
-    if (body.is_object()) {
-      body.reject_unknown({"status"});
-      auto text = body.string("status", http::Presence::kRequired, 1, 20);
-      if (text) {
-        to = parse_status(*text);
-        if (!to) body.add_error("status", "must be one of PENDING, CONFIRMED, COMPLETED, CANCELLED, FAILED");
-      }
-    }
-    std::vector<http::FieldError> errors = body.errors();
-    if (!id) errors.insert(errors.begin(), {"id", "must be a UUID"});
-    if (!errors.empty()) co_return http::validation_failed(errors);
-    co_return co_await lifecycle.change_status(*id, *to);
-  }, http::Access::kAdmin);
+  router.add(
+      Method::kPut, "/api/orders/{id}/status",
+      [&lifecycle](Request& req) -> asio::awaitable<Response> {
+        auto id = uuid::normalize(req.param(0));
+        auto body = http::JsonBody::parse(req.body);
+        std::optional<OrderStatus> to;
+        if (body.is_object()) {
+          body.reject_unknown({"status"});
+          auto text = body.string("status", http::Presence::kRequired, 1, 20);
+          if (text) {
+            to = parse_status(*text);
+            if (!to) body.add_error("status", "must be one of PENDING, CONFIRMED, COMPLETED, CANCELLED, FAILED");
+          }
+        }
+        std::vector<http::FieldError> errors = body.errors();
+        if (!id) errors.insert(errors.begin(), {"id", "must be a UUID"});
+        if (!errors.empty()) co_return http::validation_failed(errors);
+        co_return co_await lifecycle.change_status(*id, *to);
+      },
+      http::Access::kAdmin);
 
   router.add(Method::kDelete, "/api/orders/{id}", [&lifecycle](Request& req) -> asio::awaitable<Response> {
     auto id = uuid::normalize(req.param(0));

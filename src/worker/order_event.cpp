@@ -73,7 +73,8 @@ std::optional<PersistOrder> parse_order_created(std::string_view body, std::stri
     const json::value* unit = item.if_contains("unitPrice");
     const json::value* line = item.if_contains("totalPrice");
     if (!product || !product->is_string() || !uuid::is_valid(product->as_string())) return fail("bad productId");
-    if (!qty || !qty->is_int64() || qty->as_int64() < 1 || qty->as_int64() > ordering::kMaxQuantity) return fail("bad quantity");
+    if (!qty || !qty->is_int64() || qty->as_int64() < 1 || qty->as_int64() > ordering::kMaxQuantity)
+      return fail("bad quantity");
     auto unit_money = unit ? money_of(*unit) : std::nullopt;
     auto line_money = line ? money_of(*line) : std::nullopt;
     if (!unit_money || !line_money) return fail("bad item price");

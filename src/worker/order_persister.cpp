@@ -83,7 +83,8 @@ constexpr const char* kInsertItems =
 
 // Row locks in one order (by id) for every transaction, so two workers never deadlock.
 constexpr const char* kLockProducts =
-    "SELECT id FROM products WHERE id IN (SELECT t.product_id FROM unnest($1::uuid[], $2::uuid[]) AS t(order_id, product_id)"
+    "SELECT id FROM products WHERE id IN (SELECT t.product_id FROM unnest($1::uuid[], $2::uuid[]) AS t(order_id, "
+    "product_id)"
     "   WHERE t.order_id = ANY($3::uuid[])) ORDER BY id FOR UPDATE";
 
 constexpr const char* kTakeStock =
@@ -147,18 +148,20 @@ Attempt persist_together(PGconn* c, const std::vector<const PersistOrder*>& orde
     for (const auto& i : o->items) products.insert(i.product_id);
   }
   must(exec(c, kLockProducts, {pg_array(col.item_order), pg_array(col.item_product), fresh_ids}), "lock products");
-  Result taken = exec(c, kTakeStock, {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), fresh_ids});
+  Result taken = exec(c, kTakeStock,
+                      {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), fresh_ids});
   if (!taken.ok() || taken.rows() != static_cast<int>(products.size())) {
     refusal = taken.ok() ? "" : taken.error_message();
     exec(c, "ROLLBACK");
     return taken.ok() ? Attempt::kGuardFailed : Attempt::kRowRefused;
   }
-  for (auto [sql, params] : {std::pair{kInsertItems, std::vector<std::string>{pg_array(col.item_order), pg_array(col.item_product),
-                                                                             pg_array(col.item_qty), pg_array(col.item_unit),
-                                                                             pg_array(col.item_total), fresh_ids}},
-                             std::pair{kLedger, std::vector<std::string>{pg_array(col.item_order), pg_array(col.item_product),
-                                                                        pg_array(col.item_qty), fresh_ids}},
-                             std::pair{kConfirmedEvents, std::vector<std::string>{fresh_ids}}}) {
+  for (auto [sql, params] :
+       {std::pair{kInsertItems,
+                  std::vector<std::string>{pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty),
+                                           pg_array(col.item_unit), pg_array(col.item_total), fresh_ids}},
+        std::pair{kLedger, std::vector<std::string>{pg_array(col.item_order), pg_array(col.item_product),
+                                                    pg_array(col.item_qty), fresh_ids}},
+        std::pair{kConfirmedEvents, std::vector<std::string>{fresh_ids}}}) {
     Result r = exec(c, sql, params);
     if (!r.ok()) {
       refusal = r.error_message();
@@ -178,8 +181,9 @@ bool persist_failed(PGconn* c, const PersistOrder& order, const std::string& rea
   auto fresh = insert_orders(c, col, "FAILED", reason);
   if (!fresh.empty()) {
     const std::string ids = array_of(fresh);
-    must(exec(c, kInsertItems, {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty),
-                                pg_array(col.item_unit), pg_array(col.item_total), ids}),
+    must(exec(c, kInsertItems,
+              {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), pg_array(col.item_unit),
+               pg_array(col.item_total), ids}),
          "insert failed items");
     must(exec(c, kFailedEvents, {ids, reason}), "failed events");
   }
@@ -263,9 +267,7 @@ std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const Persi
           out[i] = {PersistResult::kFailed, reason, true};
           break;
         }
-        case Attempt::kRowRefused:
-          out[i] = {PersistResult::kRejected, why, false};
-          break;
+        case Attempt::kRowRefused: out[i] = {PersistResult::kRejected, why, false}; break;
       }
     } catch (const DependencyUnavailable&) {
       throw;

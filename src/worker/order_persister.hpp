@@ -18,7 +18,7 @@ enum class PersistResult {
 
 struct OrderOutcome {
   PersistResult result;
-  std::string reason;  // for kFailed and kRejected
+  std::string reason;             // for kFailed and kRejected
   bool failed_in_record = false;  // the order is FAILED in PostgreSQL (new or from before)
 };
 

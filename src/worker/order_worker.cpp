@@ -6,24 +6,23 @@
 #include <spdlog/spdlog.h>
 #include <sys/time.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
-#include "storage/redis/client.hpp"
+#include "common/time.hpp"
+#include "common/uuid.hpp"
 #include "metrics/registry.hpp"
 #include "ordering/keys.hpp"
 #include "storage/rabbitmq/connection.hpp"
-#include "common/time.hpp"
-#include "common/uuid.hpp"
 #include "storage/rabbitmq/publisher.hpp"
+#include "storage/redis/client.hpp"
 #include "worker/order_persister.hpp"
-
-#include <condition_variable>
-#include <mutex>
 
 namespace orders::worker {
 namespace {
@@ -38,11 +37,10 @@ struct WorkerMetrics {
                                        .histogram("worker_batch_size", "Orders per batch", {},
                                                   {1, 5, 10, 25, 50, 100, 250, 500, 1000})
                                        .with({});
-  metrics::Family<metrics::Counter>& persisted = metrics::registry().counter(
-      "worker_orders_persisted_total", "Orders by persist result", {"result"});
-  metrics::Counter& dead = metrics::registry()
-                               .counter("worker_dead_lettered_total", "Messages rejected to orders.dead")
-                               .with({});
+  metrics::Family<metrics::Counter>& persisted = metrics::registry().counter("worker_orders_persisted_total",
+                                                                             "Orders by persist result", {"result"});
+  metrics::Counter& dead =
+      metrics::registry().counter("worker_dead_lettered_total", "Messages rejected to orders.dead").with({});
   metrics::Histogram& persist_latency = metrics::registry()
                                             .histogram("worker_persist_latency_seconds",
                                                        "From the order's acceptance to its commit in PostgreSQL", {})
@@ -143,7 +141,9 @@ class ConfirmCounter {
  public:
   struct One : rabbitmq::Publisher::Completion {
     explicit One(ConfirmCounter& c) : counter(c) {}
-    void complete(rabbitmq::PublishOutcome outcome) override { counter.done(outcome == rabbitmq::PublishOutcome::kConfirmed); }
+    void complete(rabbitmq::PublishOutcome outcome) override {
+      counter.done(outcome == rabbitmq::PublishOutcome::kConfirmed);
+    }
     ConfirmCounter& counter;
   };
   void expect(int n) { expected_ = n; }
@@ -165,10 +165,11 @@ class ConfirmCounter {
   int expected_ = 0, finished_ = 0, confirmed_ = 0;
 };
 
-std::string status_event(std::string_view type, const std::string& order_id, std::string_view to, const std::string& reason) {
-  std::string body = R"({"id":")" + uuid::make_v7() + R"(","type":")" + std::string(type) + R"(","version":1,"occurredAt":")" +
-                     format_rfc3339(now_ms()) + R"(","data":{"orderId":")" + order_id +
-                     R"(","fromStatus":"PENDING","toStatus":")" + std::string(to) + "\"";
+std::string status_event(std::string_view type, const std::string& order_id, std::string_view to,
+                         const std::string& reason) {
+  std::string body = R"({"id":")" + uuid::make_v7() + R"(","type":")" + std::string(type) +
+                     R"(","version":1,"occurredAt":")" + format_rfc3339(now_ms()) + R"(","data":{"orderId":")" +
+                     order_id + R"(","fromStatus":"PENDING","toStatus":")" + std::string(to) + "\"";
   if (!reason.empty()) body += R"(,"reason":")" + reason + "\"";
   return body + "}}";
 }
@@ -340,7 +341,8 @@ class Worker {
     }
     if (sent == 0) return;
     const int confirmed = counter.wait(std::chrono::seconds(5));
-    if (confirmed < sent) spdlog::warn("worker: {} of {} status events not confirmed by the broker", sent - confirmed, sent);
+    if (confirmed < sent)
+      spdlog::warn("worker: {} of {} status events not confirmed by the broker", sent - confirmed, sent);
     // Completions may still arrive after the wait: keep the counter alive until they have.
     counter.wait(std::chrono::seconds(10));
   }

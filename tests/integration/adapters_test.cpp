@@ -108,10 +108,13 @@ TEST(RedisClient, ConcurrentCommandsArePipelinedAndAllAnswered) {
     }
     std::vector<std::future<long long>> replies;
     for (int i = 0; i < 1000; ++i) {
-      replies.push_back(asio::co_spawn(io, [&]() -> asio::awaitable<long long> {
-        std::array<std::string_view, 2> incr{"INCR", key};
-        co_return (co_await client.command(incr)).integer;
-      }(), asio::use_future));
+      replies.push_back(asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<long long> {
+            std::array<std::string_view, 2> incr{"INCR", key};
+            co_return (co_await client.command(incr)).integer;
+          }(),
+          asio::use_future));
     }
     while (std::any_of(replies.begin(), replies.end(),
                        [](auto& f) { return f.wait_for(std::chrono::seconds(0)) != std::future_status::ready; })) {
@@ -170,7 +173,7 @@ TEST(RabbitmqPublisher, ConfirmsAWindowOfPersistentMessagesThatReachTheQueue) {
   rabbitmq::declare_topology(observer);
   const std::string routing_key = "test.publish." + uuid::make_v7();
   amqp_queue_declare_ok_t* q = amqp_queue_declare(observer.native(), rabbitmq::kChannel, amqp_empty_bytes, 0, 0, 1, 1,
-                                                   amqp_empty_table);
+                                                  amqp_empty_table);
   observer.check_rpc("declare test queue");
   std::string queue(static_cast<char*>(q->queue.bytes), q->queue.len);
   amqp_queue_bind(observer.native(), rabbitmq::kChannel, rabbitmq::bytes(queue), rabbitmq::bytes(rabbitmq::kExchange),
@@ -184,7 +187,8 @@ TEST(RabbitmqPublisher, ConfirmsAWindowOfPersistentMessagesThatReachTheQueue) {
   auto confirmed = run_coro(io, [&]() -> asio::awaitable<int> {
     std::vector<std::future<rabbitmq::PublishOutcome>> outcomes;
     for (int i = 0; i < kMessages; ++i) {
-      rabbitmq::Message m{std::string(rabbitmq::kExchange), routing_key, uuid::make_v7(), "test", "{\"n\":" + std::to_string(i) + "}"};
+      rabbitmq::Message m{std::string(rabbitmq::kExchange), routing_key, uuid::make_v7(), "test",
+                          "{\"n\":" + std::to_string(i) + "}"};
       outcomes.push_back(asio::co_spawn(io, publisher.publish(std::move(m)), asio::use_future));
     }
     asio::steady_timer t(io);

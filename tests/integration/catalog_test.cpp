@@ -52,8 +52,9 @@ TEST_F(Catalog, DuplicateCategoryNameOrSlugIs409NamingTheField) {
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(json_of(again).at("code"), "CONFLICT");
   EXPECT_EQ(json_of(again).at("details").at(0).at("field"), "name");
-  auto slug = http_request(port(), "POST", "/api/categories",
-                           json::serialize(json::object{{"name", name + " other"}, {"slug", orders::uuid::make_v7().substr(24)}}));
+  auto slug = http_request(
+      port(), "POST", "/api/categories",
+      json::serialize(json::object{{"name", name + " other"}, {"slug", orders::uuid::make_v7().substr(24)}}));
   ASSERT_EQ(slug.status, 201);
   std::string taken(json_of(slug).at("data").at("slug").as_string());
   auto clash = http_request(port(), "POST", "/api/categories",
@@ -123,9 +124,10 @@ TEST_F(Catalog, StockChangeIsADeltaOnCounterRecordAndLedger) {
   // Delta +13 (7 -> 20) applied to the record: 10 + 13 = 23, which the pending order's -3 will
   // bring to 20 when a worker persists it.
   EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + id + "'"), "23");
-  EXPECT_EQ(psql("SELECT string_agg(reason || ':' || delta, ',' ORDER BY id) FROM inventory_movements WHERE product_id = '" +
-                 id + "'"),
-            "INITIAL:10,ADJUSTMENT:13");
+  EXPECT_EQ(
+      psql("SELECT string_agg(reason || ':' || delta, ',' ORDER BY id) FROM inventory_movements WHERE product_id = '" +
+           id + "'"),
+      "INITIAL:10,ADJUSTMENT:13");
   auto read = http_get(port(), "/api/products/" + id);
   EXPECT_EQ(read.header("x-cache"), "MISS");
   EXPECT_EQ(json_of(read).at("data").at("stock"), 20);
@@ -175,8 +177,8 @@ TEST_F(Catalog, ListIsPaginatedNewestFirstAndFiltersByCategory) {
   std::string cid(json_of(c).at("data").at("id").as_string());
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    ids.push_back(create_product(port(), R"({"name":"item)" + std::to_string(i) + R"(","price":1,"stock":3,"categoryId":")" +
-                                             cid + "\"}"));
+    ids.push_back(create_product(
+        port(), R"({"name":"item)" + std::to_string(i) + R"(","price":1,"stock":3,"categoryId":")" + cid + "\"}"));
   }
   auto page1 = json_of(http_get(port(), "/api/products?page=1&limit=2&categoryId=" + cid));
   EXPECT_EQ(page1.at("pagination").at("total"), 5);

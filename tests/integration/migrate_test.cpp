@@ -79,7 +79,8 @@ TEST(Migrate, TwoConcurrentRunsApplyEachMigrationOnce) {
   auto c = connect(db.url());
   EXPECT_EQ(scalar(c.get(), "SELECT count(*) = count(DISTINCT version) FROM schema_migrations"), "t");
   // Exactly one of the two reports having applied the schema.
-  int appliers = (a.output().find("applied 0001") != std::string::npos) + (b.output().find("applied 0001") != std::string::npos);
+  int appliers = (a.output().find("applied 0001") != std::string::npos) +
+                 (b.output().find("applied 0001") != std::string::npos);
   EXPECT_EQ(appliers, 1) << a.output() << b.output();
 }
 
@@ -96,17 +97,23 @@ TEST(Migrate, SchemaConstraintsRefuseWhatMustNeverHappen) {
   EXPECT_TRUE(fails("INSERT INTO products (id, name, price, stock) VALUES (" + p + ", 'x', 1.00, -1)"));
   EXPECT_FALSE(fails("INSERT INTO products (id, name, price, stock) VALUES (" + p + ", 'x', 1.00, 5)"));
   EXPECT_TRUE(fails("UPDATE products SET stock = stock - 6"));
-  EXPECT_FALSE(fails("INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at) "
-                     "VALUES (" + o + ", 'R1', 'u1', 'PENDING', 1, 'k', now())"));
-  EXPECT_TRUE(fails("INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at) "
-                    "VALUES ('0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9f', 'R2', 'u1', 'PENDING', 1, 'k', now())"))
+  EXPECT_FALSE(
+      fails("INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at) "
+            "VALUES (" +
+            o + ", 'R1', 'u1', 'PENDING', 1, 'k', now())"));
+  EXPECT_TRUE(
+      fails("INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at) "
+            "VALUES ('0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9f', 'R2', 'u1', 'PENDING', 1, 'k', now())"))
       << "same user and idempotency key";
   EXPECT_TRUE(fails("INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price) VALUES (" + o +
                     ", " + p + ", 0, 1, 0)"));
-  EXPECT_TRUE(fails("INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at) VALUES "
-                    "('0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8ca0', 'R3', 'u1', 'SHIPPED', 1, now())"));
-  EXPECT_TRUE(fails("INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price) VALUES ("
-                    "'0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8ca1', " + p + ", 1, 1, 1)"))
+  EXPECT_TRUE(
+      fails("INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at) VALUES "
+            "('0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8ca0', 'R3', 'u1', 'SHIPPED', 1, now())"));
+  EXPECT_TRUE(
+      fails("INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price) VALUES ("
+            "'0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8ca1', " +
+            p + ", 1, 1, 1)"))
       << "foreign key";
 }
 
@@ -119,18 +126,21 @@ TEST(Seed, LoadsTheDemoCatalogWithCountersAndIsIdempotent) {
   auto c = connect(db.url());
   EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM categories"), "6");
   EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM products WHERE sku LIKE 'SEED-%'"), "20");
-  EXPECT_EQ(scalar(c.get(), "SELECT count(*) FROM products WHERE max_per_user IS NOT NULL AND sale_starts_at < now()"
-                            " AND sale_ends_at > now()"),
+  EXPECT_EQ(scalar(c.get(),
+                   "SELECT count(*) FROM products WHERE max_per_user IS NOT NULL AND sale_starts_at < now()"
+                   " AND sale_ends_at > now()"),
             "1")
       << "one flash-sale product with a limit and an open sale window";
-  EXPECT_EQ(scalar(c.get(), "SELECT bool_and(stock = (SELECT sum(delta) FROM inventory_movements m"
-                            " WHERE m.product_id = p.id)) FROM products p"),
+  EXPECT_EQ(scalar(c.get(),
+                   "SELECT bool_and(stock = (SELECT sum(delta) FROM inventory_movements m"
+                   " WHERE m.product_id = p.id)) FROM products p"),
             "t")
       << "every product's stock is its ledger's sum";
-  const std::string flash = scalar(c.get(), "SELECT id::text || ' ' || stock FROM products WHERE sku = 'SEED-FLASH-001'");
+  const std::string flash = scalar(c.get(),
+                                   "SELECT id::text || ' ' || stock FROM products WHERE sku = 'SEED-FLASH-001'");
   auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
-  std::string counter = run({"redis-cli", "-p", std::to_string(endpoint.port), "GET",
-                             "{p:" + flash.substr(0, 36) + "}:stock"}).output;
+  std::string counter =
+      run({"redis-cli", "-p", std::to_string(endpoint.port), "GET", "{p:" + flash.substr(0, 36) + "}:stock"}).output;
   EXPECT_EQ(counter, flash.substr(37) + "\n") << "the counter starts at the stock";
 
   auto second = run({required_env("ORDERS_BINARY"), "seed", "--database-url", db.url()});

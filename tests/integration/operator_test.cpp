@@ -230,8 +230,9 @@ TEST(ApiContract, RealResponsesOfEveryRouteMatchTheDocument) {
   EXPECT_EQ(replay.header("idempotent-replayed"), "true");
   EXPECT_EQ(replay.header("location"), "/api/orders/" + order_id);
   check.call("POST", "/api/orders", "/api/orders", R"({"userId":"x","items":[]})");  // 400
-  check.call("POST", "/api/orders", "/api/orders",
-             R"({"userId":"other-)" + suffix + R"(","items":[{"productId":")" + product_id + R"(","quantity":4}]})");  // 409
+  check.call(
+      "POST", "/api/orders", "/api/orders",
+      R"({"userId":"other-)" + suffix + R"(","items":[{"productId":")" + product_id + R"(","quantity":4}]})");  // 409
   check.call("GET", "/api/orders/{id}", "/api/orders/" + order_id);  // PENDING or already CONFIRMED
 
   // The worker persists it; then the PostgreSQL-backed reads have it.
@@ -246,11 +247,13 @@ TEST(ApiContract, RealResponsesOfEveryRouteMatchTheDocument) {
   check.call("GET", "/api/orders", "/api/orders?limit=2&userId=" + buyer);
   check.call("GET", "/api/orders/user/{userId}", "/api/orders/user/" + buyer);
   check.call("GET", "/api/orders/{id}/logs", "/api/orders/" + order_id + "/logs");
-  check.call("PUT", "/api/orders/{id}/status", "/api/orders/" + order_id + "/status", R"({"status":"PENDING"})");  // 409
+  check.call("PUT", "/api/orders/{id}/status", "/api/orders/" + order_id + "/status",
+             R"({"status":"PENDING"})");  // 409
   check.call("PUT", "/api/orders/{id}/status", "/api/orders/" + order_id + "/status", R"({"status":"COMPLETED"})");
 
-  auto second = check.call("POST", "/api/orders", "/api/orders",
-                           R"({"userId":")" + buyer + R"(","items":[{"productId":")" + product_id + R"(","quantity":1}]})");
+  auto second = check.call(
+      "POST", "/api/orders", "/api/orders",
+      R"({"userId":")" + buyer + R"(","items":[{"productId":")" + product_id + R"(","quantity":1}]})");
   ASSERT_EQ(second.status, 202) << second.body;
   check.call("DELETE", "/api/orders/{id}", "/api/orders/" + data_id(second));
   check.call("DELETE", "/api/orders/{id}", "/api/orders/" + data_id(second));  // 409 ALREADY_CANCELLED

@@ -38,7 +38,8 @@ std::string body_for(const std::string& user, const std::string& product) {
 // The order ids of the order.created events in `messages`.
 std::set<std::string> order_ids(const std::vector<ReceivedMessage>& messages) {
   std::set<std::string> ids;
-  for (const auto& m : messages) ids.insert(std::string(json::parse(m.body).at("data").at("order").at("id").as_string()));
+  for (const auto& m : messages)
+    ids.insert(std::string(json::parse(m.body).at("data").at("order").at("id").as_string()));
   return ids;
 }
 
@@ -69,11 +70,13 @@ std::set<std::string> purchases_within_3s(std::uint16_t port, const std::string&
 void expect_all_delivered(TestQueue& queue, const std::set<std::string>& accepted) {
   std::set<std::string> delivered;
   const auto deadline = Clock::now() + std::chrono::seconds(40);
-  while (Clock::now() < deadline && !std::includes(delivered.begin(), delivered.end(), accepted.begin(), accepted.end())) {
+  while (Clock::now() < deadline &&
+         !std::includes(delivered.begin(), delivered.end(), accepted.begin(), accepted.end())) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     for (const auto& id : order_ids(queue.drain(200))) delivered.insert(id);
   }
-  for (const auto& id : accepted) EXPECT_TRUE(delivered.count(id)) << "accepted order " << id << " never reached the queue";
+  for (const auto& id : accepted)
+    EXPECT_TRUE(delivered.count(id)) << "accepted order " << id << " never reached the queue";
 }
 
 HttpResult wait_ready(std::uint16_t port) {
@@ -162,7 +165,8 @@ TEST(PurchaseFaults, KilledApiProcessLeavesNothingBehindTheRelayPublishes) {
 
   std::set<std::string> delivered;
   const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (Clock::now() < deadline && !std::includes(delivered.begin(), delivered.end(), accepted.begin(), accepted.end())) {
+  while (Clock::now() < deadline &&
+         !std::includes(delivered.begin(), delivered.end(), accepted.begin(), accepted.end())) {
     for (const auto& id : order_ids(queue.drain(300))) delivered.insert(id);
   }
   std::size_t missing = 0;

@@ -19,7 +19,8 @@ namespace {
 
 std::string order_body(const std::string& user, const std::vector<std::pair<std::string, int>>& items) {
   json::array array;
-  for (const auto& [product, quantity] : items) array.push_back(json::object{{"productId", product}, {"quantity", quantity}});
+  for (const auto& [product, quantity] : items)
+    array.push_back(json::object{{"productId", product}, {"quantity", quantity}});
   return json::serialize(json::object{{"userId", user}, {"items", array}});
 }
 
@@ -200,10 +201,10 @@ TEST_F(Purchase, PerUserLimitCountsEveryLiveOrder) {
 TEST_F(Purchase, SaleWindowIsEnforced) {
   const auto now = orders::now_ms();
   std::string future = product(10, R"(,"saleStartsAt":")" + orders::format_rfc3339(now + 3600'000) + "\"");
-  std::string past = product(10, R"(,"saleStartsAt":")" + orders::format_rfc3339(now - 7200'000) + R"(","saleEndsAt":")" +
-                                     orders::format_rfc3339(now - 3600'000) + "\"");
-  std::string open = product(10, R"(,"saleStartsAt":")" + orders::format_rfc3339(now - 3600'000) + R"(","saleEndsAt":")" +
-                                     orders::format_rfc3339(now + 3600'000) + "\"");
+  std::string past = product(10, R"(,"saleStartsAt":")" + orders::format_rfc3339(now - 7200'000) +
+                                     R"(","saleEndsAt":")" + orders::format_rfc3339(now - 3600'000) + "\"");
+  std::string open = product(10, R"(,"saleStartsAt":")" + orders::format_rfc3339(now - 3600'000) +
+                                     R"(","saleEndsAt":")" + orders::format_rfc3339(now + 3600'000) + "\"");
   EXPECT_EQ(code_of(buy(port(), "ivy", future)), "SALE_NOT_ACTIVE");
   EXPECT_EQ(code_of(buy(port(), "ivy", past)), "SALE_NOT_ACTIVE");
   EXPECT_EQ(buy(port(), "ivy", open).status, 202);
@@ -226,7 +227,8 @@ TEST_F(Purchase, BadInputIsRefusedNamingTheField) {
   std::string p = product(10);
   std::string u = orders::uuid::make_v7();
   std::string fifty_one = "[";
-  for (int i = 0; i < 51; ++i) fifty_one += std::string(i ? "," : "") + R"({"productId":")" + orders::uuid::make_v7() + R"(","quantity":1})";
+  for (int i = 0; i < 51; ++i)
+    fifty_one += std::string(i ? "," : "") + R"({"productId":")" + orders::uuid::make_v7() + R"(","quantity":1})";
   fifty_one += "]";
   struct Case {
     std::string body;
@@ -243,7 +245,10 @@ TEST_F(Purchase, BadInputIsRefusedNamingTheField) {
       {R"({"items":[{"productId":")" + p + R"(","quantity":1}]})", {}, 400, "userId"},
       {R"({"userId":"","items":[{"productId":")" + p + R"(","quantity":1}]})", {}, 400, "userId"},
       {R"({"userId":"a b","items":[{"productId":")" + p + R"(","quantity":1}]})", {}, 400, "userId"},
-      {R"({"userId":")" + std::string(65, 'u') + R"(","items":[{"productId":")" + p + R"(","quantity":1}]})", {}, 400, "userId"},
+      {R"({"userId":")" + std::string(65, 'u') + R"(","items":[{"productId":")" + p + R"(","quantity":1}]})",
+       {},
+       400,
+       "userId"},
       {R"({"userId":7,"items":[{"productId":")" + p + R"(","quantity":1}]})", {}, 400, "userId"},
       {R"({"userId":"u"})", {}, 400, "items"},
       {R"({"userId":"u","items":[]})", {}, 400, "items"},
@@ -258,12 +263,25 @@ TEST_F(Purchase, BadInputIsRefusedNamingTheField) {
       {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":-1}]})", {}, 400, "items[0].quantity"},
       {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1.5}]})", {}, 400, "items[0].quantity"},
       {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":"2"}]})", {}, 400, "items[0].quantity"},
-      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":99999999999999999999}]})", {}, 400, "items[0].quantity"},
+      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":99999999999999999999}]})",
+       {},
+       400,
+       "items[0].quantity"},
       {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1,"price":1}]})", {}, 400, "items[0].price"},
-      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1},{"productId":")" + p + R"(","quantity":1}]})", {}, 400, "items[1].productId"},
+      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1},{"productId":")" + p +
+           R"(","quantity":1}]})",
+       {},
+       400,
+       "items[1].productId"},
       {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1}],"coupon":"x"})", {}, 400, "coupon"},
-      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1}]})", {{"Idempotency-Key", std::string(256, 'k')}}, 400, "Idempotency-Key"},
-      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1}]})", {{"Idempotency-Key", "tab\there"}}, 400, "Idempotency-Key"},
+      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1}]})",
+       {{"Idempotency-Key", std::string(256, 'k')}},
+       400,
+       "Idempotency-Key"},
+      {R"({"userId":"u","items":[{"productId":")" + p + R"(","quantity":1}]})",
+       {{"Idempotency-Key", "tab\there"}},
+       400,
+       "Idempotency-Key"},
       {R"({"userId":"u","items":[{"productId":")" + u + R"(","quantity":1}]})", {}, 404, "items[0].productId"},
       {std::string(70 * 1024, ' '), {}, 413, "body"},
   };

@@ -20,7 +20,8 @@ struct OwnDatabase {
     name = "reconcile_" + orders::uuid::make_v7().substr(24);
     psql("CREATE DATABASE " + name);
     auto base = orders::config::parse_postgres_url(required_env("DATABASE_URL"));
-    url = "postgresql://" + base.user + ":" + base.password + "@" + base.host + ":" + std::to_string(base.port) + "/" + name;
+    url = "postgresql://" + base.user + ":" + base.password + "@" + base.host + ":" + std::to_string(base.port) + "/" +
+          name;
   }
   ~OwnDatabase() { psql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
   std::string name, url;
@@ -33,7 +34,8 @@ RunResult reconcile(const std::string& url, bool fix = false) {
 }
 
 std::string count_orders(const std::string& url, const std::string& product) {
-  std::string out = shell({"psql", url, "-tAc", "SELECT count(*) FROM order_items WHERE product_id = '" + product + "'"});
+  std::string out = shell(
+      {"psql", url, "-tAc", "SELECT count(*) FROM order_items WHERE product_id = '" + product + "'"});
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
@@ -49,13 +51,15 @@ TEST(Reconcile, NoDriftAfterASaleThenReportsAndFixesABentCounter) {
   std::string product = create_product(api.port(), R"({"name":"reconciled","price":7,"stock":20})");
   std::atomic<int> accepted{0};
   concurrently(50, [&](int i) {
-    auto r = http_request(api.port(), "POST", "/api/orders",
-                          R"({"userId":"r)" + std::to_string(i) + R"(","items":[{"productId":")" + product + R"(","quantity":1}]})");
+    auto r = http_request(
+        api.port(), "POST", "/api/orders",
+        R"({"userId":"r)" + std::to_string(i) + R"(","items":[{"productId":")" + product + R"(","quantity":1}]})");
     accepted += r.status == 202;
   });
   ASSERT_EQ(accepted.load(), 20);
   const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (count_orders(db.url, product) != "20" && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  while (count_orders(db.url, product) != "20" && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_EQ(count_orders(db.url, product), "20");
 
   auto clean = reconcile(db.url);

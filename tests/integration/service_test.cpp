@@ -6,8 +6,8 @@
 #include <sstream>
 #include <thread>
 
-#include "support/http_client.hpp"
 #include "support/api_helpers.hpp"
+#include "support/http_client.hpp"
 #include "support/private_redis.hpp"
 #include "support/process.hpp"
 
@@ -80,7 +80,8 @@ TEST(ServiceEndpoints, MetricsIsPrometheusTextWithRequestCountsAndLatency) {
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.header("content-type").find("text/plain; version=0.0.4"), std::string::npos);
 
-  std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? ([-+]?[0-9.eE+-]+|[-+]Inf|NaN)$)");
+  std::regex sample(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? ([-+]?[0-9.eE+-]+|[-+]Inf|NaN)$)");
   std::regex type_line(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
   std::regex help_line(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
   std::istringstream lines(r.body);

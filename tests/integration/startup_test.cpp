@@ -66,8 +66,7 @@ TEST(Startup, PortInUseIsOneLineError) {
   auto r = run({required_env("ORDERS_BINARY"), "api", "--port", std::to_string(first.port())}, {},
                std::chrono::seconds(10));
   EXPECT_EQ(r.code, 3) << r.output;
-  EXPECT_NE(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << r.output;
 }
 
 TEST(Startup, HelpListsEverySubcommand) {

@@ -23,7 +23,8 @@ std::unique_ptr<Process> start_worker() {
 }
 
 // Polls `sql` until it returns `expected` (bounded); returns the last value.
-std::string wait_for(const std::string& sql, const std::string& expected, std::chrono::seconds limit = std::chrono::seconds(40)) {
+std::string wait_for(const std::string& sql, const std::string& expected,
+                     std::chrono::seconds limit = std::chrono::seconds(40)) {
   const auto deadline = Clock::now() + limit;
   std::string last;
   while (Clock::now() < deadline) {
@@ -127,14 +128,17 @@ TEST_F(Workers, FlashSaleEndToEndPersistsExactlyTheUnitsSold) {
     }
   });
   ASSERT_EQ(accepted.size(), 100u);
-  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product +
+                            "'";
   EXPECT_EQ(wait_for("SELECT count(*)" + where + " AND o.status = 'CONFIRMED'", "100"), "100");
   EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "0");
   EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "0");
   EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "0");
-  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE reason = 'ORDER' AND product_id = '" + product + "'"), "100");
+  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE reason = 'ORDER' AND product_id = '" + product + "'"),
+            "100");
   EXPECT_EQ(psql("SELECT count(*) FROM order_events e JOIN order_items i ON i.order_id = e.order_id"
-                 " WHERE i.product_id = '" + product + "'"),
+                 " WHERE i.product_id = '" +
+                 product + "'"),
             "200")
       << "CREATED and CONFIRMED for each order";
   EXPECT_EQ(psql("SELECT sum(o.total_price)" + where), "1250.00");
@@ -154,8 +158,10 @@ TEST_F(Workers, TheSameEventDeliveredThreeTimesMakesOneOrder) {
   std::string order(json_of(r).at("data").at("id").as_string());
   ASSERT_EQ(wait_for("SELECT count(*) FROM orders WHERE id = '" + order + "'", "1"), "1");
   // Publish the event the API published, twice more (what a relay republish or a redelivery does).
-  std::string event = R"({"id":")" + orders::uuid::make_v7() + R"(","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00.000Z","data":{"order":)" +
-                      std::string(json::serialize(json_of(r).at("data"))) + R"(,"idempotencyKey":null}})";
+  std::string event =
+      R"({"id":")" + orders::uuid::make_v7() +
+      R"(","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00.000Z","data":{"order":)" +
+      std::string(json::serialize(json_of(r).at("data"))) + R"(,"idempotencyKey":null}})";
   publish_raw("order.created", event);
   publish_raw("order.created", event);
   std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -171,9 +177,12 @@ TEST_F(Workers, PoisonMessagesAreDeadLetteredAndDoNotBlockTheQueue) {
   // An order for a product the record does not know: refused by the foreign key.
   std::string ghost = orders::uuid::make_v7();
   std::string ghost_order = orders::uuid::make_v7();
-  publish_raw("order.created", R"({"id":"e","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00Z","data":{"order":{"id":")" +
-                                   ghost_order + R"(","referenceNo":"ORD-GHOST","userId":"ghost","status":"PENDING","items":[{"productId":")" + ghost +
-                                   R"(","quantity":1,"unitPrice":1.00,"totalPrice":1.00}],"totalPrice":1.00,"createdAt":"2026-01-01T00:00:00.000Z"},"idempotencyKey":null}})");
+  publish_raw(
+      "order.created",
+      R"({"id":"e","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00Z","data":{"order":{"id":")" +
+          ghost_order + R"(","referenceNo":"ORD-GHOST","userId":"ghost","status":"PENDING","items":[{"productId":")" +
+          ghost +
+          R"(","quantity":1,"unitPrice":1.00,"totalPrice":1.00}],"totalPrice":1.00,"createdAt":"2026-01-01T00:00:00.000Z"},"idempotencyKey":null}})");
   std::string product = create_product(port(), R"({"name":"after","price":3,"stock":5})");
   auto good = http_request(port(), "POST", "/api/orders", body_for("afterpoison", product));
   ASSERT_EQ(good.status, 202);
@@ -197,7 +206,8 @@ TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
     accepted += http_request(port(), "POST", "/api/orders", body_for("lw" + std::to_string(i), product)).status == 202;
   }
   ASSERT_EQ(accepted, 10);
-  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product +
+                            "'";
   EXPECT_EQ(wait_for("SELECT count(*)" + where, "10"), "10");
   EXPECT_EQ(psql("SELECT count(*)" + where + " AND o.status = 'CONFIRMED'"), "5");
   EXPECT_EQ(psql("SELECT count(*)" + where + " AND o.status = 'FAILED'"), "5");
@@ -211,12 +221,14 @@ TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
   EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "5");
   auto failed_ids = event_order_ids(failures.drain());
   EXPECT_EQ(psql("SELECT count(*) FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.status = 'FAILED'"
-                 " AND i.product_id = '" + product + "' AND o.id::text = ANY(ARRAY['" +
+                 " AND i.product_id = '" +
+                 product + "' AND o.id::text = ANY(ARRAY['" +
                  [&] {
                    std::string joined;
                    for (const auto& id : failed_ids) joined += (joined.empty() ? "" : "','") + id;
                    return joined;
-                 }() + "'])"),
+                 }() +
+                 "'])"),
             "5")
       << "one order.failed per FAILED order";
 }
@@ -229,7 +241,8 @@ TEST_F(Workers, AWorkerKilledMidDrainLosesAndDuplicatesNothing) {
   std::set<std::string> accepted;
   concurrently(16, [&](int t) {
     for (int i = 0; i < 150; ++i) {
-      auto r = http_request(port(), "POST", "/api/orders", body_for("d" + std::to_string(t) + "x" + std::to_string(i), product));
+      auto r = http_request(port(), "POST", "/api/orders",
+                            body_for("d" + std::to_string(t) + "x" + std::to_string(i), product));
       if (r.status == 202) {
         std::lock_guard lock(mutex);
         accepted.insert(std::string(json_of(r).at("data").at("id").as_string()));
@@ -243,11 +256,13 @@ TEST_F(Workers, AWorkerKilledMidDrainLosesAndDuplicatesNothing) {
   first_->wait(std::chrono::seconds(5));
   delete first_;
   first_ = start_worker().release();
-  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product +
+                            "'";
   EXPECT_EQ(wait_for("SELECT count(*)" + where, "2400", std::chrono::seconds(60)), "2400");
   EXPECT_EQ(psql("SELECT count(DISTINCT o.id)" + where), "2400");
   EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), std::to_string(100000 - 2400));
-  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE reason = 'ORDER' AND product_id = '" + product + "'"), "2400");
+  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE reason = 'ORDER' AND product_id = '" + product + "'"),
+            "2400");
 }
 
 TEST_F(Workers, OrderListsAndAuditTrailReadTheRecord) {
@@ -304,7 +319,10 @@ TEST_F(Workers, CancellingAConfirmedOrderReturnsItsUnitsExactlyOnce) {
     return std::string(json_of(r).at("data").at("id").as_string());
   };
   std::string first = buy("canceller", 3), second = buy("racer", 2);
-  ASSERT_EQ(wait_for("SELECT count(*) FROM orders WHERE id IN ('" + first + "','" + second + "') AND status = 'CONFIRMED'", "2"), "2");
+  ASSERT_EQ(
+      wait_for("SELECT count(*) FROM orders WHERE id IN ('" + first + "','" + second + "') AND status = 'CONFIRMED'",
+               "2"),
+      "2");
   EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "5");
 
   auto cancelled = http_request(port(), "DELETE", "/api/orders/" + first);
@@ -349,7 +367,10 @@ TEST_F(Workers, StatusChangesFollowTheTransitionTable) {
   EXPECT_EQ(json_of(cancel).at("code"), "INVALID_TRANSITION");
   EXPECT_EQ(http_request(port(), "PUT", "/api/orders/" + id + "/status", R"({"status":"SHIPPED"})").status, 400);
   EXPECT_EQ(http_request(port(), "PUT", "/api/orders/" + id + "/status", R"({"state":"COMPLETED"})").status, 400);
-  EXPECT_EQ(http_request(port(), "PUT", "/api/orders/" + orders::uuid::make_v7() + "/status", R"({"status":"COMPLETED"})").status, 404);
+  EXPECT_EQ(
+      http_request(port(), "PUT", "/api/orders/" + orders::uuid::make_v7() + "/status", R"({"status":"COMPLETED"})")
+          .status,
+      404);
   EXPECT_EQ(http_request(port(), "DELETE", "/api/orders/" + orders::uuid::make_v7()).status, 404);
   EXPECT_EQ(psql("SELECT string_agg(event_type, ',' ORDER BY id) FROM order_events WHERE order_id = '" + id + "'"),
             "CREATED,CONFIRMED,STATUS_CHANGED");
@@ -374,7 +395,8 @@ TEST_F(Workers, CancelRacingThePersistOfTheSameOrdersSellsNothingTwice) {
     else ADD_FAILURE() << r.status << " " << r.body;
   });
   EXPECT_EQ(ok.load(), 200);
-  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product + "'";
+  const std::string where = " FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.product_id = '" + product +
+                            "'";
   EXPECT_EQ(wait_for("SELECT count(*)" + where + " AND o.status = 'CANCELLED'", "200"), "200");
   std::this_thread::sleep_for(std::chrono::seconds(2));  // let the workers drain what is left
   EXPECT_EQ(psql("SELECT count(*)" + where), "200");
@@ -401,8 +423,9 @@ TEST(WorkerMetrics, ServedOnItsPortCountingDeadLettersAndPersists) {
   std::string product = create_product(api.port(), R"({"name":"metered","price":1,"stock":5})");
   ASSERT_EQ(http_request(api.port(), "POST", "/api/orders", body_for("metered", product)).status, 202);
   const auto deadline = Clock::now() + std::chrono::seconds(15);
-  while (Clock::now() < deadline && (metric_value(metrics_port, "worker_dead_lettered_total") < 1 ||
-                                     metric_value(metrics_port, "worker_orders_persisted_total{result=\"persisted\"}") < 1)) {
+  while (Clock::now() < deadline &&
+         (metric_value(metrics_port, "worker_dead_lettered_total") < 1 ||
+          metric_value(metrics_port, "worker_orders_persisted_total{result=\"persisted\"}") < 1)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_GE(metric_value(metrics_port, "worker_dead_lettered_total"), 1);

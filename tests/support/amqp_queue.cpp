@@ -52,9 +52,10 @@ std::vector<ReceivedMessage> TestQueue::drain(int quiet_ms) {
       std::string routing_key(static_cast<char*>(ok->routing_key.bytes), ok->routing_key.len);
       amqp_message_t message;
       if (amqp_read_message(connection_->native(), kChannel, &message, 0).reply_type != AMQP_RESPONSE_NORMAL) break;
-      out.push_back({std::string(static_cast<char*>(message.properties.message_id.bytes), message.properties.message_id.len),
-                     routing_key, std::string(static_cast<char*>(message.body.bytes), message.body.len),
-                     message.properties.delivery_mode});
+      out.push_back(
+          {std::string(static_cast<char*>(message.properties.message_id.bytes), message.properties.message_id.len),
+           routing_key, std::string(static_cast<char*>(message.body.bytes), message.body.len),
+           message.properties.delivery_mode});
       amqp_destroy_message(&message);
       amqp_maybe_release_buffers(connection_->native());
       last = std::chrono::steady_clock::now();

@@ -1,14 +1,13 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <boost/json.hpp>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include <memory>
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"

@@ -43,7 +43,10 @@ TEST(CategoryValidation, NameRequiredSlugDerived) {
   EXPECT_TRUE(names_field(errors_of(parse_new_category(R"({"name":"x","slug":"Bad Slug"})")), "slug"));
   EXPECT_TRUE(names_field(errors_of(parse_new_category(R"({"name":"日本"})")), "slug"));
   EXPECT_TRUE(names_field(errors_of(parse_new_category(R"({"name":"x","color":"red"})")), "color"));
-  EXPECT_TRUE(names_field(errors_of(parse_new_category(R"({"name":)" "\"" + std::string(201, 'a') + "\"}")), "name"));
+  EXPECT_TRUE(names_field(errors_of(parse_new_category(R"({"name":)"
+                                                       "\"" +
+                                                       std::string(201, 'a') + "\"}")),
+                          "name"));
   EXPECT_TRUE(names_field(errors_of(parse_new_category("[1]")), "body"));
   EXPECT_TRUE(names_field(errors_of(parse_new_category("{")), "body"));
   EXPECT_TRUE(names_field(errors_of(parse_new_category("")), "body"));

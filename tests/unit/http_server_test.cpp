@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include <boost/json/parse.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 
 #include "app/io_threads.hpp"
 #include "common/dependency_error.hpp"
@@ -42,7 +42,9 @@ class HttpServerTest : public ::testing::Test {
     });
     router_.add(
         Method::kPost, "/admin",
-        [](Request&) -> boost::asio::awaitable<Response> { co_return ok(json::object{{"admin", true}}); },
+        [](Request&) -> boost::asio::awaitable<Response> {
+          co_return ok(json::object{{"admin", true}});
+        },
         Access::kAdmin);
     server_ = std::make_unique<Server>(ServerOptions{.host = "127.0.0.1", .port = 0, .admin_token = "s3cret-token"},
                                        std::vector<Shard>{{&io_.at(0), &router_}, {&io_.at(1), &router_}});

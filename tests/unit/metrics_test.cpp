@@ -36,9 +36,7 @@ TEST(Metrics, HistogramBucketsAreCumulativeWithInfSumAndCount) {
   EXPECT_NE(text.find("latency_seconds_count{route=\"/a\"} 3\n"), std::string::npos);
 }
 
-TEST(Metrics, LabelValuesAreEscaped) {
-  EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-}
+TEST(Metrics, LabelValuesAreEscaped) { EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
 
 TEST(Metrics, GaugeWithoutLabels) {
   Registry r;

@@ -16,9 +16,11 @@ TEST(OrderStatus, NamesRoundTrip) {
 }
 
 TEST(OrderStatus, EveryTransitionIsAllowedOnlyWhenTheSpecSaysSo) {
-  const std::set<std::pair<std::string_view, std::string_view>> allowed = {
-      {"PENDING", "CONFIRMED"}, {"CONFIRMED", "COMPLETED"}, {"PENDING", "CANCELLED"},
-      {"CONFIRMED", "CANCELLED"}, {"PENDING", "FAILED"}};
+  const std::set<std::pair<std::string_view, std::string_view>> allowed = {{"PENDING", "CONFIRMED"},
+                                                                           {"CONFIRMED", "COMPLETED"},
+                                                                           {"PENDING", "CANCELLED"},
+                                                                           {"CONFIRMED", "CANCELLED"},
+                                                                           {"PENDING", "FAILED"}};
   const OrderStatus all[] = {OrderStatus::kPending, OrderStatus::kConfirmed, OrderStatus::kCompleted,
                              OrderStatus::kCancelled, OrderStatus::kFailed};
   for (auto from : all) {

@@ -30,10 +30,10 @@ TEST(UuidV7, TenThousandAreDistinct) {
 TEST(UuidParse, RejectsMalformedText) {
   EXPECT_FALSE(uuid::is_valid(""));
   EXPECT_FALSE(uuid::is_valid("not-a-uuid"));
-  EXPECT_FALSE(uuid::is_valid("0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9"));     // short
-  EXPECT_FALSE(uuid::is_valid("0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9d0"));   // long
-  EXPECT_FALSE(uuid::is_valid("0190c3b2x6f1e-7a2b-8c3d-4e5f6a7b8c9"));     // bad dash
-  EXPECT_FALSE(uuid::is_valid("0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9g"));    // bad hex
+  EXPECT_FALSE(uuid::is_valid("0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9"));    // short
+  EXPECT_FALSE(uuid::is_valid("0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9d0"));  // long
+  EXPECT_FALSE(uuid::is_valid("0190c3b2x6f1e-7a2b-8c3d-4e5f6a7b8c9"));    // bad dash
+  EXPECT_FALSE(uuid::is_valid("0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9g"));   // bad hex
 }
 
 TEST(UuidParse, NormalizesUpperCase) {

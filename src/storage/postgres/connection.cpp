@@ -37,8 +37,7 @@ void Connection::fail(std::string_view what) {
   throw DependencyUnavailable(kDependency, std::string(what) + ": " + trimmed_error(conn_.get()));
 }
 
-asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_executor executor,
-                                                                 std::string conninfo,
+asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_executor executor, std::string conninfo,
                                                                  std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   ConnPtr conn(PQconnectStart(conninfo.c_str()));

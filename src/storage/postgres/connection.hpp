@@ -30,8 +30,7 @@ class Connection {
 
   // Runs one parameterised statement. SQL errors come back as a Result that is not ok();
   // a lost connection or a timeout throws DependencyUnavailable and leaves broken() true.
-  boost::asio::awaitable<Result> execute(std::string_view sql, const Params& params,
-                                         std::chrono::milliseconds timeout);
+  boost::asio::awaitable<Result> execute(std::string_view sql, const Params& params, std::chrono::milliseconds timeout);
   boost::asio::awaitable<Result> execute(std::string_view sql, std::chrono::milliseconds timeout) {
     return execute(sql, Params{}, timeout);
   }

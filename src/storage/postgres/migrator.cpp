@@ -44,8 +44,8 @@ Result exec(PGconn* c, const std::string& sql) { return Result(PQexec(c, sql.c_s
 Result exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
-  return Result(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                             nullptr, 0));
+  return Result(
+      PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
 }
 
 }  // namespace
@@ -72,7 +72,8 @@ std::vector<Migration> embedded_migrations() {
 
 std::vector<Migration> load_migrations(const std::filesystem::path& dir) {
   std::vector<Migration> out;
-  if (!std::filesystem::is_directory(dir)) throw std::runtime_error("migrations directory " + dir.string() + " not found");
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error("migrations directory " + dir.string() + " not found");
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".sql") continue;
     Migration m = parse_migration_name(entry.path().filename().string());
@@ -120,7 +121,8 @@ MigrationReport migrate(const std::string& conninfo, const std::vector<Migration
     const std::string sum = checksum(m.sql);
     if (auto it = applied.find(m.version); it != applied.end()) {
       if (it->second.second != sum) {
-        throw std::runtime_error("migration " + m.name + " was changed after it was applied; add a new migration instead");
+        throw std::runtime_error("migration " + m.name +
+                                 " was changed after it was applied; add a new migration instead");
       }
       ++report.already;
       continue;

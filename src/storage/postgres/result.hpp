@@ -79,8 +79,7 @@ class Params {
     return *this;
   }
   template <typename T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  Params& add(T v) {
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) Params& add(T v) {
     values_.emplace_back(std::to_string(v));
     return *this;
   }

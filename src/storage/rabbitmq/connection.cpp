@@ -35,9 +35,7 @@ std::string describe(const amqp_rpc_reply_t& reply) {
 
 }  // namespace
 
-amqp_bytes_t bytes(std::string_view s) {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
+amqp_bytes_t bytes(std::string_view s) { return amqp_bytes_t{s.size(), const_cast<char*>(s.data())}; }
 
 void ConnectionStateDeleter::operator()(amqp_connection_state_t c) const {
   // Best effort: a dead socket just fails these.
@@ -57,8 +55,7 @@ void Connection::check_rpc(std::string_view what) const {
   }
 }
 
-Connection::Connection(const config::AmqpEndpoint& endpoint, std::chrono::milliseconds timeout,
-                       int heartbeat_seconds) {
+Connection::Connection(const config::AmqpEndpoint& endpoint, std::chrono::milliseconds timeout, int heartbeat_seconds) {
   amqp_connection_state_t raw = amqp_new_connection();
   if (!raw) throw DependencyUnavailable(kDependency, "out of memory");
   // Until the login succeeds there is no channel to close: destroy directly on failure.
@@ -75,16 +72,17 @@ Connection::Connection(const config::AmqpEndpoint& endpoint, std::chrono::millis
              .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   int status = amqp_socket_open_noblock(socket, endpoint.host.c_str(), endpoint.port, &tv);
   if (status != AMQP_STATUS_OK) {
-    throw DependencyUnavailable(kDependency, "cannot connect to " + endpoint.display() + ": " + amqp_error_string2(status));
+    throw DependencyUnavailable(kDependency,
+                                "cannot connect to " + endpoint.display() + ": " + amqp_error_string2(status));
   }
   // Bound every later blocking call (login, RPCs) by the same timeout.
   amqp_set_handshake_timeout(raw, &tv);
   amqp_set_rpc_timeout(raw, &tv);
-  amqp_rpc_reply_t login = amqp_login(raw, endpoint.vhost.c_str(), 0, 131072, heartbeat_seconds,
-                                      AMQP_SASL_METHOD_PLAIN, endpoint.user.c_str(), endpoint.password.c_str());
+  amqp_rpc_reply_t login = amqp_login(raw, endpoint.vhost.c_str(), 0, 131072, heartbeat_seconds, AMQP_SASL_METHOD_PLAIN,
+                                      endpoint.user.c_str(), endpoint.password.c_str());
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
-    throw DependencyUnavailable(kDependency, "login to " + endpoint.display() + " as '" + endpoint.user +
-                                                 "' failed: " + describe(login));
+    throw DependencyUnavailable(
+        kDependency, "login to " + endpoint.display() + " as '" + endpoint.user + "' failed: " + describe(login));
   }
   amqp_channel_open(raw, kChannel);
   amqp_rpc_reply_t open = amqp_get_rpc_reply(raw);

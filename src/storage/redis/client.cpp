@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/dependency_error.hpp"
@@ -27,10 +27,22 @@ Reply Reply::from(const redisReply* r) {
   Reply out;
   if (!r) return out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = Type::kString; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_STATUS: out.type = Type::kStatus; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_ERROR: out.type = Type::kError; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_INTEGER: out.type = Type::kInteger; out.integer = r->integer; break;
+    case REDIS_REPLY_STRING:
+      out.type = Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Type::kInteger;
+      out.integer = r->integer;
+      break;
     case REDIS_REPLY_ARRAY:
       out.type = Type::kArray;
       out.elements.reserve(r->elements);
@@ -74,9 +86,15 @@ struct Client::Watcher : std::enable_shared_from_this<Client::Watcher> {
   }
 
   static Watcher* of(void* p) { return static_cast<Watcher*>(p); }
-  static void add_read(void* p) { of(p)->want_read = true; of(p)->arm_read(); }
+  static void add_read(void* p) {
+    of(p)->want_read = true;
+    of(p)->arm_read();
+  }
   static void del_read(void* p) { of(p)->want_read = false; }
-  static void add_write(void* p) { of(p)->want_write = true; of(p)->arm_write(); }
+  static void add_write(void* p) {
+    of(p)->want_write = true;
+    of(p)->arm_write();
+  }
   static void del_write(void* p) { of(p)->want_write = false; }
   static void cleanup(void* p) {
     Watcher* w = of(p);
@@ -88,8 +106,12 @@ struct Client::Watcher : std::enable_shared_from_this<Client::Watcher> {
 };
 
 Client::Client(asio::any_io_executor executor, config::RedisEndpoint endpoint, ClientOptions options)
-    : executor_(executor), endpoint_(std::move(endpoint)), options_(options), reconnect_timer_(executor),
-      connect_timer_(executor), watchdog_(executor) {}
+    : executor_(executor),
+      endpoint_(std::move(endpoint)),
+      options_(options),
+      reconnect_timer_(executor),
+      connect_timer_(executor),
+      watchdog_(executor) {}
 
 Client::~Client() {
   *alive_ = false;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Every headline figure of BENCHMARKS.md in one run, with its same-run reference:
+#   1. GET /health (the HTTP ceiling)          orders bench read --path /health
+#   2. cached product reads                    orders bench read
+#   3. flash-sale decisions (stock << buyers)  orders bench flash-sale --stock 10000 --buyers 100000
+#   4. accepted orders (stock >= buyers)       orders bench flash-sale --stock 100000 --buyers 100000
+#   5. redis-benchmark running reserve.lua (EVALSHA, the sold-out path) on the same Redis
+# Starts the local stack (scripts/stack.sh), `orders api` on 127.0.0.1:${BENCH_PORT:-18090} with
+# LOG_LEVEL=warn (no request lines) and two workers; stops the processes it started.
+#   bench/headline.sh [connections=256]
+# The worker drain rate is bench/drain.sh.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+connections=${1:-256}
+port=${BENCH_PORT:-18090}
+orders=$root/build/orders
+
+"$root/scripts/build.sh" >/dev/null
+eval "$("$root/scripts/stack.sh" start 2>/dev/null)"
+"$orders" migrate >/dev/null
+redis_port=${REDIS_URL##*:}; redis_port=${redis_port%%/*}
+
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+log=${TMPDIR:-/tmp}/bench-headline
+LOG_LEVEL=warn "$orders" api --port "$port" >"$log-api.log" 2>&1 & pids+=($!)
+LOG_LEVEL=warn "$orders" worker >"$log-worker1.log" 2>&1 & pids+=($!)
+LOG_LEVEL=warn "$orders" worker >"$log-worker2.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+url=http://127.0.0.1:$port
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); $(date -u +%FT%TZ); commit $(git -C "$root" rev-parse --short HEAD)"
+echo
+echo "== 1. HTTP ceiling: orders bench read --url $url --path /health --connections 64 --duration 10s"
+"$orders" bench read --url "$url" --path /health --connections 64 --duration 10s
+echo
+echo "== 2. cached reads: orders bench read --url $url --connections 64 --duration 10s"
+"$orders" bench read --url "$url" --connections 64 --duration 10s
+echo
+echo "== 3. decisions: orders bench flash-sale --url $url --products 1 --stock 10000 --buyers 100000 --connections $connections"
+"$orders" bench flash-sale --url "$url" --products 1 --stock 10000 --buyers 100000 --connections "$connections"
+echo
+echo "== 4. accepted: orders bench flash-sale --url $url --products 1 --stock 100000 --buyers 100000 --connections $connections"
+"$orders" bench flash-sale --url "$url" --products 1 --stock 100000 --buyers 100000 --connections "$connections"
+echo
+
+# The reference for decisions/s: Redis alone running the same script for a sold-out product,
+# a new user and key per call, 50 connections (and pipelined, Redis' own ceiling).
+product=bench-ceiling
+redis-cli -p "$redis_port" HSET "{p:$product}:info" active 1 price 100 >/dev/null
+redis-cli -p "$redis_port" SET "{p:$product}:stock" 0 >/dev/null
+sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$root/src/ordering/lua/reserve.lua")")
+args=(EVALSHA "$sha" 7 "idem:{u}:__rand_int__" order:x outbox outbox:x "{p:$product}:stock" "{p:$product}:info"
+  "{p:$product}:buyers" "u__rand_int__" "k__rand_int__" fp oid ref 2026-01-01T00:00:00Z eid 30000 86400 604800
+  "$product" 1)
+for pipeline in 1 16; do
+  echo "== 5. redis-benchmark -c 50 -P $pipeline -r 100000000 EVALSHA reserve.lua (sold out)"
+  redis-benchmark -p "$redis_port" -n 200000 -r 100000000 -c 50 -P "$pipeline" -q "${args[@]}" 2>&1 | tr '\r' '\n' |
+    grep 'requests per second' | sed 's/^.*: \([0-9.]* requests per second.*\)$/\1/'
+done
+# The refusals it recorded are of no use to anyone.
+redis-cli -p "$redis_port" --scan --pattern 'idem:{u}:*' | xargs -r -n 1000 redis-cli -p "$redis_port" DEL >/dev/null
