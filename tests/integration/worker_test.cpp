@@ -391,6 +391,14 @@ TEST_F(Workers, CancelRacingThePersistOfTheSameOrdersSellsNothingTwice) {
   std::atomic<int> ok{0};
   concurrently(200, [&](int i) {
     auto r = http_request(port(), "DELETE", "/api/orders/" + ids[i]);
+    // 200 cancels at once share 8 PostgreSQL connections with a 2 s wait for one: on a busy
+    // box some are shed with 503, as G6 wants, and a client retries them. The record below
+    // shows whether any cancel happened twice.
+    for (int attempt = 0; r.status == 503 && attempt < 5; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      r = http_request(port(), "DELETE", "/api/orders/" + ids[i]);
+      if (r.status == 409 && json_of(r).at("code") == "ALREADY_CANCELLED") r.status = 200;  // the 503 one had won
+    }
     if (r.status == 200) ++ok;
     else ADD_FAILURE() << r.status << " " << r.body;
   });
