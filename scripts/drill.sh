@@ -74,25 +74,35 @@ start_slot() {  # start_slot NAME
   slot_pid[$name]=$!
   pids+=($!)
 }
-wait_api() {  # wait_api PORT: /health answers within 15 s
-  local i
-  for ((i = 0; i < 150; i++)); do
-    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
+wait_api() {  # wait_api SLOT: its /health answers within 30 s
+  local i port=${api_ports[${1#api}]}
+  for ((i = 0; i < 300; i++)); do
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
+    # `orders api` exits when a dependency does not answer at start (a server just restarted
+    # may accept connections a moment before it serves): start it again.
+    if ! kill -0 "${slot_pid[$1]}" 2>/dev/null; then
+      echo "drill: $1 exited at start ($(tail -n 1 "$work/$1.log")); starting it again" >&2
+      start_slot "$1"
+    fi
     sleep 0.1
   done
-  echo "drill: orders api on port $1 did not come up" >&2
+  echo "drill: orders api on port $port did not come up; its log:" >&2
+  tail -n 20 "$work/$1.log" >&2 || true
   return 1
 }
 for slot in api0 api1 worker0 worker1; do start_slot "$slot"; done
-wait_api "${api_ports[0]}"
-wait_api "${api_ports[1]}"
+wait_api api0
+wait_api api1
+for slot in worker0 worker1; do  # a worker, too, exits when a dependency is not there at start
+  kill -0 "${slot_pid[$slot]}" 2>/dev/null || { echo "drill: $slot exited at start; starting it again" >&2; start_slot "$slot"; }
+done
 
 # The fault of one drill, run while the sale fires.
 fault() {
   case $1 in
     api-kill)
       kill -KILL "${slot_pid[api0]}"; wait "${slot_pid[api0]}" 2>/dev/null || true
-      sleep 0.5; start_slot api0; wait_api "${api_ports[0]}"
+      sleep 0.5; start_slot api0; wait_api api0
       ;;
     worker-kill)
       kill -KILL "${slot_pid[worker0]}"; wait "${slot_pid[worker0]}" 2>/dev/null || true
