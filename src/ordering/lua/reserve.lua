@@ -24,7 +24,8 @@ local order_id, reference, created_at, event_id = ARGV[4], ARGV[5], ARGV[6], ARG
 local lease_ms, idem_ttl, order_ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local n = (#KEYS - 4) / 3
 
-if idem_key ~= '' then
+if idem_key ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then
+  -- (EXISTS first: most keys are new, and an integer reply costs less than four nils.)
   local record = redis.call('HMGET', KEYS[1], 'fp', 'state', 'status', 'body')
   if record[1] then
     if record[1] ~= fingerprint then return {'KEY_REUSED', 422, ''} end
@@ -40,7 +41,7 @@ end
 -- Messages hold only product ids (validated UUIDs) and numbers: nothing to escape.
 local function refuse(status, code, message, i, product_id)
   local body = '{"success":false,"error":"' .. message .. '","code":"' .. code ..
-      '","details":[{"field":"items[' .. (i - 1) .. '].productId","productId":"' .. product_id ..
+      '","details":[{"field":"items[' .. (i == 1 and '0' or tostring(i - 1)) .. '].productId","productId":"' .. product_id ..
       '","message":"' .. message .. '"}]}'
   if idem_key ~= '' then
     redis.call('HSET', KEYS[1], 'fp', fingerprint, 'state', 'done', 'status', status, 'body', body)
@@ -85,10 +86,11 @@ for i, it in ipairs(items) do
   end
 end
 for i, it in ipairs(items) do
-  local stock = tonumber(redis.call('GET', it.stock_key) or '0')
-  if stock < it.qty then
-    return refuse(409, 'OUT_OF_STOCK', 'Product ' .. it.product .. ' has ' .. stock .. ' units left, ' .. it.qty ..
-        ' requested', i, it.product)
+  local left = redis.call('GET', it.stock_key) or '0'
+  if tonumber(left) < it.qty then
+    -- The texts of the counter and of ARGV, not the numbers: formatting a Lua number costs more.
+    return refuse(409, 'OUT_OF_STOCK', 'Product ' .. it.product .. ' has ' .. left .. ' units left, ' ..
+        ARGV[10 + i * 2] .. ' requested', i, it.product)
   end
 end
 
