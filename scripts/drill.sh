@@ -128,8 +128,11 @@ for drill in "${drills[@]}"; do
     --duration-limit 90s --drain-stall 60s --request-timeout 5s --json >"$out" 2>"$work/$drill.bench.log" &
   bench=$!
   sleep "$fault_at"
-  fault_ok=1
-  fault "$drill" || fault_ok=0
+  fault_ok=1 why=
+  # A fault after the sale would test nothing: the bench must still be running then, and its
+  # firing (checked below) must outlast the moment of the fault.
+  kill -0 "$bench" 2>/dev/null || { fault_ok=0; why="the sale was over before the fault"; }
+  fault "$drill" || { fault_ok=0; why="the fault itself failed"; }
   bench_rc=0
   wait "$bench" || bench_rc=$?
 
@@ -151,13 +154,18 @@ for drill in "${drills[@]}"; do
   must=G1,G2,G3,G4
   [[ $drill == redis-kill ]] && must=G1,G2,G3
   core_ok=$(json_field "$out" "all(c['result']!='FAIL' for c in d['checks'] if c['name'] in '$must'.split(','))")
+  firing=$(json_field "$out" 'd["firingSeconds"]')
+  if [[ $firing == "?" ]] || python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" \
+    "$firing" "$fault_at" 2>/dev/null; then :; else
+    fault_ok=0; why="the firing lasted ${firing}s, less than the ${fault_at}s before the fault"
+  fi
   verdict=PASS
   if ((!fault_ok)) || [[ $core_ok != True || $lost != 0 || $duplicated != 0 ]] || ((reconcile_rc != 0)); then
     verdict=FAIL
   fi
-  printf '%-17s %s  accepted %s  persisted %s  failed %s  lost %s  duplicated %s  [%s] reconcile=%s bench_rc=%s\n' \
+  printf '%-17s %s  accepted %s  persisted %s  failed %s  lost %s  duplicated %s  [%s] reconcile=%s bench_rc=%s%s\n' \
     "$drill" "$verdict" "$accepted" "$persisted" "$failed" "$lost" "$duplicated" "$checks" \
-    "$([[ $reconcile_rc == 0 ]] && echo clean || echo "drift(rc $reconcile_rc)")" "$bench_rc"
+    "$([[ $reconcile_rc == 0 ]] && echo clean || echo "drift(rc $reconcile_rc)")" "$bench_rc" "${why:+  ($why)}"
   if [[ $verdict == FAIL ]]; then
     failures=$((failures + 1))
     echo "--- $drill: bench report" >&2; cat "$out" >&2 || true

@@ -264,6 +264,7 @@ struct LoadClient::Impl {
       live.sent.add();
       c.started = started;
       c.in_flight = true;
+      c.timed_out = false;  // a watchdog close that raced a complete answer must not disarm it
       if (!c.socket.is_open()) {
         auto [ec, endpoint] = co_await asio::async_connect(c.socket, endpoints[c.slot.target_index], kUseTuple);
         if (ec) {

@@ -62,8 +62,28 @@ void configure(Format format, std::string_view level) {
   spdlog::set_default_logger(logger);
 }
 
+namespace {
+
+// The path as a log shows it: bytes outside printable ASCII percent-encoded, as in a URL, so
+// a JSON line stays valid UTF-8 and a text line stays one line whatever a client sends.
+std::string printable_path(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (unsigned char c : path) {
+    if (c > 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void log_request(const RequestRecord& r) {
   if (!g_requests || !g_requests->should_log(spdlog::level::info)) return;
+  const std::string path = printable_path(r.path);
   std::string line;
   if (g_format == Format::kJson) {
     // Fields only: the pattern supplies the braces, the time and the level.
@@ -72,7 +92,7 @@ void log_request(const RequestRecord& r) {
     line += R"(,"route":)";
     append_json_string(line, r.route);
     line += R"(,"path":)";
-    append_json_string(line, r.path);
+    append_json_string(line, path);
     line += ",\"status\":" + std::to_string(r.status);
     line += fmt::format(",\"latencyMs\":{:.3f}", r.latency_ms);
     if (!r.order_id.empty()) {
@@ -80,7 +100,7 @@ void log_request(const RequestRecord& r) {
       append_json_string(line, r.order_id);
     }
   } else {
-    line = fmt::format("{} {} {} {:.3f} ms route={}", r.method, r.path, r.status, r.latency_ms, r.route);
+    line = fmt::format("{} {} {} {:.3f} ms route={}", r.method, path, r.status, r.latency_ms, r.route);
     if (!r.order_id.empty()) fmt::format_to(std::back_inserter(line), " order={}", r.order_id);
   }
   g_requests->info(line);

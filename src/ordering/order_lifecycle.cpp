@@ -42,22 +42,6 @@ struct Units {
   std::vector<std::pair<std::string, long long>> items;  // product, quantity
 };
 
-asio::awaitable<void> return_units(redis::Client& redis, const std::string& order_id, const Units& units) {
-  // The units go back to Redis once, whoever gets here (the same marker as FAILED orders).
-  std::vector<std::string> key_storage{"returned:" + order_id, keys::order(order_id)};
-  std::vector<std::string> args_storage{units.user_id, std::to_string(30 * 24 * 3600)};
-  for (const auto& [product, quantity] : units.items) {
-    key_storage.push_back(catalog::keys::stock(product));
-    key_storage.push_back(keys::buyers(product));
-    args_storage.push_back(std::to_string(quantity));
-  }
-  std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
-  std::vector<std::string_view> script_args(args_storage.begin(), args_storage.end());
-  static const redis::Script kReturnUnits = redis::embedded_script("return_units");
-  auto returned = co_await redis.eval(kReturnUnits, script_keys, script_args);
-  if (returned.is_error()) throw std::runtime_error("returning units of " + order_id + ": " + returned.str);
-}
-
 }  // namespace
 
 asio::awaitable<http::Response> OrderLifecycle::current(const std::string& order_id) {
@@ -95,26 +79,12 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
     if (row.rows() == 1) {
       std::string status(row.get(0, 0));
       auto parsed = parse_status(status);
-      if (parsed == OrderStatus::kCancelled) {
-        // Already cancelled. If Redis was down when that cancel committed, its units never
-        // went back: give them back now (at most once, by the same marker), then say so.
-        Units earlier{.user_id = std::string(row.get(0, 1)), .items = {}};
-        auto items = co_await lease->execute("SELECT product_id, quantity FROM order_items WHERE order_id = $1", id,
-                                             kTimeout);
-        items.expect_ok("items");
-        for (int i = 0; i < items.rows(); ++i) {
-          earlier.items.emplace_back(std::string(items.get(i, 0)), items.get_int(i, 1));
-        }
-        co_await lease->execute("ROLLBACK", kTimeout);
-        held.reset();
-        co_await return_units(redis_, order_id, earlier);
-        http::Response refused = http::error(409, codes::kAlreadyCancelled, "The order is already cancelled");
-        co_return refused;
-      }
       if (!parsed || !can_transition(*parsed, OrderStatus::kCancelled)) {
         co_await lease->execute("ROLLBACK", kTimeout);
         // GCC 12 mis-builds some `co_return f(temporaries)`: the answer is a named local first.
-        http::Response refused = invalid_transition(status, "CANCELLED");
+        http::Response refused = parsed == OrderStatus::kCancelled
+                                     ? http::error(409, codes::kAlreadyCancelled, "The order is already cancelled")
+                                     : invalid_transition(status, "CANCELLED");
         co_return refused;
       }
       units.user_id = row.get(0, 1);
@@ -186,7 +156,19 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
   }
   if (from.empty()) throw std::runtime_error("cancel of " + order_id + " did not settle");
 
-  co_await return_units(redis_, order_id, units);
+  // The units go back to Redis once, whoever gets here (the same marker as FAILED orders).
+  std::vector<std::string> key_storage{"returned:" + order_id, keys::order(order_id)};
+  std::vector<std::string> args_storage{units.user_id, std::to_string(30 * 24 * 3600)};
+  for (const auto& [product, quantity] : units.items) {
+    key_storage.push_back(catalog::keys::stock(product));
+    key_storage.push_back(keys::buyers(product));
+    args_storage.push_back(std::to_string(quantity));
+  }
+  std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
+  std::vector<std::string_view> script_args(args_storage.begin(), args_storage.end());
+  static const redis::Script kReturnUnits = redis::embedded_script("return_units");
+  auto returned = co_await redis_.eval(kReturnUnits, script_keys, script_args);
+  if (returned.is_error()) throw std::runtime_error("returning units of " + order_id + ": " + returned.str);
   co_await publish("order.cancelled", order_id, from, "CANCELLED");
   http::Response result = co_await current(order_id);
   co_return result;
