@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/dependency_error.hpp"
+#include "storage/redis/blocking.hpp"
 
 namespace orders::app {
 namespace {
@@ -32,35 +33,13 @@ void probe_postgres(const config::PostgresEndpoint& endpoint) {
 }
 
 void probe_redis(const config::RedisEndpoint& endpoint) {
-  timeval tv{.tv_sec = 4, .tv_usec = 0};
-  std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
-      redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv), &redisFree);
-  if (!ctx || ctx->err) {
+  auto ctx = redis::connect_blocking(endpoint, std::chrono::seconds(4));
+  std::unique_ptr<redisReply, decltype(&freeReplyObject)> pong(
+      static_cast<redisReply*>(redisCommand(ctx.get(), "PING")), &freeReplyObject);
+  if (!pong || pong->type == REDIS_REPLY_ERROR) {
     throw DependencyUnavailable(
-        "Redis", "cannot connect to " + endpoint.display() + ": " + (ctx ? ctx->errstr : std::string("out of memory")));
+        "Redis", endpoint.display() + ": " + (pong ? std::string(pong->str, pong->len) : std::string(ctx->errstr)));
   }
-  redisSetTimeout(ctx.get(), tv);
-  auto run = [&](const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.c_str());
-      lens.push_back(a.size());
-    }
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (!reply) throw DependencyUnavailable("Redis", endpoint.display() + ": " + ctx->errstr);
-    std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(reply, &freeReplyObject);
-    if (reply->type == REDIS_REPLY_ERROR) {
-      throw DependencyUnavailable("Redis", endpoint.display() + ": " + std::string(reply->str, reply->len));
-    }
-  };
-  if (!endpoint.password.empty()) {
-    if (endpoint.username.empty()) run({"AUTH", endpoint.password});
-    else run({"AUTH", endpoint.username, endpoint.password});
-  }
-  if (endpoint.db != 0) run({"SELECT", std::to_string(endpoint.db)});
-  run({"PING"});
 }
 
 }  // namespace orders::app

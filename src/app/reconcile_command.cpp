@@ -14,6 +14,7 @@
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
 #include "storage/postgres/result.hpp"
+#include "storage/redis/blocking.hpp"
 
 namespace orders::app {
 namespace {
@@ -104,13 +105,13 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
     std::cerr << "orders reconcile: " << rows.error_message();
     return kExitFailure;
   }
-  timeval tv{5, 0};
-  RedisPtr redis(redisConnectWithTimeout(redis_endpoint.host.c_str(), redis_endpoint.port, tv), &redisFree);
-  if (!redis || redis->err) {
-    std::cerr << "orders reconcile: Redis unavailable\n";
+  RedisPtr redis{nullptr, &redisFree};
+  try {
+    redis = redis::connect_blocking(redis_endpoint, std::chrono::seconds(5));
+  } catch (const DependencyUnavailable& e) {
+    std::cerr << "orders reconcile: " << e.what() << '\n';
     return kExitUnavailable;
   }
-  if (redis_endpoint.db != 0) freeReplyObject(command(redis.get(), {"SELECT", std::to_string(redis_endpoint.db)}));
 
   // Pending first, counters second: an order accepted in between shows as a counter below
   // expectation by its units for this one report, never as a gain.

@@ -14,6 +14,7 @@
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
 #include "storage/postgres/result.hpp"
+#include "storage/redis/blocking.hpp"
 
 namespace orders::bench {
 namespace {
@@ -92,19 +93,8 @@ struct SaleRecord::Impl {
   }
 
   void connect_redis() {
-    timeval tv{.tv_sec = 5, .tv_usec = 0};
-    redis.reset(redisConnectWithTimeout(redis_endpoint.host.c_str(), redis_endpoint.port, tv));
-    if (!redis || redis->err) {
-      std::string why = redis ? redis->errstr : std::string("out of memory");
-      redis.reset();
-      throw DependencyUnavailable("Redis", "cannot connect to " + redis_endpoint.display() + ": " + why);
-    }
-    redisSetTimeout(redis.get(), tv);
-    if (!redis_endpoint.password.empty()) {
-      if (redis_endpoint.username.empty()) raw_command({"AUTH", redis_endpoint.password});
-      else raw_command({"AUTH", redis_endpoint.username, redis_endpoint.password});
-    }
-    if (redis_endpoint.db != 0) raw_command({"SELECT", std::to_string(redis_endpoint.db)});
+    redis.reset();
+    redis = redis::connect_blocking(redis_endpoint, std::chrono::seconds(5));
   }
 
   // Runs `attempt` until it does not throw DependencyUnavailable, reconnecting in between.

@@ -21,6 +21,7 @@
 #include "ordering/keys.hpp"
 #include "storage/rabbitmq/connection.hpp"
 #include "storage/rabbitmq/publisher.hpp"
+#include "storage/redis/blocking.hpp"
 #include "storage/redis/client.hpp"
 #include "worker/order_persister.hpp"
 
@@ -74,19 +75,7 @@ PgPtr connect_postgres(const config::PostgresEndpoint& pg) {
 }
 
 RedisPtr connect_redis(const config::RedisEndpoint& endpoint) {
-  timeval tv{2, 0};
-  RedisPtr ctx(redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv), &redisFree);
-  if (!ctx || ctx->err) throw DependencyUnavailable("Redis", ctx ? ctx->errstr : "out of memory");
-  redisSetTimeout(ctx.get(), tv);
-  if (!endpoint.password.empty()) {
-    redisReply* r = static_cast<redisReply*>(redisCommand(ctx.get(), "AUTH %s", endpoint.password.c_str()));
-    if (r) freeReplyObject(r);
-  }
-  if (endpoint.db != 0) {
-    redisReply* r = static_cast<redisReply*>(redisCommand(ctx.get(), "SELECT %d", endpoint.db));
-    if (r) freeReplyObject(r);
-  }
-  return ctx;
+  return redis::connect_blocking(endpoint, std::chrono::seconds(2));
 }
 
 // After the commit: failed orders give their units back (once), and pending records go, so
