@@ -14,6 +14,7 @@
 #include "http/service_routes.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "worker/order_worker.hpp"
+#include "worker/queue_depth.hpp"
 
 namespace orders::app {
 
@@ -73,6 +74,10 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
     }
     metrics_io->start();
   }
+  // Queue depths (the lag before the workers, and the dead letters) for that /metrics.
+  std::unique_ptr<worker::QueueDepthProbe> queue_depths;
+  if (settings.metrics_port != 0)
+    queue_depths = std::make_unique<worker::QueueDepthProbe>(amqp, std::chrono::seconds(2));
 
   worker::WorkerOptions options;
   options.prefetch = settings.prefetch;
@@ -80,6 +85,7 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
   options.batch_wait = std::chrono::milliseconds(settings.batch_wait_ms);
   worker::run_order_worker(pg, redis, amqp, publisher, options, stop);
   publisher.stop();
+  queue_depths.reset();
   if (metrics_server) {
     metrics_server->shutdown(std::chrono::seconds(2));
     metrics_io->finish(std::chrono::seconds(2));
