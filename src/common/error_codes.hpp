@@ -8,7 +8,6 @@ namespace orders::codes {
 inline constexpr std::string_view kValidationFailed = "VALIDATION_FAILED";
 inline constexpr std::string_view kNotFound = "NOT_FOUND";
 inline constexpr std::string_view kMethodNotAllowed = "METHOD_NOT_ALLOWED";
-inline constexpr std::string_view kPayloadTooLarge = "PAYLOAD_TOO_LARGE";
 inline constexpr std::string_view kConflict = "CONFLICT";
 inline constexpr std::string_view kServiceUnavailable = "SERVICE_UNAVAILABLE";
 inline constexpr std::string_view kOverloaded = "OVERLOADED";

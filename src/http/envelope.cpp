@@ -77,9 +77,10 @@ Response method_not_allowed(std::string_view allow) {
   return r;
 }
 
-Response payload_too_large(std::size_t limit_bytes) {
-  return error(413, codes::kPayloadTooLarge, "Request body exceeds " + std::to_string(limit_bytes) + " bytes",
-               std::vector<FieldError>{{"body", "at most " + std::to_string(limit_bytes) + " bytes"}});
+Response body_too_large(std::size_t limit_bytes) {
+  // SPEC section 4 puts an oversized body with the other bad input: 400 VALIDATION_FAILED.
+  return error(400, codes::kValidationFailed, "Request body exceeds " + std::to_string(limit_bytes) + " bytes",
+               std::vector<FieldError>{{"body", "must be at most " + std::to_string(limit_bytes) + " bytes"}});
 }
 
 Response service_unavailable(std::string_view dependency, int retry_after_seconds) {

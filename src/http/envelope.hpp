@@ -35,7 +35,7 @@ Response error(int status, std::string_view code, std::string_view message, boos
 Response validation_failed(const std::vector<FieldError>& details);
 Response not_found(std::string_view what);
 Response method_not_allowed(std::string_view allow);
-Response payload_too_large(std::size_t limit_bytes);
+Response body_too_large(std::size_t limit_bytes);  // 400, the connection then closes
 Response service_unavailable(std::string_view dependency, int retry_after_seconds = 1);
 Response internal_error();
 

@@ -246,7 +246,7 @@ struct Server::Impl {
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == bhttp::error::body_limit) {
-          co_await reply_and_close(stream, payload_too_large(options.max_body_bytes));
+          co_await reply_and_close(stream, body_too_large(options.max_body_bytes));
         } else if (is_malformed_request(ec)) {
           co_await reply_and_close(stream, error(400, codes::kBadRequest, "Malformed HTTP request: " + ec.message()));
         }

@@ -63,10 +63,10 @@ TEST(Envelope, ServiceUnavailableNamesDependencyAndRetryAfter) {
   EXPECT_EQ(r.headers.at(0).second, "2");
 }
 
-TEST(Envelope, PayloadTooLargeNamesTheBody) {
-  Response r = payload_too_large(65536);
-  EXPECT_EQ(r.status, 413);
+TEST(Envelope, BodyTooLargeIsAValidationFailureNamingTheBody) {
+  Response r = body_too_large(65536);
+  EXPECT_EQ(r.status, 400);
   auto v = json::parse(r.body);
-  EXPECT_EQ(v.at("code"), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(v.at("code"), "VALIDATION_FAILED");
   EXPECT_EQ(v.at("details").at(0).at("field"), "body");
 }

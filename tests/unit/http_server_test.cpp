@@ -99,10 +99,11 @@ TEST_F(HttpServerTest, BodyUpTo64KiBIsAccepted) {
   EXPECT_EQ(body_of(r).at("data").at("key"), "k1");
 }
 
-TEST_F(HttpServerTest, BodyOver64KiBIs413Envelope) {
+TEST_F(HttpServerTest, BodyOver64KiBIs400NamingTheBody) {
   auto r = http_request(port_, "POST", "/echo", std::string(64 * 1024 + 1, 'a'));
-  EXPECT_EQ(r.status, 413);
-  EXPECT_EQ(body_of(r).at("code"), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body_of(r).at("code"), "VALIDATION_FAILED");
+  EXPECT_EQ(body_of(r).at("details").at(0).at("field"), "body");
 }
 
 TEST_F(HttpServerTest, HandlerExceptionIs500EnvelopeAndServerLives) {
