@@ -59,7 +59,7 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
   if (settings.metrics_port != 0) {
     metrics_io = std::make_unique<IoThreads>(1);
     metrics_router = std::make_unique<http::Router>();
-    http::add_service_routes(*metrics_router, {});
+    http::add_health_and_metrics_routes(*metrics_router);
     http::ServerOptions server_options;
     server_options.host = settings.metrics_host;
     server_options.port = static_cast<std::uint16_t>(settings.metrics_port);

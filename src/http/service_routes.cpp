@@ -13,10 +13,6 @@ namespace orders::http {
 namespace json = boost::json;
 
 void add_service_routes(Router& router, std::vector<DependencyCheck> checks) {
-  router.add(Method::kGet, "/health", [](Request&) -> boost::asio::awaitable<Response> {
-    co_return ok(json::object{{"status", "ok"}});
-  });
-
   router.add(Method::kGet, "/ready", [checks = std::move(checks)](Request&) -> boost::asio::awaitable<Response> {
     json::object status;
     json::array failures;
@@ -57,6 +53,14 @@ void add_service_routes(Router& router, std::vector<DependencyCheck> checks) {
     co_return Response{.status = 200,
                        .body = std::string(*document),
                        .content_type = json_format ? "application/json" : "application/yaml"};
+  });
+
+  add_health_and_metrics_routes(router);
+}
+
+void add_health_and_metrics_routes(Router& router) {
+  router.add(Method::kGet, "/health", [](Request&) -> boost::asio::awaitable<Response> {
+    co_return ok(json::object{{"status", "ok"}});
   });
 
   router.add(Method::kGet, "/metrics", [](Request&) -> boost::asio::awaitable<Response> {

@@ -16,7 +16,11 @@ struct DependencyCheck {
   std::function<boost::asio::awaitable<std::optional<std::string>>()> probe;
 };
 
-// GET /health, GET /ready, GET /api-docs, GET /metrics.
+// GET /health, GET /ready, GET /api-docs, GET /metrics: the API's.
 void add_service_routes(Router& router, std::vector<DependencyCheck> checks);
+
+// GET /health and GET /metrics only: a worker's metrics port (it serves no API to describe,
+// and its readiness is its consuming, not a probe).
+void add_health_and_metrics_routes(Router& router);
 
 }  // namespace orders::http
