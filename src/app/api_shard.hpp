@@ -21,7 +21,7 @@ struct ApiShard {
            rabbitmq::Publisher& publisher)
       : postgres(io.get_executor(), pg.conninfo, pool_options),
         redis(io.get_executor(), redis_endpoint),
-        catalog(postgres, redis, product_loads),
+        catalog(postgres, redis, product_loads, {}, &publisher),
         intake(redis, publisher),
         orders(postgres),
         lifecycle(postgres, redis, publisher, orders) {}

@@ -9,7 +9,10 @@
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
+#include "common/time.hpp"
+#include "common/uuid.hpp"
 #include "metrics/registry.hpp"
+#include "storage/rabbitmq/publisher.hpp"
 
 namespace orders::catalog {
 namespace asio = boost::asio;
@@ -69,8 +72,8 @@ void expect_script_ok(const Reply& r, std::string_view name) {
 }  // namespace
 
 CatalogService::CatalogService(postgres::Pool& pool, redis::Client& redis, SingleFlight<LoadedProduct>& loads,
-                               CacheSettings settings)
-    : store_(pool), redis_(redis), loads_(loads), settings_(settings) {
+                               CacheSettings settings, rabbitmq::Publisher* events)
+    : store_(pool), redis_(redis), loads_(loads), settings_(settings), events_(events) {
   catalog_metrics();
 }
 
@@ -267,6 +270,19 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
   const Product& p = std::get<Product>(applied);
   co_await publish_rules(p, patch.stock && !counter_existed ? std::optional<std::int64_t>(*patch.stock) : std::nullopt);
   auto stock = co_await live_stock(id);
+  if (events_ && patch.stock && delta != 0) {
+    // SPEC section 5: other systems hear of every stock change. Like the order status events,
+    // one the broker does not confirm is logged (no event outbox yet); the change stands.
+    const std::string event_id = uuid::make_v7();
+    std::string body = R"({"id":")" + event_id + R"(","type":"stock.adjusted","version":1,"occurredAt":")" +
+                       format_rfc3339(now_ms()) + R"(","data":{"productId":")" + id + R"(","delta":)" +
+                       std::to_string(delta) + R"(,"stock":)" + std::to_string(stock.value_or(p.stock)) + "}}";
+    rabbitmq::Message message{"orders", "stock.adjusted", event_id, "stock.adjusted", std::move(body)};
+    auto outcome = co_await events_->publish(std::move(message));
+    if (outcome != rabbitmq::PublishOutcome::kConfirmed) {
+      spdlog::warn("stock.adjusted for product {} not confirmed: {}", id, rabbitmq::to_string(outcome));
+    }
+  }
   co_return with_stock(product_json_without_stock(p), stock.value_or(p.stock));
 }
 

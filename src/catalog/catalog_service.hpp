@@ -10,6 +10,10 @@
 #include "catalog/single_flight.hpp"
 #include "storage/redis/client.hpp"
 
+namespace orders::rabbitmq {
+class Publisher;
+}
+
 namespace orders::catalog {
 
 struct CacheSettings {
@@ -41,8 +45,9 @@ struct ProductPage {
 // counters, the sale rules purchases check, and the cache-aside copies of products.
 class CatalogService {
  public:
+  // `events`, when given, receives stock.adjusted for every stock change of a product update.
   CatalogService(postgres::Pool& pool, redis::Client& redis, SingleFlight<LoadedProduct>& loads,
-                 CacheSettings settings = {});
+                 CacheSettings settings = {}, rabbitmq::Publisher* events = nullptr);
 
   CatalogStore& store() { return store_; }
 
@@ -65,6 +70,7 @@ class CatalogService {
   redis::Client& redis_;
   SingleFlight<LoadedProduct>& loads_;
   CacheSettings settings_;
+  rabbitmq::Publisher* events_ = nullptr;
 };
 
 }  // namespace orders::catalog

@@ -5,6 +5,7 @@
 
 #include "common/uuid.hpp"
 #include "config/config.hpp"
+#include "support/amqp_queue.hpp"
 #include "support/api_helpers.hpp"
 #include "support/private_redis.hpp"
 #include "support/process.hpp"
@@ -132,6 +133,25 @@ TEST_F(Catalog, StockChangeIsADeltaOnCounterRecordAndLedger) {
   EXPECT_EQ(read.header("x-cache"), "MISS");
   EXPECT_EQ(json_of(read).at("data").at("stock"), 20);
   EXPECT_EQ(http_request(port(), "PUT", "/api/products/" + id, R"({"stock":-1})").status, 400);
+}
+
+TEST_F(Catalog, StockChangesArePublishedAsStockAdjusted) {
+  TestQueue queue("stock.adjusted");
+  std::string id = create_product(port(), R"({"name":"announced","price":3,"stock":10})");
+  ASSERT_EQ(http_request(port(), "PUT", "/api/products/" + id, R"({"stock":15})").status, 200);
+  ASSERT_EQ(http_request(port(), "PUT", "/api/products/" + id, R"({"price":4})").status, 200);  // no stock change
+  ASSERT_EQ(http_request(port(), "PUT", "/api/products/" + id, R"({"stock":12})").status, 200);
+  std::vector<boost::json::value> events;
+  for (const auto& m : queue.drain()) {
+    auto v = boost::json::parse(m.body);
+    if (v.at("data").at("productId") == id.c_str()) events.push_back(v);
+  }
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("type"), "stock.adjusted");
+  EXPECT_EQ(events[0].at("data").at("delta"), 5);
+  EXPECT_EQ(events[0].at("data").at("stock"), 15);
+  EXPECT_EQ(events[1].at("data").at("delta"), -3);
+  EXPECT_EQ(events[1].at("data").at("stock"), 12);
 }
 
 TEST_F(Catalog, CachedResponseShowsLiveStockAtOnce) {
