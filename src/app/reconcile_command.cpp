@@ -31,28 +31,16 @@ struct ProductState {
 
 using RedisPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
 
-redisReply* command(redisContext* c, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.c_str());
-    lens.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
-  if (!r) throw DependencyUnavailable("Redis", c->errstr);
-  return r;
-}
-
 // Units per product of the pending order records (accepted, not yet persisted by a worker).
 std::map<std::string, long long> pending_units(redisContext* c) {
   std::map<std::string, long long> units;
   std::string cursor = "0";
   do {
-    redisReply* r = command(c, {"SCAN", cursor, "MATCH", "order:*", "COUNT", "1000"});
+    auto r = redis::blocking_command(c, {"SCAN", cursor, "MATCH", "order:*", "COUNT", "1000"});
     cursor.assign(r->element[0]->str, r->element[0]->len);
     for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
       std::string key(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
-      redisReply* order = command(c, {"GET", key});
+      auto order = redis::blocking_command(c, {"GET", key});
       if (order->type == REDIS_REPLY_STRING) {
         boost::system::error_code ec;
         auto v = boost::json::parse(boost::json::string_view(order->str, order->len), ec);
@@ -62,9 +50,7 @@ std::map<std::string, long long> pending_units(redisContext* c) {
           }
         }
       }
-      freeReplyObject(order);
     }
-    freeReplyObject(r);
   } while (cursor != "0");
   return units;
 }
@@ -125,9 +111,8 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
     p.order_units = rows.get_int(i, 3);
     p.live_units = rows.get_int(i, 4);
     p.pending = pending.count(p.id) ? pending[p.id] : 0;
-    redisReply* r = command(redis.get(), {"GET", catalog::keys::stock(p.id)});
+    auto r = redis::blocking_command(redis.get(), {"GET", catalog::keys::stock(p.id)});
     if (r->type == REDIS_REPLY_STRING) p.counter = std::stoll(std::string(r->str, r->len));
-    freeReplyObject(r);
     products.push_back(std::move(p));
   }
 
@@ -150,7 +135,7 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
                 p.counter ? std::to_string(*p.counter).c_str() : "-", p.pending, p.stock, p.ledger, p.live_units,
                 drift.c_str());
     if (fix && (!p.counter || *p.counter != expected_counter)) {
-      freeReplyObject(command(redis.get(), {"SET", catalog::keys::stock(p.id), std::to_string(expected_counter)}));
+      redis::blocking_command(redis.get(), {"SET", catalog::keys::stock(p.id), std::to_string(expected_counter)});
       std::printf("fixed: %s counter %s -> %lld\n", p.id.c_str(), p.counter ? std::to_string(*p.counter).c_str() : "-",
                   expected_counter);
       ++fixed;

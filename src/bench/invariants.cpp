@@ -136,20 +136,14 @@ struct SaleRecord::Impl {
   }
 
   ReplyPtr raw_command(const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.c_str());
-      lens.push_back(a.size());
+    ReplyPtr owned{nullptr, &freeReplyObject};
+    try {
+      owned = redis::blocking_command(redis.get(), args);
+    } catch (const DependencyUnavailable&) {
+      redis.reset();  // connect again on the next attempt
+      throw;
     }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(redis.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (!r) {
-      std::string why = redis_endpoint.display() + ": " + redis->errstr;
-      redis.reset();
-      throw DependencyUnavailable("Redis", why);
-    }
-    ReplyPtr owned(r, &freeReplyObject);
+    const redisReply* r = owned.get();
     if (r->type == REDIS_REPLY_ERROR) {
       // LOADING: a restarted Redis still reading its AOF; ask again.
       std::string message(r->str, r->len);

@@ -81,8 +81,10 @@ std::string printable_path(std::string_view path) {
 
 }  // namespace
 
+bool requests_logged() { return g_requests && g_requests->should_log(spdlog::level::info); }
+
 void log_request(const RequestRecord& r) {
-  if (!g_requests || !g_requests->should_log(spdlog::level::info)) return;
+  if (!requests_logged()) return;
   const std::string path = printable_path(r.path);
   std::string line;
   if (g_format == Format::kJson) {

@@ -24,7 +24,10 @@ struct RequestRecord {
   std::string_view order_id;
 };
 
-// One info line per request; costs a branch when info is off (LOG_LEVEL=warn for benchmarks).
+// Whether request lines are written (info level); callers skip building the record otherwise.
+bool requests_logged();
+
+// One info line per request (LOG_LEVEL=warn turns them off, as the benchmarks do).
 void log_request(const RequestRecord& record);
 
 }  // namespace orders::logging

@@ -179,12 +179,14 @@ struct Server::Impl {
     RouteStats& stats = stats_for(shard, match.route, req.method, res.status);
     stats.requests->inc();
     stats.latency->observe(seconds);
-    logging::log_request({.method = to_string(req.method),
-                          .route = match.route ? std::string_view(match.route->pattern) : "unmatched",
-                          .path = req.path,
-                          .status = res.status,
-                          .latency_ms = seconds * 1000,
-                          .order_id = order_id_of(match.route, req, res)});
+    if (logging::requests_logged()) {
+      logging::log_request({.method = to_string(req.method),
+                            .route = match.route ? std::string_view(match.route->pattern) : "unmatched",
+                            .path = req.path,
+                            .status = res.status,
+                            .latency_ms = seconds * 1000,
+                            .order_id = order_id_of(match.route, req, res)});
+    }
     co_return res;
   }
 

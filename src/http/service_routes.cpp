@@ -39,15 +39,14 @@ void add_service_routes(Router& router, std::vector<DependencyCheck> checks) {
   // The OpenAPI document, built into the binary: docs/openapi.yaml as written, or the JSON
   // the build converted it to.
   router.add(Method::kGet, "/api-docs", [](Request& req) -> boost::asio::awaitable<Response> {
-    std::string_view format = "yaml";
+    bool json_format = false;
     auto params = decode_query(req.query);
     if (!params) co_return validation_failed({{"query", "is not a valid query string"}});
     for (const auto& [key, value] : *params) {
       if (key != "format") co_return validation_failed({{key, "is not a known query parameter"}});
       if (value != "yaml" && value != "json") co_return validation_failed({{"format", "must be yaml or json"}});
-      format = value == "json" ? "json" : "yaml";
+      json_format = value == "json";
     }
-    const bool json_format = format == "json";
     auto document = embedded::find(json_format ? "docs/openapi.json" : "docs/openapi.yaml");
     if (!document) co_return internal_error();
     co_return Response{.status = 200,

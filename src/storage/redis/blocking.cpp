@@ -7,6 +7,18 @@
 
 namespace orders::redis {
 
+BlockingReply blocking_command(redisContext* c, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.c_str());
+    lens.push_back(a.size());
+  }
+  auto* reply = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  if (!reply) throw DependencyUnavailable("Redis", c->errstr);
+  return {reply, &freeReplyObject};
+}
+
 BlockingConnection connect_blocking(const config::RedisEndpoint& endpoint, std::chrono::seconds timeout) {
   timeval tv{.tv_sec = static_cast<time_t>(timeout.count()), .tv_usec = 0};
   BlockingConnection ctx(redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv), &redisFree);
@@ -16,16 +28,7 @@ BlockingConnection connect_blocking(const config::RedisEndpoint& endpoint, std::
   }
   redisSetTimeout(ctx.get(), tv);
   auto run = [&](const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.c_str());
-      lens.push_back(a.size());
-    }
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (!reply) throw DependencyUnavailable("Redis", endpoint.display() + ": " + ctx->errstr);
-    std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(reply, &freeReplyObject);
+    auto reply = blocking_command(ctx.get(), args);
     if (reply->type == REDIS_REPLY_ERROR) {
       throw DependencyUnavailable("Redis", endpoint.display() + ": " + std::string(reply->str, reply->len));
     }

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -12,6 +14,11 @@
 namespace orders::redis {
 
 using BlockingConnection = std::unique_ptr<redisContext, decltype(&redisFree)>;
+using BlockingReply = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+
+// One command, its arguments binary-safe. Throws DependencyUnavailable naming Redis when the
+// connection fails; an error reply is returned like any other.
+BlockingReply blocking_command(redisContext* c, const std::vector<std::string>& args);
 
 // Connected within `timeout` (also the timeout of every command on it), authenticated
 // (AUTH [username] password, when the URL has a password) and on the URL's database. Throws
