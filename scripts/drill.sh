@@ -42,20 +42,19 @@ cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if ((started_stack)); then
-    "$root/scripts/stack.sh" stop --dir "$dir" >/dev/null 2>&1 || true
-    rm -rf "$dir"
-  fi
+  if ((started_stack)); then "$root/scripts/stack.sh" purge --dir "$dir" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+# set -e alone dies silently: say where, with the logs of the set-up steps.
+trap 'rc=$?; echo "drill: failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2
+  for f in "$work"/stack.log "$work"/migrate.log; do [[ -s $f ]] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done' ERR
 
 stack() { "$root/scripts/stack.sh" "$@" --dir "$dir" 2>>"$work/stack.log"; }
 # A stack of our own starts empty, so `reconcile` sees only what the drills did.
 if ! "$root/scripts/stack.sh" status --dir "$dir" >/dev/null 2>&1; then
   started_stack=1
-  "$root/scripts/stack.sh" stop --dir "$dir" >/dev/null 2>&1 || true
-  rm -rf "$dir"
+  "$root/scripts/stack.sh" purge --dir "$dir" >/dev/null 2>&1 || true
 fi
 eval "$(stack start --port-base "$port_base")"
 "$orders" migrate >/dev/null 2>>"$work/migrate.log"

@@ -9,6 +9,7 @@
 #   scripts/stack.sh env    [--dir DIR] [--port-base N]   # prints 3 export lines on stdout
 #   scripts/stack.sh kill   SERVICE [--dir DIR]           # fault drills: redis (SIGKILL),
 #                           rabbitmq (SIGKILL), postgres (fast shutdown); `start` brings it back
+#   scripts/stack.sh purge  [--dir DIR]                   # stop, then delete all its data
 #
 # DIR defaults to <repo>/.local/stack, the port base to 15400. Ports: PostgreSQL base+32,
 # Redis base+79, AMQP base+72, Erlang distribution base+73, epmd base+69, rabbitmqctl's own
@@ -37,7 +38,7 @@ say() { echo "stack: $*" >&2; }
 die() { echo "stack: error: $*" >&2; exit 1; }
 
 usage() {
-  sed -n '6,11p' "${BASH_SOURCE[0]}" | sed 's/^#  //' >&2
+  sed -n '6,12p' "${BASH_SOURCE[0]}" | sed 's/^#  //' >&2
   exit 2
 }
 
@@ -723,6 +724,23 @@ cmd_kill() {
   say "[$SERVICE] killed (pid $pid)"
 }
 
+# Stop, then delete everything the stack holds: DIR and PostgreSQL's data dir, which may live
+# outside it (pg_pick_datadir), so that the next start begins empty.
+cmd_purge() {
+  local fallback pid
+  fallback=/tmp/orders-pg-$(printf '%s' "$DIR" | sha256sum | cut -c1-12)
+  if [[ -d $DIR ]]; then
+    cmd_stop
+    rm -rf -- "$DIR"
+  fi
+  if [[ -d $fallback ]]; then
+    pid=$(read_pidfile "$fallback/postmaster.pid")
+    [[ -n $pid ]] && pid_alive "$pid" && die "a PostgreSQL (pid $pid) still runs in $fallback"
+    rm -rf -- "$fallback"
+  fi
+  say "purged (dir $DIR)"
+}
+
 cmd_status() {
   resolve_ports
   set_paths
@@ -772,6 +790,10 @@ main() {
     kill)
       [[ $(id -u) -eq 0 ]] || die "run as root"
       cmd_kill
+      ;;
+    purge)
+      [[ $(id -u) -eq 0 ]] || die "run as root"
+      cmd_purge >&2
       ;;
     *) usage ;;
   esac
