@@ -50,7 +50,7 @@ product=bench-ceiling
 redis-cli -p "$redis_port" HSET "{p:$product}:info" active 1 price 100 >/dev/null
 redis-cli -p "$redis_port" SET "{p:$product}:stock" 0 >/dev/null
 sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$root/src/ordering/lua/reserve.lua")")
-args=(EVALSHA "$sha" 7 "idem:{u}:__rand_int__" order:x outbox outbox:x "{p:$product}:stock" "{p:$product}:info"
+args=(EVALSHA "$sha" 8 "idem:{u}:__rand_int__" order:x outbox outbox:x abandoned:x "{p:$product}:stock" "{p:$product}:info"
   "{p:$product}:buyers" "u__rand_int__" "k__rand_int__" fp oid ref 2026-01-01T00:00:00Z eid 30000 86400 604800
   "$product" 1)
 for pipeline in 1 16; do
@@ -58,5 +58,3 @@ for pipeline in 1 16; do
   redis-benchmark -p "$redis_port" -n 200000 -r 100000000 -c 50 -P "$pipeline" -q "${args[@]}" 2>&1 | tr '\r' '\n' |
     grep 'requests per second' | sed 's/^.*: \([0-9.]* requests per second.*\)$/\1/'
 done
-# The refusals it recorded are of no use to anyone.
-redis-cli -p "$redis_port" --scan --pattern 'idem:{u}:*' | xargs -r -n 1000 redis-cli -p "$redis_port" DEL >/dev/null

@@ -38,7 +38,7 @@ echo "== counter left: $(redis-cli -p "$redis_port" GET "{p:$PRODUCT_ID}:stock")
 # The ceiling: Redis running the same script for the same (now sold-out or plentiful) product.
 sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$root/src/ordering/lua/reserve.lua")")
 echo "== redis-benchmark: EVALSHA reserve.lua (one item), 50 connections"
-redis-benchmark -p "$redis_port" -c 50 -n 300000 -q EVALSHA "$sha" 7 "idem:x:" "order:bench" outbox "outbox:bench" \
+redis-benchmark -p "$redis_port" -c 50 -n 300000 -q EVALSHA "$sha" 8 "idem:x:" "order:bench" outbox "outbox:bench" "abandoned:bench" \
   "{p:$PRODUCT_ID}:stock" "{p:$PRODUCT_ID}:info" "{p:$PRODUCT_ID}:buyers" \
   "rb__rand_int__" "" fp bench-order ORD-BENCH 2026-01-01T00:00:00.000Z ev 5000 86400 60 "$PRODUCT_ID" 1 |
   tr '\r' '\n' | tail -1

@@ -80,8 +80,13 @@ int main(int argc, char** argv) {
 
   api_cmd
       ->add_option("--admin-token", api.admin_token,
-                   "Bearer token that catalog writes and order status changes require (unset: open)")
+                   "Bearer token that catalog writes and order status changes require (unset: open). A flag is "
+                   "visible to every user in `ps`: set ADMIN_TOKEN or use --admin-token-file instead")
       ->envname("ADMIN_TOKEN");
+  api_cmd
+      ->add_option("--admin-token-file", api.admin_token_file,
+                   "Read the admin token from this file (its first line), e.g. a mounted secret")
+      ->envname("ADMIN_TOKEN_FILE");
 
   auto* worker_cmd = app.add_subcommand(
       "worker",

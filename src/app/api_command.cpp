@@ -3,10 +3,12 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <fstream>
 #include <iostream>
 
 #include "app/api_shard.hpp"
 #include "app/commands.hpp"
+#include "app/fd_limit.hpp"
 #include "app/io_threads.hpp"
 #include "app/probes.hpp"
 #include "common/dependency_error.hpp"
@@ -40,6 +42,19 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
     return kExitConfig;
   }
 
+  std::string admin_token = settings.admin_token;
+  if (!settings.admin_token_file.empty()) {
+    std::ifstream file(settings.admin_token_file);
+    admin_token.clear();
+    if (file) std::getline(file, admin_token);
+    if (!admin_token.empty() && admin_token.back() == '\r') admin_token.pop_back();
+    if (admin_token.empty()) {
+      std::cerr << "orders api: --admin-token-file " << settings.admin_token_file
+                << ": cannot read a token from its first line\n";
+      return kExitConfig;
+    }
+  }
+
   // A purchase waits at most this long for the broker's confirm, so it answers within 3 s.
   rabbitmq::Publisher publisher(amqp, rabbitmq::PublisherOptions{.confirm_timeout = std::chrono::milliseconds(2500)});
   try {
@@ -68,9 +83,18 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   http::ServerOptions server_options;
   server_options.host = settings.host;
   server_options.port = settings.port;
-  server_options.max_connections = static_cast<std::size_t>(settings.max_connections);
-  server_options.admin_token = settings.admin_token;
-  if (settings.admin_token.empty()) {
+  // Descriptors for everything but HTTP clients: PostgreSQL and Redis per thread, the broker,
+  // the listener, logs, and room for a reconnect to overlap the connection it replaces.
+  const std::size_t fd_limit = raise_fd_limit();
+  const std::size_t reserved = 64 + io.size() * (pool_options.size + 2) * 2;
+  server_options.max_connections = connection_cap(static_cast<std::size_t>(settings.max_connections), fd_limit,
+                                                  reserved);
+  if (server_options.max_connections < static_cast<std::size_t>(settings.max_connections)) {
+    spdlog::warn("max connections lowered from {} to {}: the file descriptor limit is {} ({} kept for dependencies)",
+                 settings.max_connections, server_options.max_connections, fd_limit, reserved);
+  }
+  server_options.admin_token = admin_token;
+  if (admin_token.empty()) {
     spdlog::warn("ADMIN_TOKEN is not set: catalog writes and order status changes are open to every caller");
   }
   http::Server server(server_options, http_shards);

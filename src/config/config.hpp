@@ -65,7 +65,8 @@ struct ApiSettings {
   int pg_pool_size = 4;         // PostgreSQL connections per I/O thread
   int max_connections = 10000;  // HTTP connections beyond this are answered 503
   int shutdown_grace_seconds = 10;
-  std::string admin_token;  // empty: admin routes are open (a warning says so at start)
+  std::string admin_token;       // empty: admin routes are open (a warning says so at start)
+  std::string admin_token_file;  // when set, the token is this file's first line
 };
 
 struct WorkerSettings {

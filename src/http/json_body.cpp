@@ -1,6 +1,7 @@
 #include "http/json_body.hpp"
 
-#include <boost/json/parse.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
 #include <boost/url/decode_view.hpp>
 #include <boost/url/parse_query.hpp>
 #include <charconv>
@@ -10,20 +11,143 @@
 namespace orders::http {
 namespace json = boost::json;
 
+namespace {
+
+// Builds the value as json::parser does (a value_stack behind basic_parser) and refuses an
+// object that names a member twice: a proxy that reads the first `userId` and a service that
+// reads the last must never disagree about who is buying. One pass, no second parse.
+class StrictHandler {
+ public:
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  json::value_stack stack;
+  std::string duplicate;  // the path of the first member named twice, e.g. items[0].quantity
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    frames_.push_back(Frame{.is_object = true});
+    return true;
+  }
+  bool on_object_end(std::size_t n, boost::system::error_code&) {
+    frames_.pop_back();
+    stack.push_object(n);
+    return value_done();
+  }
+  bool on_array_begin(boost::system::error_code&) {
+    frames_.push_back(Frame{.is_object = false});
+    return true;
+  }
+  bool on_array_end(std::size_t n, boost::system::error_code&) {
+    frames_.pop_back();
+    stack.push_array(n);
+    return value_done();
+  }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    key_.append(s.data(), s.size());
+    stack.push_key(s);
+    Frame& f = frames_.back();
+    for (const auto& k : f.keys) {
+      if (k == key_) {
+        duplicate = path() + (frames_.size() > 1 ? "." : "") + key_;
+        ec = json::error::syntax;  // stops the parser; `duplicate` says why
+        return false;
+      }
+    }
+    f.keys.push_back(std::move(key_));
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_string(s);
+    return value_done();
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t i, json::string_view, boost::system::error_code&) {
+    stack.push_int64(i);
+    return value_done();
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, boost::system::error_code&) {
+    stack.push_uint64(u);
+    return value_done();
+  }
+  bool on_double(double d, json::string_view, boost::system::error_code&) {
+    stack.push_double(d);
+    return value_done();
+  }
+  bool on_bool(bool b, boost::system::error_code&) {
+    stack.push_bool(b);
+    return value_done();
+  }
+  bool on_null(boost::system::error_code&) {
+    stack.push_null();
+    return value_done();
+  }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  struct Frame {
+    bool is_object = true;
+    std::vector<std::string> keys;  // members so far (objects are small: a scan beats a set)
+    std::size_t index = 0;          // elements so far (arrays)
+  };
+
+  bool value_done() {
+    if (!frames_.empty() && !frames_.back().is_object) ++frames_.back().index;
+    return true;
+  }
+  // The path of the object being read: "" at the top, then "items[0]" and so on.
+  std::string path() const {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.is_object) out += (out.empty() ? "" : ".") + f.keys.back();
+      else out += "[" + std::to_string(f.index) + "]";
+    }
+    return out;
+  }
+
+  std::vector<Frame> frames_;
+  std::string key_;
+};
+
+}  // namespace
+
 JsonBody JsonBody::parse(std::string_view body) {
   JsonBody out;
   if (body.empty()) {
     out.add_error("body", "is required (a JSON object)");
     return out;
   }
-  boost::system::error_code ec;
   json::parse_options options;
   options.max_depth = 16;
-  json::value v = json::parse(body, ec, {}, options);
+  json::basic_parser<StrictHandler> parser(options);
+  parser.handler().stack.reset();
+  boost::system::error_code ec;
+  const std::size_t read = parser.write_some(false, body.data(), body.size(), ec);
+  if (!ec && read != body.size()) ec = json::error::extra_data;
+  if (!parser.handler().duplicate.empty()) {
+    out.add_error(parser.handler().duplicate, "is given more than once");
+    return out;
+  }
   if (ec) {
     out.add_error("body", "is not valid JSON: " + ec.message());
     return out;
   }
+  json::value v = parser.handler().stack.release();
   if (!v.is_object()) {
     out.add_error("body", "must be a JSON object");
     return out;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,14 +29,18 @@ struct Request {
   std::array<std::string_view, kMaxPathParams> params{};
   std::size_t param_count = 0;
 
-  // Header lookup is supplied by the transport (case-insensitive); empty when absent.
-  using HeaderLookup = std::string_view (*)(const void* native, std::string_view name);
+  // Header lookup is supplied by the transport (case-insensitive); nothing when absent.
+  using HeaderLookup = std::optional<std::string_view> (*)(const void* native, std::string_view name);
   HeaderLookup header_lookup = nullptr;
   const void* native = nullptr;
 
-  std::string_view header(std::string_view name) const {
-    return header_lookup ? header_lookup(native, name) : std::string_view{};
+  // The header's value, or nothing when the request has no such header (present but empty
+  // is an empty value: `Idempotency-Key:` is a 400, not "no key").
+  std::optional<std::string_view> find_header(std::string_view name) const {
+    return header_lookup ? header_lookup(native, name) : std::nullopt;
   }
+  // The same, empty when absent.
+  std::string_view header(std::string_view name) const { return find_header(name).value_or(std::string_view{}); }
   std::string_view param(std::size_t i) const { return i < param_count ? params[i] : std::string_view{}; }
 };
 

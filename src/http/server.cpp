@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -32,11 +34,11 @@ namespace {
 
 using BeastRequest = bhttp::request<bhttp::string_body>;
 
-std::string_view lookup_header(const void* native, std::string_view name) {
+std::optional<std::string_view> lookup_header(const void* native, std::string_view name) {
   const auto& req = *static_cast<const BeastRequest*>(native);
   auto it = req.find(beast::string_view(name.data(), name.size()));
-  if (it == req.end()) return {};
-  return {it->value().data(), it->value().size()};
+  if (it == req.end()) return std::nullopt;
+  return std::string_view{it->value().data(), it->value().size()};
 }
 
 struct HttpMetrics {
@@ -48,6 +50,10 @@ struct HttpMetrics {
   metrics::Counter& shed = metrics::registry()
                                .counter("http_connections_shed_total", "Connections refused with 503 over the limit")
                                .with({});
+  metrics::Counter& accept_backoffs = metrics::registry()
+                                          .counter("http_accept_backoffs_total",
+                                                   "Pauses of the accept loop: out of file descriptors or memory")
+                                          .with({});
 };
 
 // Parse errors deserve a 400; a peer that went away or a timeout deserves nothing.
@@ -112,6 +118,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> active{0};
   std::size_t next_shard = 0;
+  std::chrono::milliseconds accept_backoff_{0};
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -119,12 +126,28 @@ struct Server::Impl {
       auto [ec, socket] = co_await acceptor->async_accept(*target.shard.io, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) co_return;
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+          // Out of file descriptors (EMFILE/ENFILE) or memory: the pending connection stays in
+          // the backlog, so accepting again at once would spin. Back off and let sessions end.
+          co_await back_off_accepting(ec);
+          continue;
+        }
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
+      accept_backoff_ = std::chrono::milliseconds{0};
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(*target.shard.io, session(std::move(socket), target), asio::detached);
     }
+  }
+
+  asio::awaitable<void> back_off_accepting(const boost::system::error_code& ec) {
+    accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    http_metrics().accept_backoffs.inc();
+    spdlog::warn("accept failed: {}; pausing accepts for {} ms ({} connections open)", ec.message(),
+                 accept_backoff_.count(), active.load());
+    asio::steady_timer pause(acceptor->get_executor(), accept_backoff_);
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
   RouteStats& stats_for(ShardState& shard, const Route* route, Method method, int status) {
@@ -237,12 +260,16 @@ struct Server::Impl {
     }
 
     beast::flat_buffer buffer;
+    bool first_request = true;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.max_body_bytes);
       parser.header_limit(16 * 1024);
-      // Waiting for the next request on a keep-alive connection uses the idle timeout.
-      stream.expires_after(buffer.size() ? options.read_timeout : options.idle_timeout);
+      // The first request, and one already begun, must arrive within the read timeout (a client
+      // that connects and sends nothing holds a descriptor); between requests on a keep-alive
+      // connection the idle timeout applies.
+      stream.expires_after(first_request || buffer.size() ? options.read_timeout : options.idle_timeout);
+      first_request = false;
       self.busy = false;
       if (stopping) break;
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));

@@ -10,6 +10,8 @@ namespace orders::ordering::keys {
 
 inline std::string buyers(std::string_view product_id) { return catalog::keys::tag(product_id) + ":buyers"; }
 inline std::string order(std::string_view order_id) { return "order:" + std::string(order_id); }
+// Set when the API gave up an order whose reservation reply it lost (reserve_abandon.lua).
+inline std::string abandoned(std::string_view order_id) { return "abandoned:" + std::string(order_id); }
 inline std::string idempotency(std::string_view user_id, std::string_view key) {
   return "idem:" + std::string(user_id) + ":" + std::string(key);
 }

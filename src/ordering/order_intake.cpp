@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "catalog/keys.hpp"
@@ -33,6 +34,10 @@ const redis::Script& confirm_script() {
 }
 const redis::Script& release_script() {
   static const redis::Script s = redis::embedded_script("outbox_release");
+  return s;
+}
+const redis::Script& abandon_script() {
+  static const redis::Script s = redis::embedded_script("reserve_abandon");
   return s;
 }
 const redis::Script& claim_script() {
@@ -108,11 +113,12 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
   const std::string order_ttl = std::to_string(settings_.pending_order_ttl.count());
 
   std::vector<std::string> key_storage;
-  key_storage.reserve(4 + request.items.size() * 3);
+  key_storage.reserve(5 + request.items.size() * 3);
   key_storage.push_back(keys::idempotency(request.user_id, idem_key));
   key_storage.push_back(keys::order(order_id));
   key_storage.emplace_back(keys::kOutbox);
   key_storage.push_back(keys::outbox_entry(order_id));
+  key_storage.push_back(keys::abandoned(order_id));
   std::vector<std::string> quantities;
   for (const auto& item : request.items) {
     key_storage.push_back(catalog::keys::stock(item.product_id));
@@ -129,8 +135,25 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
   }
 
   const auto started = Clock::now();
-  Reply reply = co_await redis_.eval(reserve_script(), script_keys, args);
+  // Not connected: nothing is sent, so nothing can have run (DependencyUnavailable, 503).
+  if (!redis_.connected()) throw DependencyUnavailable("Redis", "not connected");
+  Reply reply;
+  std::string lost;
+  try {
+    reply = co_await redis_.eval(reserve_script(), script_keys, args);
+  } catch (const DependencyUnavailable& e) {
+    lost = e.what();  // sent, and the connection dropped before the reply: it may have run
+  }
+  if (!lost.empty()) co_return co_await resolve_lost_reply(order_id, started, lost);
   m.reservation.observe(std::chrono::duration<double>(Clock::now() - started).count());
+  if (reply.is_error() && reply.str.find("OOM command not allowed") != std::string::npos) {
+    // maxmemory with noeviction (G6): Redis refused the first write, so nothing was written.
+    spdlog::error("purchase refused: Redis is out of memory (maxmemory reached): {}", reply.str);
+    m.rejected.with({"REDIS_OUT_OF_MEMORY"}).inc();
+    auto r = http::error(503, codes::kServiceUnavailable, "Redis is out of memory (maxmemory); nothing was reserved");
+    r.with_header("Retry-After", "2");
+    co_return PurchaseResult{.status = 503, .body = std::move(r.body), .retry_later = true};
+  }
   if (reply.is_error() || reply.type != Reply::Type::kArray || reply.elements.size() < 3) {
     throw std::runtime_error("reserve script failed: " + reply.str);
   }
@@ -143,6 +166,11 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
     m.rejected.with({code_of(result.body)}).inc();
     co_return result;
   }
+  if (kind == "INVALID") {
+    m.rejected.with({codes::kValidationFailed}).inc();
+    co_return result;
+  }
+  if (kind == "ABANDONED") throw std::logic_error("reserve script: order " + order_id + " was abandoned before it ran");
   if (kind == "REPLAY") {
     m.replayed.inc();
     result.replayed = true;
@@ -198,17 +226,63 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
     Reply released = co_await redis_.eval(release_script(), release_keys, release_args);
     if (released.integer == 1) {
       m.rejected.with({"BROKER_UNAVAILABLE"}).inc();
-      auto r = http::service_unavailable("RabbitMQ", 2);
-      result.status = r.status;
-      result.body = std::move(r.body);
-      result.retry_later = true;
-      co_return result;
+      co_return unavailable("RabbitMQ");
     }
   }
   // Confirmed, or safe in the outbox (sent but unconfirmed, or claimed by the relay).
   m.accepted.inc();
   result.order_id = order_id;
   co_return result;
+}
+
+PurchaseResult OrderIntake::unavailable(std::string_view dependency) {
+  auto r = http::service_unavailable(dependency, 2);
+  return PurchaseResult{.status = r.status, .body = std::move(r.body), .retry_later = true};
+}
+
+asio::awaitable<PurchaseResult> OrderIntake::resolve_lost_reply(const std::string& order_id, Clock::time_point sent,
+                                                                std::string_view why) {
+  auto& m = ordering_metrics();
+  spdlog::warn("order {}: the reservation's reply was lost ({}); looking up whether it ran", order_id, why);
+  const std::string order_key = keys::order(order_id);
+  const std::string marker_key = keys::abandoned(order_id);
+  std::array<std::string_view, 2> resolve_keys{order_key, marker_key};
+  const std::string marker_ttl = std::to_string(std::chrono::seconds(std::chrono::hours(1)).count());
+  std::array<std::string_view, 1> resolve_args{marker_ttl};
+  // Decide before the API's lease on the outbox entry ends: until then nobody else publishes or
+  // removes a pending order this call would find, so "not there" means "never ran".
+  const auto deadline = sent + settings_.outbox_lease - std::chrono::milliseconds(1000);
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (;;) {
+    try {
+      if (redis_.connected()) {
+        Reply r = co_await redis_.eval(abandon_script(), resolve_keys, resolve_args);
+        if (r.type == Reply::Type::kString) {
+          // It ran: the order is safe in the outbox and the relay publishes it once the lease ends.
+          m.accepted.inc();
+          co_return PurchaseResult{
+              .status = 202, .body = R"({"success":true,"data":)" + r.str + "}", .order_id = order_id};
+        }
+        if (!r.is_error()) {
+          m.rejected.with({"REDIS_UNAVAILABLE"}).inc();
+          co_return unavailable("Redis");  // it never ran, and now never will
+        }
+        spdlog::warn("order {}: resolving the lost reply failed: {}", order_id, r.str);
+      }
+    } catch (const DependencyUnavailable&) {
+      // Still down: try again until the deadline.
+    }
+    if (Clock::now() + std::chrono::milliseconds(100) >= deadline) break;
+    pause.expires_after(std::chrono::milliseconds(100));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  m.rejected.with({"OUTCOME_UNKNOWN"}).inc();
+  spdlog::error("order {}: Redis did not answer in time; whether it was reserved is unknown", order_id);
+  auto r = http::error(503, codes::kServiceUnavailable,
+                       "Redis did not answer: this purchase may or may not have been accepted; retry with the same "
+                       "Idempotency-Key to learn its outcome");
+  r.with_header("Retry-After", "2");
+  co_return PurchaseResult{.status = 503, .body = std::move(r.body), .retry_later = true};
 }
 
 asio::awaitable<std::optional<std::string>> OrderIntake::pending_order(const std::string& order_id) {

@@ -43,6 +43,12 @@ class OrderIntake {
   boost::asio::awaitable<std::optional<std::string>> pending_order(const std::string& order_id);
 
  private:
+  // The connection dropped with the reservation in flight: find out whether it ran.
+  boost::asio::awaitable<PurchaseResult> resolve_lost_reply(const std::string& order_id,
+                                                            std::chrono::steady_clock::time_point sent,
+                                                            std::string_view why);
+  static PurchaseResult unavailable(std::string_view dependency);
+
   redis::Client& redis_;
   rabbitmq::Publisher& publisher_;
   IntakeSettings settings_;

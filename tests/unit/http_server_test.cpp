@@ -1,4 +1,8 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -172,4 +176,33 @@ TEST_F(HttpServerTest, AdminRouteWithTheTokenRuns) {
 
 TEST_F(HttpServerTest, OpenRoutesNeedNoTokenWhenTheServerHasOne) {
   EXPECT_EQ(http_request(port_, "POST", "/echo", "{}").status, 200);
+}
+
+TEST(HttpServerTimeouts, SilentNewConnectionIsClosedAfterTheReadTimeoutNotTheIdleOne) {
+  orders::app::IoThreads io(1);
+  Router router;
+  Server server(ServerOptions{.host = "127.0.0.1",
+                              .port = 0,
+                              .idle_timeout = std::chrono::seconds(60),
+                              .read_timeout = std::chrono::seconds(1)},
+                std::vector<Shard>{{&io.at(0), &router}});
+  server.start();
+  io.start();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // Well below the 60 s idle timeout: a connection that never sends a request must not hold a
+  // descriptor that long (slowloris).
+  timeval wait{.tv_sec = 20, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  char byte = 0;
+  const ssize_t got = ::recv(fd, &byte, 1, 0);
+  ::close(fd);
+  EXPECT_EQ(got, 0) << "the server did not close a silent connection within 20 s";
+  server.shutdown(std::chrono::seconds(2));
+  io.finish(std::chrono::seconds(2));
 }

@@ -5,7 +5,8 @@
 local idem = redis.call('HGET', KEYS[2], 'idem')
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
-if idem and idem ~= '' then
+-- Only a record that still exists: HSET on one that expired would create it again without a TTL.
+if idem and idem ~= '' and redis.call('EXISTS', idem) == 1 then
   redis.call('HSET', idem, 'state', 'done')
 end
 return removed

@@ -2,6 +2,10 @@
 --   idempotency check -> product active -> sale window -> per-user limit -> stock
 --   -> decrement counters, add to the user's counts, write the pending order, the outbox entry
 --      and the idempotency record.
+-- A refusal writes nothing (SPEC: refusals are not stored; a retry with the same key is decided
+-- afresh and a crowd of refused buyers costs Redis no memory). Under maxmemory with noeviction
+-- the first write (DECRBY) is the one Redis refuses with OOM, so a refused write leaves nothing
+-- half-written.
 -- No locks and no retries: Redis runs scripts one at a time, so while stock remains every
 -- valid purchase succeeds however many arrive at once.
 --
@@ -9,20 +13,28 @@
 -- KEYS[2] pending order record (order:{id})
 -- KEYS[3] outbox (sorted set: order id -> lease deadline in ms)
 -- KEYS[4] outbox entry (outbox:{id}: hash with the event and the idempotency record's name)
--- KEYS[5..] per item, three keys: {p:ID}:stock, {p:ID}:info, {p:ID}:buyers
+-- KEYS[5] abandoned marker (abandoned:{id}): set when the API gave this order up after losing
+--         the reply of an earlier attempt to run this script (reserve_abandon.lua)
+-- KEYS[6..] per item, three keys: {p:ID}:stock, {p:ID}:info, {p:ID}:buyers
 -- ARGV[1] user id (validated: [A-Za-z0-9_.@-]{1,64})  ARGV[2] idempotency key ('' = none)
 -- ARGV[3] request fingerprint  ARGV[4] order id  ARGV[5] reference number
 -- ARGV[6] createdAt (RFC 3339)  ARGV[7] event id  ARGV[8] API lease on the outbox entry, ms
 -- ARGV[9] idempotency record TTL, s  ARGV[10] pending order TTL, s
 -- ARGV[11..] per item: product id, quantity
 --
--- Returns {kind, status, body}: kind is 'ACCEPTED', 'REFUSED', 'REPLAY', 'IN_PROGRESS' or
--- 'KEY_REUSED'; body is the response JSON for ACCEPTED, REFUSED and REPLAY.
+-- Returns {kind, status, body}: kind is 'ACCEPTED', 'REFUSED', 'INVALID' (a total the record
+-- cannot hold), 'REPLAY', 'IN_PROGRESS', 'KEY_REUSED' or 'ABANDONED'; body is the response JSON
+-- for ACCEPTED, REFUSED, INVALID and REPLAY.
 
 local user, idem_key, fingerprint = ARGV[1], ARGV[2], ARGV[3]
 local order_id, reference, created_at, event_id = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local lease_ms, idem_ttl, order_ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local n = (#KEYS - 4) / 3
+local n = (#KEYS - 5) / 3
+-- The record's orders.total_price and order_items.total_price are numeric(14,2): at most this
+-- many cents, which a Lua number (a double) still holds exactly.
+local kMaxTotalCents = 99999999999999
+
+if redis.call('EXISTS', KEYS[5]) == 1 then return {'ABANDONED', 503, ''} end
 
 if idem_key ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then
   -- (EXISTS first: most keys are new, and an integer reply costs less than four nils.)
@@ -43,11 +55,12 @@ local function refuse(status, code, message, i, product_id)
   local body = '{"success":false,"error":"' .. message .. '","code":"' .. code ..
       '","details":[{"field":"items[' .. (i == 1 and '0' or tostring(i - 1)) .. '].productId","productId":"' .. product_id ..
       '","message":"' .. message .. '"}]}'
-  if idem_key ~= '' then
-    redis.call('HSET', KEYS[1], 'fp', fingerprint, 'state', 'done', 'status', status, 'body', body)
-    redis.call('EXPIRE', KEYS[1], idem_ttl)
-  end
   return {'REFUSED', status, body}
+end
+
+local function invalid(field, message)
+  return {'INVALID', 400, '{"success":false,"error":"Request validation failed","code":"VALIDATION_FAILED",' ..
+      '"details":[{"field":"' .. field .. '","message":"' .. message .. '"}]}'}
 end
 
 local time = redis.call('TIME')
@@ -56,7 +69,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 -- Read every item's rules and counters once.
 local items = {}
 for i = 1, n do
-  local base = 4 + (i - 1) * 3
+  local base = 5 + (i - 1) * 3
   local info = redis.call('HMGET', KEYS[base + 2], 'active', 'price', 'max', 'starts', 'ends')
   items[i] = {
     stock_key = KEYS[base + 1], buyers_key = KEYS[base + 3],
@@ -70,6 +83,17 @@ for i, it in ipairs(items) do
   if it.active ~= '1' or not it.price then
     return refuse(404, 'PRODUCT_NOT_FOUND', 'Product ' .. it.product .. ' does not exist or is not on sale', i, it.product)
   end
+end
+local total = 0
+for i, it in ipairs(items) do
+  local line = it.price * it.qty
+  if line > kMaxTotalCents then
+    return invalid('items[' .. (i - 1) .. '].quantity', 'makes a line total above 999999999999.99, the most an order can hold')
+  end
+  total = total + line
+end
+if total > kMaxTotalCents then
+  return invalid('items', 'make an order total above 999999999999.99, the most an order can hold')
 end
 for i, it in ipairs(items) do
   if (it.starts and now < it.starts) or (it.ends and now >= it.ends) then
@@ -95,13 +119,11 @@ for i, it in ipairs(items) do
 end
 
 -- Every rule holds for every item: take the stock.
-local total = 0
 local parts = {}
 for i, it in ipairs(items) do
   redis.call('DECRBY', it.stock_key, it.qty)
   redis.call('HINCRBY', it.buyers_key, user, it.qty)
   local line = it.price * it.qty
-  total = total + line
   parts[i] = '{"productId":"' .. it.product .. '","quantity":' .. it.qty .. ',"unitPrice":' .. money(it.price) ..
       ',"totalPrice":' .. money(line) .. '}'
 end
