@@ -101,9 +101,17 @@ void log_request(const RequestRecord& r) {
       line += R"(,"orderId":)";
       append_json_string(line, r.order_id);
     }
+    if (!r.code.empty()) {
+      line += R"(,"code":)";
+      append_json_string(line, r.code);
+    }
+    line += R"(,"requestId":)";
+    append_json_string(line, r.request_id);
   } else {
     line = fmt::format("{} {} {} {:.3f} ms route={}", r.method, path, r.status, r.latency_ms, r.route);
     if (!r.order_id.empty()) fmt::format_to(std::back_inserter(line), " order={}", r.order_id);
+    if (!r.code.empty()) fmt::format_to(std::back_inserter(line), " code={}", r.code);
+    fmt::format_to(std::back_inserter(line), " request_id={}", printable_path(r.request_id));
   }
   g_requests->info(line);
 }

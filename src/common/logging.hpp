@@ -22,6 +22,8 @@ struct RequestRecord {
   int status = 0;
   double latency_ms = 0;
   std::string_view order_id;
+  std::string_view code;        // the error code of a refusal or failure, empty on success
+  std::string_view request_id;  // X-Request-Id, taken from the request or generated
 };
 
 // Whether request lines are written (info level); callers skip building the record otherwise.

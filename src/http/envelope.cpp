@@ -53,7 +53,7 @@ Response error(int status, std::string_view code, std::string_view message, json
   body["error"] = message;
   body["code"] = code;
   body["details"] = std::move(details);
-  return Response{.status = status, .body = json::serialize(body)};
+  return Response{.status = status, .body = json::serialize(body), .code = std::string(code)};
 }
 
 Response error(int status, std::string_view code, std::string_view message, const std::vector<FieldError>& details) {

@@ -48,6 +48,8 @@ struct Response {
   int status = 200;
   std::string body;
   std::string_view content_type = "application/json";
+  // The error envelope's `code` (for the request log), empty on success.
+  std::string code;
   std::vector<std::pair<std::string, std::string>> headers;
 
   Response& with_header(std::string name, std::string value) {

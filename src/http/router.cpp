@@ -72,12 +72,14 @@ Router::Match Router::match(Method method, std::string_view path) const {
       }
     }
     if (!same) continue;
-    if (route.method == method) {
+    // HEAD is answered by the GET route (the server sends its headers without the body).
+    if (route.method == method || (method == Method::kHead && route.method == Method::kGet)) {
       candidate.route = &route;
       return candidate;
     }
     if (!result.allow.empty()) result.allow += ", ";
     result.allow += to_string(route.method);
+    if (route.method == Method::kGet) result.allow += ", HEAD";
   }
   return result;
 }

@@ -12,13 +12,16 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <list>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
 #include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
 #include "common/logging.hpp"
+#include "common/uuid.hpp"
 #include "http/admin_auth.hpp"
 #include "http/envelope.hpp"
 #include "metrics/registry.hpp"
@@ -162,6 +165,27 @@ struct Server::Impl {
     return it->second;
   }
 
+  // A request body must be JSON: a form post from another site (which a browser sends without
+  // asking) is refused before any handler runs.
+  static std::optional<Response> unsupported_media(const Request& req) {
+    if (req.body.empty()) return std::nullopt;
+    std::string_view type = req.header("Content-Type");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    if (beast::iequals(type, "application/json")) return std::nullopt;
+    return error(415, codes::kUnsupportedMediaType, "Request bodies must be JSON (Content-Type: application/json)",
+                 std::vector<FieldError>{{"Content-Type", "must be application/json"}});
+  }
+
+  // X-Request-Id: the caller's, when it is a sane token (1-128 of [A-Za-z0-9._:-]), else a new one.
+  static std::string request_id_of(const Request& req) {
+    std::string_view given = req.header("X-Request-Id");
+    const bool sane = !given.empty() && given.size() <= 128 && std::all_of(given.begin(), given.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+    });
+    return sane ? std::string(given) : uuid::make_v7();
+  }
+
   asio::awaitable<Response> dispatch(ShardState& shard, BeastRequest& raw) {
     const Router& router = *shard.shard.router;
     Request req;
@@ -176,6 +200,7 @@ struct Server::Impl {
 
     const auto start = Clock::now();
     auto match = router.match(req.method, req.path);
+    const std::string request_id = request_id_of(req);
     Response res;
     if (!match.route) {
       res = match.allow.empty() ? not_found("Route " + std::string(req.path)) : method_not_allowed(match.allow);
@@ -186,6 +211,7 @@ struct Server::Impl {
       if (match.route->access == Access::kAdmin && !options.admin_token.empty()) {
         denied = check_admin(options.admin_token, req.header("Authorization"));
       }
+      if (!denied) denied = unsupported_media(req);
       // Any exception is a 5xx answer and one log line, never a dead process.
       try {
         if (denied) res = std::move(*denied);
@@ -208,12 +234,16 @@ struct Server::Impl {
                             .path = req.path,
                             .status = res.status,
                             .latency_ms = seconds * 1000,
-                            .order_id = order_id_of(match.route, req, res)});
+                            .order_id = order_id_of(match.route, req, res),
+                            .code = res.code,
+                            .request_id = request_id});
     }
+    res.with_header("X-Request-Id", request_id);
     co_return res;
   }
 
-  static bhttp::response<bhttp::string_body> to_beast(Response&& res, unsigned version, bool keep_alive) {
+  static bhttp::response<bhttp::string_body> to_beast(Response&& res, unsigned version, bool keep_alive,
+                                                      bool head = false) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
     out.set(bhttp::field::server, "orders");
     out.set(bhttp::field::content_type, beast::string_view(res.content_type.data(), res.content_type.size()));
@@ -221,6 +251,8 @@ struct Server::Impl {
     out.body() = std::move(res.body);
     out.keep_alive(keep_alive);
     out.prepare_payload();
+    // HEAD: the GET answer's headers, Content-Length included, and no body.
+    if (head) out.body().clear();
     return out;
   }
 
@@ -276,6 +308,9 @@ struct Server::Impl {
       if (ec) {
         if (ec == bhttp::error::body_limit) {
           co_await reply_and_close(stream, body_too_large(options.max_body_bytes));
+        } else if (ec == bhttp::error::header_limit) {
+          co_await reply_and_close(stream, error(431, codes::kHeadersTooLarge,
+                                                 "Request headers are larger than 16 KiB; the connection closes"));
         } else if (is_malformed_request(ec)) {
           co_await reply_and_close(stream, error(400, codes::kBadRequest, "Malformed HTTP request: " + ec.message()));
         }
@@ -285,7 +320,7 @@ struct Server::Impl {
       BeastRequest& raw = parser.get();
       const bool keep_alive = raw.keep_alive() && !stopping;
       Response res = co_await dispatch(shard, raw);
-      auto out = to_beast(std::move(res), raw.version(), keep_alive);
+      auto out = to_beast(std::move(res), raw.version(), keep_alive, raw.method() == bhttp::verb::head);
       stream.expires_after(options.read_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
       if (wec || !keep_alive) break;

@@ -152,7 +152,7 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
     m.rejected.with({"REDIS_OUT_OF_MEMORY"}).inc();
     auto r = http::error(503, codes::kServiceUnavailable, "Redis is out of memory (maxmemory); nothing was reserved");
     r.with_header("Retry-After", "2");
-    co_return PurchaseResult{.status = 503, .body = std::move(r.body), .retry_later = true};
+    co_return PurchaseResult{.status = 503, .body = std::move(r.body), .retry_later = true, .code = r.code};
   }
   if (reply.is_error() || reply.type != Reply::Type::kArray || reply.elements.size() < 3) {
     throw std::runtime_error("reserve script failed: " + reply.str);
@@ -163,11 +163,13 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
   result.body = std::move(reply.elements[2].str);
 
   if (kind == "REFUSED") {
-    m.rejected.with({code_of(result.body)}).inc();
+    result.code = code_of(result.body);
+    m.rejected.with({result.code}).inc();
     co_return result;
   }
   if (kind == "INVALID") {
-    m.rejected.with({codes::kValidationFailed}).inc();
+    result.code = codes::kValidationFailed;
+    m.rejected.with({result.code}).inc();
     co_return result;
   }
   if (kind == "ABANDONED") throw std::logic_error("reserve script: order " + order_id + " was abandoned before it ran");
@@ -183,6 +185,7 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
   }
   if (kind == "IN_PROGRESS") {
     m.rejected.with({codes::kRequestInProgress}).inc();
+    result.code = codes::kRequestInProgress;
     result.body = http::error(409, codes::kRequestInProgress,
                               "A request with this Idempotency-Key is still in progress; retry shortly")
                       .body;
@@ -190,6 +193,7 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
   }
   if (kind == "KEY_REUSED") {
     m.rejected.with({codes::kIdempotencyKeyReused}).inc();
+    result.code = codes::kIdempotencyKeyReused;
     result.body = http::error(422, codes::kIdempotencyKeyReused,
                               "This Idempotency-Key was used with a different request body",
                               std::vector<http::FieldError>{{"Idempotency-Key", "was used with a different request"}})
@@ -237,7 +241,7 @@ asio::awaitable<PurchaseResult> OrderIntake::purchase(const OrderRequest& reques
 
 PurchaseResult OrderIntake::unavailable(std::string_view dependency) {
   auto r = http::service_unavailable(dependency, 2);
-  return PurchaseResult{.status = r.status, .body = std::move(r.body), .retry_later = true};
+  return PurchaseResult{.status = r.status, .body = std::move(r.body), .retry_later = true, .code = r.code};
 }
 
 asio::awaitable<PurchaseResult> OrderIntake::resolve_lost_reply(const std::string& order_id, Clock::time_point sent,
@@ -282,7 +286,7 @@ asio::awaitable<PurchaseResult> OrderIntake::resolve_lost_reply(const std::strin
                        "Redis did not answer: this purchase may or may not have been accepted; retry with the same "
                        "Idempotency-Key to learn its outcome");
   r.with_header("Retry-After", "2");
-  co_return PurchaseResult{.status = 503, .body = std::move(r.body), .retry_later = true};
+  co_return PurchaseResult{.status = 503, .body = std::move(r.body), .retry_later = true, .code = r.code};
 }
 
 asio::awaitable<std::optional<std::string>> OrderIntake::pending_order(const std::string& order_id) {

@@ -29,6 +29,7 @@ struct PurchaseResult {
   bool replayed = false;
   std::string order_id;      // set on 202
   bool retry_later = false;  // 503: RabbitMQ could not take the order; nothing was reserved
+  std::string code;          // the error code of a refusal, empty on 202
 };
 
 // POST /api/orders: the reservation script (one atomic Redis step), then a confirmed publish

@@ -18,7 +18,7 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     auto parsed = parse_order_request(req.body, req.find_header("Idempotency-Key"));
     if (auto* errors = std::get_if<std::vector<http::FieldError>>(&parsed)) co_return http::validation_failed(*errors);
     auto result = co_await intake.purchase(std::get<OrderRequest>(parsed));
-    Response res{.status = result.status, .body = std::move(result.body)};
+    Response res{.status = result.status, .body = std::move(result.body), .code = std::move(result.code)};
     if (result.status == 202 && !result.order_id.empty()) res.with_header("Location", "/api/orders/" + result.order_id);
     if (result.replayed) res.with_header("Idempotent-Replayed", "true");
     if (result.retry_later) res.with_header("Retry-After", "2");

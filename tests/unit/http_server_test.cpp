@@ -92,7 +92,7 @@ TEST_F(HttpServerTest, UnknownRouteIs404Envelope) {
 TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
   auto r = http_request(port_, "DELETE", "/ok");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.header("allow"), "GET");
+  EXPECT_EQ(r.header("allow"), "GET, HEAD");
   EXPECT_EQ(body_of(r).at("code"), "METHOD_NOT_ALLOWED");
 }
 
@@ -176,6 +176,47 @@ TEST_F(HttpServerTest, AdminRouteWithTheTokenRuns) {
 
 TEST_F(HttpServerTest, OpenRoutesNeedNoTokenWhenTheServerHasOne) {
   EXPECT_EQ(http_request(port_, "POST", "/echo", "{}").status, 200);
+}
+
+TEST_F(HttpServerTest, HeadAnswersAGetRouteWithItsHeadersAndNoBody) {
+  std::string answer = orders::testing::raw_exchange(port_,
+                                                     "HEAD /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  const std::string get_body = http_request(port_, "GET", "/ok").body;
+  EXPECT_NE(answer.find("Content-Length: " + std::to_string(get_body.size())), std::string::npos) << answer;
+  EXPECT_EQ(answer.substr(answer.find("\r\n\r\n") + 4), "") << "a HEAD answer has no body";
+  // A path with only POST still says which methods exist.
+  std::string wrong = orders::testing::raw_exchange(port_,
+                                                    "HEAD /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(wrong.rfind("HTTP/1.1 405", 0), 0u) << wrong;
+}
+
+TEST_F(HttpServerTest, BodyThatIsNotJsonIs415NamingContentType) {
+  auto form = http_request(port_, "POST", "/echo", "a=1", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status, 415);
+  EXPECT_EQ(body_of(form).at("code"), "UNSUPPORTED_MEDIA_TYPE");
+  EXPECT_EQ(body_of(form).at("details").as_array()[0].at("field"), "Content-Type");
+  auto json_with_charset = http_request(port_, "POST", "/echo", "{}",
+                                        {{"Content-Type", "Application/JSON; charset=utf-8"}});
+  EXPECT_EQ(json_with_charset.status, 200);
+  EXPECT_EQ(http_request(port_, "POST", "/echo", "{}").status, 200);
+}
+
+TEST_F(HttpServerTest, OversizedHeadersAre431) {
+  std::string answer = orders::testing::raw_exchange(
+      port_, "GET /ok HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("REQUEST_HEADERS_TOO_LARGE"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, RequestIdIsEchoedOrGenerated) {
+  auto given = http_request(port_, "GET", "/ok", {}, {{"X-Request-Id", "trace-42.a:b_c"}});
+  EXPECT_EQ(given.header("x-request-id"), "trace-42.a:b_c");
+  auto made = http_request(port_, "GET", "/ok");
+  EXPECT_EQ(made.header("x-request-id").size(), 36u);
+  auto hostile = http_request(port_, "GET", "/ok", {}, {{"X-Request-Id", "a b\"c"}});
+  EXPECT_EQ(hostile.header("x-request-id").size(), 36u) << "an id that is not a plain token is replaced";
+  EXPECT_EQ(http_request(port_, "GET", "/nope").header("x-request-id").size(), 36u);
 }
 
 TEST(HttpServerTimeouts, SilentNewConnectionIsClosedAfterTheReadTimeoutNotTheIdleOne) {

@@ -66,9 +66,12 @@ TEST(Router, KnownPathWithOtherMethodListsAllowedMethods) {
   Router r = sample();
   auto m = r.match(Method::kDelete, "/api/products/x");
   EXPECT_EQ(m.route, nullptr);
-  EXPECT_EQ(m.allow, "GET, PUT");
+  EXPECT_EQ(m.allow, "GET, HEAD, PUT");
   auto list = r.match(Method::kPatch, "/api/products");
-  EXPECT_EQ(list.allow, "GET, POST");
+  EXPECT_EQ(list.allow, "GET, HEAD, POST");
+  auto head = r.match(Method::kHead, "/api/products/x");
+  ASSERT_NE(head.route, nullptr) << "HEAD is answered by the GET route";
+  EXPECT_EQ(head.route->method, Method::kGet);
 }
 
 TEST(Router, TrailingSlashIsTheSameResource) {
