@@ -19,6 +19,8 @@
 # STACK_WAIT_SECS (default 60) bounds each wait for PostgreSQL, Redis and the CLI calls;
 # STACK_RABBIT_WAIT_SECS (default 180) bounds RabbitMQ's start as a whole: the first boot of
 # Erlang and of a fresh node on a busy 2-core box can take well over a minute.
+# REDIS_MAXMEMORY (default 1gb) is Redis's maxmemory; the policy is always noeviction (a write
+# that does not fit is refused, never a key silently evicted).
 set -Eeuo pipefail
 # set -e alone dies silently; say where (also inside functions and the parallel subshells).
 trap 'echo "stack: error: unexpected failure (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -30,6 +32,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 WAIT_SECS=${STACK_WAIT_SECS:-60}
 RABBIT_WAIT_SECS=${STACK_RABBIT_WAIT_SECS:-180}
+REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-1gb}
 DEFAULT_PORT_BASE=15400
 DB_USER=orders DB_PASS=orders DB_NAME=orders
 MQ_USER=orders MQ_PASS=orders
@@ -423,6 +426,9 @@ dir "$REDIS_DIR"
 appendonly yes
 appendfsync everysec
 save ""
+# Bounded (SPEC G6): past maxmemory, writes are refused (the API answers 503), nothing evicted.
+maxmemory $REDIS_MAXMEMORY
+maxmemory-policy noeviction
 EOF
 }
 
@@ -698,6 +704,8 @@ stop_rabbitmq() {
 # commands
 
 cmd_start() {
+  [[ $REDIS_MAXMEMORY =~ ^[0-9]+([kKmMgG][bB]?)?$ ]] ||
+    die "REDIS_MAXMEMORY must be a size such as 1gb, 256mb or 1048576, got '$REDIS_MAXMEMORY'"
   [[ $RABBIT_WAIT_SECS =~ ^[0-9]+$ && $WAIT_SECS =~ ^[0-9]+$ ]] ||
     die "STACK_WAIT_SECS and STACK_RABBIT_WAIT_SECS must be whole seconds"
   mkdir -p "$DIR"
