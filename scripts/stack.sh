@@ -19,8 +19,9 @@
 # STACK_WAIT_SECS (default 60) bounds each wait for PostgreSQL, Redis and the CLI calls;
 # STACK_RABBIT_WAIT_SECS (default 180) bounds RabbitMQ's start as a whole: the first boot of
 # Erlang and of a fresh node on a busy 2-core box can take well over a minute.
-# REDIS_MAXMEMORY (default 1gb) is Redis's maxmemory; the policy is always noeviction (a write
-# that does not fit is refused, never a key silently evicted).
+# REDIS_MAXMEMORY (default 1gb) is Redis's maxmemory, set on every start (a running Redis gets
+# it by CONFIG SET); the policy is always noeviction (a write that does not fit is refused,
+# never a key silently evicted).
 set -Eeuo pipefail
 # set -e alone dies silently; say where (also inside functions and the parallel subshells).
 trap 'echo "stack: error: unexpected failure (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -432,11 +433,21 @@ maxmemory-policy noeviction
 EOF
 }
 
+redis_apply_maxmemory() {
+  local r
+  r=$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config set maxmemory "$REDIS_MAXMEMORY" 2>&1)
+  [[ $r == OK ]] || die "Redis: CONFIG SET maxmemory $REDIS_MAXMEMORY failed: $r"
+  r=$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config set maxmemory-policy noeviction 2>&1)
+  [[ $r == OK ]] || die "Redis: CONFIG SET maxmemory-policy noeviction failed: $r"
+}
+
 start_redis() {
   mkdir -p "$REDIS_DIR"
   if redis_alive; then
     if redis_answering; then
       say "[redis] already running (pid $(redis_pid)) on 127.0.0.1:$REDIS_PORT"
+      # The memory bound follows REDIS_MAXMEMORY on every start, also of a running server.
+      redis_apply_maxmemory
       return 0
     fi
     say "[redis] running (pid $(redis_pid)) but not answering yet (loading the AOF?), waiting"
