@@ -56,8 +56,19 @@ if ! "$root/scripts/stack.sh" status --dir "$dir" >/dev/null 2>&1; then
   started_stack=1
   "$root/scripts/stack.sh" purge --dir "$dir" >/dev/null 2>&1 || true
 fi
-eval "$(stack start --port-base "$port_base")"
-"$orders" migrate >/dev/null 2>>"$work/migrate.log"
+# Stop at the first failure with its own message: `eval "$(stack start)"` would swallow a failed
+# start (eval of nothing succeeds) and go on to migrate against the default URL.
+if ! stack_env=$(stack start --port-base "$port_base"); then
+  echo "drill: the stack did not start (scripts/stack.sh start --dir $dir --port-base $port_base):" >&2
+  cat "$work/stack.log" >&2
+  exit 1
+fi
+eval "$stack_env"
+if ! "$orders" migrate >/dev/null 2>>"$work/migrate.log"; then
+  echo "drill: orders migrate failed against $DATABASE_URL:" >&2
+  tail -n 30 "$work/migrate.log" >&2
+  exit 1
+fi
 
 # Two API processes on their own ports, two workers; each slot can be killed and restarted.
 api_ports=($((port_base + 90)) $((port_base + 91)))

@@ -16,7 +16,12 @@
 # distribution listener base+74..78. Two stacks with different DIR and base share nothing.
 # Progress and errors go to stderr, so `eval "$(scripts/stack.sh start)"` works. The ports
 # are recorded in DIR/ports; a later start without --port-base reuses them.
-# STACK_WAIT_SECS (default 60) bounds every wait.
+# STACK_WAIT_SECS (default 60) bounds each wait for PostgreSQL, Redis and the CLI calls;
+# STACK_RABBIT_WAIT_SECS (default 180) bounds RabbitMQ's start as a whole: the first boot of
+# Erlang and of a fresh node on a busy 2-core box can take well over a minute.
+# REDIS_MAXMEMORY (default 1gb) is Redis's maxmemory, set on every start (a running Redis gets
+# it by CONFIG SET); the policy is always noeviction (a write that does not fit is refused,
+# never a key silently evicted).
 set -Eeuo pipefail
 # set -e alone dies silently; say where (also inside functions and the parallel subshells).
 trap 'echo "stack: error: unexpected failure (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -27,6 +32,8 @@ PG_BIN=/usr/lib/postgresql/15/bin
 # HOME, which would break our private cookie and DIR ownership; the scripts here are the real ones.
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 WAIT_SECS=${STACK_WAIT_SECS:-60}
+RABBIT_WAIT_SECS=${STACK_RABBIT_WAIT_SECS:-180}
+REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-1gb}
 DEFAULT_PORT_BASE=15400
 DB_USER=orders DB_PASS=orders DB_NAME=orders
 MQ_USER=orders MQ_PASS=orders
@@ -229,7 +236,9 @@ print_env() {
 # Serialize start/stop on one DIR (two CI steps racing would otherwise start two copies).
 take_lock() {
   exec 9>"$DIR/.lock"
-  flock -w "$WAIT_SECS" 9 || die "another scripts/stack.sh is busy with $DIR for ${WAIT_SECS}s"
+  # Long enough for another start of the same DIR to finish, RabbitMQ's first boot included.
+  local secs=$((RABBIT_WAIT_SECS + WAIT_SECS))
+  flock -w "$secs" 9 || die "another scripts/stack.sh is busy with $DIR for ${secs}s"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -362,17 +371,20 @@ start_postgres() {
     launch "$DIR/pg_ctl.log" as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$log" -W start ||
       { show_log "$DIR/pg_ctl.log" "$log"; die "PostgreSQL: pg_ctl start failed"; }
   fi
-  local i
-  for ((i = 0; i < WAIT_SECS * 5; i++)); do
-    pg_answering && break
+  # A deadline, not a count of tries: each pg_isready may itself take up to 3 s.
+  local t0=$SECONDS
+  until pg_answering; do
     # Give the postmaster 2 s to write its pid file before treating its absence as death.
-    if ((i > 10)) && ! pg_alive; then
+    if ((SECONDS - t0 > 2)) && ! pg_alive; then
       show_log "$log"
       die "PostgreSQL exited during startup (port $PG_PORT)"
     fi
+    if ((SECONDS - t0 >= WAIT_SECS)); then
+      show_log "$log"
+      die "PostgreSQL did not answer on 127.0.0.1:$PG_PORT within ${WAIT_SECS}s (STACK_WAIT_SECS)"
+    fi
     sleep 0.2
   done
-  pg_answering || { show_log "$log"; die "PostgreSQL did not answer on 127.0.0.1:$PG_PORT within ${WAIT_SECS}s"; }
   pg_create_role_and_db
   say "[postgres] ready on 127.0.0.1:$PG_PORT (pid $(pg_postmaster_pid), data $PGDATA)"
 }
@@ -415,7 +427,18 @@ dir "$REDIS_DIR"
 appendonly yes
 appendfsync everysec
 save ""
+# Bounded (SPEC G6): past maxmemory, writes are refused (the API answers 503), nothing evicted.
+maxmemory $REDIS_MAXMEMORY
+maxmemory-policy noeviction
 EOF
+}
+
+redis_apply_maxmemory() {
+  local r
+  r=$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config set maxmemory "$REDIS_MAXMEMORY" 2>&1)
+  [[ $r == OK ]] || die "Redis: CONFIG SET maxmemory $REDIS_MAXMEMORY failed: $r"
+  r=$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config set maxmemory-policy noeviction 2>&1)
+  [[ $r == OK ]] || die "Redis: CONFIG SET maxmemory-policy noeviction failed: $r"
 }
 
 start_redis() {
@@ -423,6 +446,8 @@ start_redis() {
   if redis_alive; then
     if redis_answering; then
       say "[redis] already running (pid $(redis_pid)) on 127.0.0.1:$REDIS_PORT"
+      # The memory bound follows REDIS_MAXMEMORY on every start, also of a running server.
+      redis_apply_maxmemory
       return 0
     fi
     say "[redis] running (pid $(redis_pid)) but not answering yet (loading the AOF?), waiting"
@@ -433,16 +458,18 @@ start_redis() {
     say "[redis] starting on 127.0.0.1:$REDIS_PORT"
     launch "$REDIS_LOG" redis-server "$REDIS_CONF" || { show_log "$REDIS_LOG"; die "Redis failed to start"; }
   fi
-  local i
-  for ((i = 0; i < WAIT_SECS * 5; i++)); do
-    redis_answering && break
-    if ((i > 10)) && ! redis_alive; then
+  local t0=$SECONDS
+  until redis_answering; do
+    if ((SECONDS - t0 > 2)) && ! redis_alive; then
       show_log "$REDIS_LOG"
       die "Redis exited during startup (port $REDIS_PORT)"
     fi
+    if ((SECONDS - t0 >= WAIT_SECS)); then
+      show_log "$REDIS_LOG"
+      die "Redis did not answer PONG on 127.0.0.1:$REDIS_PORT within ${WAIT_SECS}s (STACK_WAIT_SECS)"
+    fi
     sleep 0.2
   done
-  redis_answering || { show_log "$REDIS_LOG"; die "Redis did not answer PONG on 127.0.0.1:$REDIS_PORT within ${WAIT_SECS}s"; }
   say "[redis] ready on 127.0.0.1:$REDIS_PORT (pid $(redis_pid))"
 }
 
@@ -572,25 +599,64 @@ rabbit_kill() {
   rm -f "$MQ_PID"
 }
 
+# The beam of a detached start, once it exists (erl forks it off and returns).
+rabbit_find_beam() {
+  local i pid
+  for ((i = 0; i < 100; i++)); do
+    pid=$(rabbit_stray_pids | head -n1)
+    [[ -n $pid ]] && { echo "$pid"; return 0; }
+    sleep 0.1
+  done
+  return 0
+}
+
+# Started and ready by RabbitMQ's own check: `rabbitmqctl wait --pid BEAM` returns once the
+# rabbit application runs, and fails at once if that beam dies. One deadline
+# (STACK_RABBIT_WAIT_SECS) covers the whole start, so a slow first boot gets all of it; the
+# node is launched a second time only when the first beam exited, never because it was slow.
 rabbit_launch_and_wait() {
-  local attempt
+  local attempt t0=$SECONDS left pid t1
   for attempt in 1 2; do
-    rm -f "$MQ_PID" # rabbitmqctl wait gives up at once on a stale pid file
-    say "[rabbitmq] starting node $MQ_NODE on 127.0.0.1:$AMQP_PORT (attempt $attempt of 2)"
+    left=$((RABBIT_WAIT_SECS - (SECONDS - t0)))
+    ((left >= 20)) || break
+    rm -f "$MQ_PID" # a stale pid file would name a dead beam
+    say "[rabbitmq] starting node $MQ_NODE on 127.0.0.1:$AMQP_PORT (attempt $attempt, waiting up to ${left}s)"
     echo "== $(date '+%F %T') rabbitmq-server -detached (attempt $attempt)" >>"$MQ_STARTUP_LOG"
     launch "$MQ_STARTUP_LOG" rmq rabbitmq-server -detached ||
       { show_log "$MQ_STARTUP_LOG"; die "RabbitMQ: rabbitmq-server -detached failed"; }
-    # `wait` follows the pid file and returns once the rabbit app runs (or the beam died).
-    # Its --timeout only bounds each of its phases, so timeout(1) enforces the overall limit.
-    if RMQ_TIMEOUT=$WAIT_SECS ctl wait "$MQ_PID" --timeout "$WAIT_SECS" && rabbit_answering; then
-      return 0
-    fi
-    # A detached start occasionally never comes up: kill what is left and try once more.
-    if ((attempt == 1)); then say "[rabbitmq] node did not come up, killing it and retrying once"; fi
+    pid=$(rabbit_find_beam)
+    while [[ -n $pid ]] && pid_alive "$pid"; do
+      left=$((RABBIT_WAIT_SECS - (SECONDS - t0)))
+      if ((left <= 0)); then
+        # Alive but not ready in time: report it with its log, and take it down so that the
+        # next start begins clean.
+        show_log "$MQ_STARTUP_LOG" "$MQ_LOG"
+        rabbit_kill
+        die "RabbitMQ node $MQ_NODE (pid $pid) was not ready on 127.0.0.1:$AMQP_PORT within ${RABBIT_WAIT_SECS}s (STACK_RABBIT_WAIT_SECS); stopped it"
+      fi
+      # timeout(1) a little above the CLI's own --timeout, so the CLI's message is the one logged.
+      if RMQ_TIMEOUT=$((left + 10)) ctl wait --pid "$pid" --timeout "$left"; then
+        t1=$SECONDS
+        until rabbit_answering; do
+          ((SECONDS - t1 < 15)) || break
+          sleep 0.2
+        done
+        if rabbit_answering; then
+          say "[rabbitmq] node up in $((SECONDS - t0))s"
+          return 0
+        fi
+        show_log "$MQ_STARTUP_LOG" "$MQ_LOG"
+        die "RabbitMQ node $MQ_NODE runs but does not accept connections on 127.0.0.1:$AMQP_PORT"
+      fi
+      # The CLI gave up early (its own start can fail on a loaded box) while the beam lives:
+      # ask again until the deadline.
+      sleep 1
+    done
+    say "[rabbitmq] node exited during startup (attempt $attempt)"
     rabbit_kill
   done
   show_log "$MQ_STARTUP_LOG" "$MQ_LOG"
-  die "RabbitMQ did not start on 127.0.0.1:$AMQP_PORT within ${WAIT_SECS}s (tried twice)"
+  die "RabbitMQ exited during startup on 127.0.0.1:$AMQP_PORT (attempt ${attempt:-1}; ${RABBIT_WAIT_SECS}s allowed, STACK_RABBIT_WAIT_SECS)"
 }
 
 # rabbitmqctl against this node, output to the startup log.
@@ -649,6 +715,10 @@ stop_rabbitmq() {
 # commands
 
 cmd_start() {
+  [[ $REDIS_MAXMEMORY =~ ^[0-9]+([kKmMgG][bB]?)?$ ]] ||
+    die "REDIS_MAXMEMORY must be a size such as 1gb, 256mb or 1048576, got '$REDIS_MAXMEMORY'"
+  [[ $RABBIT_WAIT_SECS =~ ^[0-9]+$ && $WAIT_SECS =~ ^[0-9]+$ ]] ||
+    die "STACK_WAIT_SECS and STACK_RABBIT_WAIT_SECS must be whole seconds"
   mkdir -p "$DIR"
   take_lock
   local recorded

@@ -1,5 +1,6 @@
 #include "storage/postgres/connection.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <boost/asio/this_coro.hpp>
@@ -32,8 +33,9 @@ std::string trimmed_error(PGconn* conn) {
 Connection::Connection(asio::any_io_executor executor, ConnPtr conn)
     : conn_(std::move(conn)), socket_(executor, ::dup(PQsocket(conn_.get()))) {}
 
-void Connection::fail(std::string_view what) {
+void Connection::fail(std::string_view what, Failure kind) {
   broken_ = true;
+  failure_ = kind;
   throw DependencyUnavailable(kDependency, std::string(what) + ": " + trimmed_error(conn_.get()));
 }
 
@@ -61,11 +63,34 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   co_return std::make_unique<Connection>(executor, std::move(conn));
 }
 
+bool Connection::usable_after_idle() {
+  PGconn* c = conn_.get();
+  if (broken() || in_transaction()) return false;
+  // Nothing to read is the normal case: one poll() and done. Otherwise consume it; libpq only
+  // notices the closed socket on the read after the one that returned the FATAL message, so
+  // keep reading while the socket says readable (bounded: a few messages at most).
+  for (int i = 0; i < 8; ++i) {
+    pollfd p{PQsocket(c), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;
+    if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK) {
+      broken_ = true;
+      return false;
+    }
+  }
+  // Whatever was read (a notification, a parameter status) is absorbed; results are not.
+  if (PQisBusy(c)) {
+    broken_ = true;
+    return false;
+  }
+  return true;
+}
+
 asio::awaitable<Result> Connection::execute(std::string_view sql, const Params& params,
                                             std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   PGconn* c = conn_.get();
-  if (broken()) fail("connection lost");
+  failure_ = Failure::kNone;
+  if (broken()) fail("connection lost", Failure::kNotSent);
 
   std::string statement(sql);
   std::vector<const char*> values;
@@ -73,23 +98,31 @@ asio::awaitable<Result> Connection::execute(std::string_view sql, const Params& 
   for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
   if (!PQsendQueryParams(c, statement.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                          nullptr, 0)) {
-    fail("send failed");
+    fail("send failed", Failure::kNotSent);
   }
-  // Flush the query; a large one may need several writable waits.
+  // From here on the server may have the statement. Flush it; a large one may need several
+  // writable waits. (libpq reports most write errors only on the following read.)
   for (;;) {
     int r = PQflush(c);
     if (r == 0) break;
-    if (r < 0) fail("send failed");
-    if (!co_await wait_ready(socket_, wait::wait_write, deadline)) fail("query timed out");
+    if (r < 0) fail("send failed", Failure::kUnknown);
+    if (!co_await wait_ready(socket_, wait::wait_write, deadline)) fail("query timed out", Failure::kTimedOut);
   }
   // Read until libpq has every result of the statement; keep the first (the only one for a
   // single statement), drain the rest so the connection is ready for the next query.
   Result first;
   bool have_first = false;
+  // If the server's first answer was an error (e.g. 57P01 "terminating connection due to
+  // administrator command"), the statement failed and its implicit transaction was rolled
+  // back: when the connection then goes, nothing of it took effect. An error libpq made up
+  // itself (no SQLSTATE) says nothing about what the server did.
+  auto lost = [&] {
+    return have_first && !first.ok() && !first.sqlstate().empty() ? Failure::kRejected : Failure::kUnknown;
+  };
   for (;;) {
     while (PQisBusy(c)) {
-      if (!co_await wait_ready(socket_, wait::wait_read, deadline)) fail("query timed out");
-      if (!PQconsumeInput(c)) fail("read failed");
+      if (!co_await wait_ready(socket_, wait::wait_read, deadline)) fail("query timed out", Failure::kTimedOut);
+      if (!PQconsumeInput(c)) fail("read failed", lost());
     }
     PGresult* r = PQgetResult(c);
     if (!r) break;
@@ -100,8 +133,8 @@ asio::awaitable<Result> Connection::execute(std::string_view sql, const Params& 
       PQclear(r);
     }
   }
-  if (!have_first) fail("no result");
-  if (PQstatus(c) != CONNECTION_OK) fail("connection lost");
+  if (!have_first) fail("no result", Failure::kUnknown);
+  if (PQstatus(c) != CONNECTION_OK) fail("connection lost", lost());
   co_return first;
 }
 

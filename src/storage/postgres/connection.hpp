@@ -19,6 +19,16 @@ struct ConnDeleter {
 };
 using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
 
+// How a failed execute() left its statement; the pool decides from it whether running the
+// statement again on another connection is safe.
+enum class Failure {
+  kNone,
+  kNotSent,   // the connection was already lost: the statement never left
+  kRejected,  // the server answered it with an error, then the connection went: it had no effect
+  kUnknown,   // lost after it was sent, without an answer: it may or may not have taken effect
+  kTimedOut,  // no answer within the statement timeout (the server may be slow, not gone)
+};
+
 // One libpq connection driven by Asio: non-blocking libpq calls, and the coroutine waits on
 // the connection's socket, so no thread ever blocks on a query.
 class Connection {
@@ -36,6 +46,12 @@ class Connection {
   }
 
   bool broken() const { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+  // Why the last execute() threw (kNone if it did not).
+  Failure failure() const { return failure_; }
+  // For a connection that sat idle: reads, without blocking, whatever the server sent in the
+  // meantime (a backend ended by a server restart sends FATAL and closes the socket), and says
+  // whether the connection can still take a statement. A dead one is broken() afterwards.
+  bool usable_after_idle();
   // Inside a transaction block (or a failed one) it must not go back to a pool as is.
   bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
   PGconn* native() const { return conn_.get(); }
@@ -43,11 +59,12 @@ class Connection {
   Connection(boost::asio::any_io_executor executor, ConnPtr conn);
 
  private:
-  [[noreturn]] void fail(std::string_view what);
+  [[noreturn]] void fail(std::string_view what, Failure kind);
 
   ConnPtr conn_;
   boost::asio::posix::stream_descriptor socket_;  // watches a dup of PQsocket()
   bool broken_ = false;
+  Failure failure_ = Failure::kNone;
 };
 
 }  // namespace orders::postgres

@@ -43,7 +43,9 @@ asio::awaitable<Lease> Pool::acquire() {
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      co_return Lease(this, std::move(conn));
+      if (conn->usable_after_idle()) co_return Lease(this, std::move(conn));
+      --open_;  // ended while idle (server restart, terminated backend): open a fresh one
+      continue;
     }
     if (open_ < options_.size) {
       if (Clock::now() < retry_after_) throw DependencyUnavailable("PostgreSQL", last_error_);
@@ -70,9 +72,32 @@ asio::awaitable<Lease> Pool::acquire() {
   }
 }
 
-asio::awaitable<Result> Pool::query(std::string_view sql, const Params& params) {
-  Lease lease = co_await acquire();
-  co_return co_await lease->execute(sql, params, options_.statement_timeout);
+namespace {
+
+bool may_repeat(Failure failure, Retry retry) {
+  switch (failure) {
+    case Failure::kNotSent:
+    case Failure::kRejected: return true;
+    case Failure::kUnknown: return retry == Retry::kIdempotent;
+    case Failure::kNone:
+    case Failure::kTimedOut: return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+asio::awaitable<Result> Pool::query(std::string_view sql, const Params& params, Retry retry) {
+  for (int attempt = 1;; ++attempt) {
+    Lease lease = co_await acquire();
+    try {
+      co_return co_await lease->execute(sql, params, options_.statement_timeout);
+    } catch (const DependencyUnavailable&) {
+      // One more go, on another connection: the lease drops this broken one when it goes.
+      // If PostgreSQL is really down, that attempt fails to connect and its error goes up.
+      if (attempt > 1 || !lease->broken() || !may_repeat(lease->failure(), retry)) throw;
+    }
+  }
 }
 
 }  // namespace orders::postgres

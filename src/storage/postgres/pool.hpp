@@ -20,7 +20,18 @@ struct PoolOptions {
   std::chrono::milliseconds statement_timeout{5000};
   // After a failed connect, callers fail fast until this backoff has passed (capped, doubling).
   std::chrono::milliseconds min_backoff{100};
-  std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds max_backoff{1000};
+};
+
+// Whether Pool::query may run a statement a second time after its connection was lost.
+enum class Retry {
+  // Only when it certainly had no effect: the connection was found dead before it was sent,
+  // or the server refused it (e.g. "terminating connection") before the connection went.
+  // Right for every statement, writes included.
+  kIfNotApplied,
+  // Also when the connection went after it was sent and its outcome is unknown: only for
+  // statements that may run twice (reads).
+  kIdempotent,
 };
 
 class Pool;
@@ -52,10 +63,19 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // Throws DependencyUnavailable("PostgreSQL", ...) when no connection can be had in time.
+  // An idle connection is checked first (Connection::usable_after_idle) and replaced if dead,
+  // so a transaction does not start on a connection a server restart has already ended.
   boost::asio::awaitable<Lease> acquire();
 
-  // One statement on a pooled connection, with the statement timeout.
-  boost::asio::awaitable<Result> query(std::string_view sql, const Params& params = {});
+  // One statement on a pooled connection, with the statement timeout. A connection found
+  // broken is dropped and the statement runs once more on a fresh one when `retry` allows
+  // it (never after a timeout); DependencyUnavailable only when that fails too.
+  boost::asio::awaitable<Result> query(std::string_view sql, const Params& params = {},
+                                       Retry retry = Retry::kIfNotApplied);
+  // A read: query() that may also repeat it after a connection lost mid-statement.
+  boost::asio::awaitable<Result> read(std::string_view sql, const Params& params = {}) {
+    return query(sql, params, Retry::kIdempotent);
+  }
 
   std::chrono::milliseconds statement_timeout() const { return options_.statement_timeout; }
 
