@@ -14,7 +14,7 @@ namespace {
 std::vector<http::DependencyCheck> readiness_checks(ApiShard& shard, rabbitmq::Publisher& publisher) {
   std::vector<http::DependencyCheck> checks;
   checks.push_back({"PostgreSQL", [&shard]() -> asio::awaitable<std::optional<std::string>> {
-                      auto result = co_await shard.postgres.query("SELECT 1");
+                      auto result = co_await shard.postgres.read("SELECT 1");
                       if (!result.ok()) co_return result.error_message();
                       co_return std::nullopt;
                     }});

@@ -21,7 +21,7 @@ constexpr std::string_view kOrderJson =
 boost::asio::awaitable<std::optional<std::string>> OrderReader::find(const std::string& order_id) {
   postgres::Params p;
   p.add(order_id);
-  auto r = co_await pool_.query("SELECT " + std::string(kOrderJson) + "::text FROM orders o WHERE o.id = $1", p);
+  auto r = co_await pool_.read("SELECT " + std::string(kOrderJson) + "::text FROM orders o WHERE o.id = $1", p);
   r.expect_ok("find_order");
   if (r.rows() == 0) co_return std::nullopt;
   co_return std::string(r.get(0, 0));
@@ -36,7 +36,7 @@ boost::asio::awaitable<std::pair<std::string, std::int64_t>> OrderReader::list(
     const std::optional<std::string>& user_id) {
   postgres::Params p;
   p.add(status).add(user_id).add(limit).add((page - 1) * limit);
-  auto r = co_await pool_.query(
+  auto r = co_await pool_.read(
       "WITH filtered AS (SELECT * FROM orders WHERE ($1::text IS NULL OR status = $1)"
       "   AND ($2::text IS NULL OR user_id = $2)),"
       " page AS (SELECT * FROM filtered o ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4)"
@@ -52,7 +52,7 @@ boost::asio::awaitable<std::pair<std::string, std::int64_t>> OrderReader::list(
 boost::asio::awaitable<std::optional<std::string>> OrderReader::logs(const std::string& order_id) {
   postgres::Params p;
   p.add(order_id);
-  auto r = co_await pool_.query(
+  auto r = co_await pool_.read(
       "SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1), COALESCE((SELECT json_agg(json_build_object("
       "   'id', e.id, 'orderId', e.order_id, 'eventType', e.event_type, 'fromStatus', e.from_status,"
       "   'toStatus', e.to_status, 'details', e.details,"

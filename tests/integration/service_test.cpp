@@ -112,7 +112,7 @@ TEST(ServiceEndpoints, UnknownRouteAndWrongMethodUseTheEnvelope) {
   EXPECT_EQ(json::parse(missing.body).at("code"), "NOT_FOUND");
   auto wrong = http_request(api.port(), "POST", "/health", "{}");
   EXPECT_EQ(wrong.status, 405);
-  EXPECT_EQ(wrong.header("allow"), "GET");
+  EXPECT_EQ(wrong.header("allow"), "GET, HEAD");
 }
 
 TEST(ServiceEndpoints, SigtermStopsGracefullyWithExitZero) {
