@@ -1,8 +1,11 @@
 #include "metrics/registry.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+
+#include "metrics/process_metrics.hpp"
 
 namespace orders::metrics {
 
@@ -71,9 +74,11 @@ namespace {
 std::string format_number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (std::isnan(v)) return "NaN";
+  // Shortest form that reads back as the same double: le="0.05", not le="0.050000000000000003"
+  // (a {le="0.05"} selector must match).
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : "NaN";
 }
 
 // {a="x",b="y"} with an optional extra label (the histogram's "le").
@@ -139,6 +144,7 @@ std::string Registry::render() const {
              std::to_string(cumulative.back()) + '\n';
     });
   }
+  out += render_process_metrics();
   return out;
 }
 

@@ -28,11 +28,11 @@ TEST(Metrics, HistogramBucketsAreCumulativeWithInfSumAndCount) {
   h.observe(0.5);
   h.observe(5);
   std::string text = r.render();
-  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/a\",le=\"0.10000000000000001\"} 1\n"), std::string::npos)
+  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/a\",le=\"0.1\"} 1\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("latency_seconds_bucket{route=\"/a\",le=\"1\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("latency_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n"), std::string::npos);
-  EXPECT_NE(text.find("latency_seconds_sum{route=\"/a\"} 5.5499999999999998\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("latency_seconds_sum{route=\"/a\"} 5.55\n"), std::string::npos) << text;
   EXPECT_NE(text.find("latency_seconds_count{route=\"/a\"} 3\n"), std::string::npos);
 }
 
@@ -71,4 +71,32 @@ TEST(Metrics, EveryLineIsValidExposition) {
     EXPECT_TRUE(std::regex_match(line, sample) || std::regex_match(line, comment)) << line;
   }
   EXPECT_GT(count, 5);
+}
+
+TEST(Metrics, BucketBoundsArePrintedInShortestForm) {
+  Registry r;
+  r.histogram("x_seconds", "X", {}, latency_buckets()).with({}).observe(0.04);
+  std::string text = r.render();
+  EXPECT_NE(text.find("x_seconds_bucket{le=\"0.05\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("x_seconds_bucket{le=\"0.00025\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("x_seconds_bucket{le=\"2.5\"} 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("000000000"), std::string::npos) << "float noise in a label: " << text;
+}
+
+TEST(Metrics, ProcessSeriesAndBuildInfoAreRendered) {
+  Registry r;
+  std::string text = r.render();
+  for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+                           "process_max_fds ", "process_start_time_seconds ", "process_virtual_memory_bytes "}) {
+    EXPECT_NE(text.find(std::string("\n") + name), std::string::npos) << name << " missing in\n" << text;
+  }
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(text, m, std::regex(R"re(\norders_build_info\{version="([^"]+)",commit="([^"]+)"\} 1\n)re")))
+      << text;
+  EXPECT_EQ(m[1].str(), "0.1.0");
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(\nprocess_resident_memory_bytes (\d+)\n)"))) << text;
+  EXPECT_GT(std::stod(m[1].str()), 1e6);
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(\nprocess_start_time_seconds ([0-9.e+]+)\n)"))) << text;
+  EXPECT_GT(std::stod(m[1].str()), 1.7e9) << "start time is seconds since the epoch";
 }
