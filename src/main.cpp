@@ -27,6 +27,13 @@ void add_dependency_options(CLI::App* command, config::Dependencies& deps, bool 
   }
 }
 
+// Every --help ends with what the command's exit codes mean and one example (README:
+// "Exit codes").
+void add_footer(CLI::App* command, const std::string& codes, const std::string& example) {
+  command->footer("\nExit codes: 0 " + codes +
+                  "; 2 a bad flag or configuration; 3 a dependency unreachable at start.\nExample: " + example);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -210,7 +217,29 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   read_cmd->add_flag("--json", read_bench.json, "Print one JSON object instead of the text report");
 
-  CLI11_PARSE(app, argc, argv);
+  add_footer(api_cmd, "stopped by SIGTERM or SIGINT", "ADMIN_TOKEN=secret orders api --port 8080 --threads 2");
+  add_footer(worker_cmd, "stopped by SIGTERM or SIGINT", "orders worker --metrics-port 9102");
+  add_footer(migrate_cmd, "applied (or nothing to apply); 1 a migration failed", "orders migrate");
+  add_footer(seed_cmd, "loaded (or already there); 1 loading failed", "orders seed");
+  add_footer(reconcile_cmd, "no drift (or --fix repaired it); 1 drift found", "orders reconcile --fix");
+  add_footer(flash_sale_cmd, "every check passed; 1 a check failed",
+             "orders bench flash-sale --url http://127.0.0.1:8080 --stock 10000 --buyers 100000");
+  add_footer(read_cmd, "the run finished", "orders bench read --url http://127.0.0.1:8080 --duration 10s");
+  add_footer(bench_cmd, "the run passed; 1 a check failed", "orders bench flash-sale --help");
+  add_footer(&app, "success; 1 the command failed (reconcile: drift; bench: a failed check)", "orders api --help");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);              // prints the message and the hint to --help
+    return app::kExitConfig;  // one code for every bad flag, not CLI11's 100+
+  }
   logging::configure(*logging::parse_format(log_format), log_level == "warning" ? "warn" : log_level);
 
   if (*api_cmd) return app::run_api(api_deps, api);

@@ -96,3 +96,26 @@ TEST(Startup, WorkerConnectsAndStopsOnSigterm) {
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << worker.output();
 }
+
+TEST(Startup, BadFlagsExitWith2AndEveryHelpListsExitCodesWithAnExample) {
+  const std::string bin = required_env("ORDERS_BINARY");
+  for (const std::vector<std::string>& argv :
+       std::vector<std::vector<std::string>>{{bin, "--no-such-flag"},
+                                             {bin, "api", "--port", "not-a-port"},
+                                             {bin, "api", "--threads", "0"},
+                                             {bin, "worker", "--prefetch"},
+                                             {bin, "nonsense"},
+                                             {bin}}) {
+    auto r = run(argv);
+    EXPECT_EQ(r.code, 2) << argv.back() << ": " << r.output;
+  }
+  for (const char* sub : {"api", "worker", "migrate", "seed", "reconcile"}) {
+    auto r = run({bin, sub, "--help"});
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.output.find("Exit codes: 0 "), std::string::npos) << sub << ":\n" << r.output;
+    EXPECT_NE(r.output.find("2 a bad flag or configuration"), std::string::npos) << sub;
+    EXPECT_NE(r.output.find("Example: " + std::string("")), std::string::npos) << sub;
+  }
+  auto bench = run({bin, "bench", "flash-sale", "--help"});
+  EXPECT_NE(bench.output.find("1 a check failed"), std::string::npos) << bench.output;
+}
