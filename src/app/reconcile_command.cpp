@@ -235,8 +235,8 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
   auto owed = pg_exec(pg,
                       "SELECT o.id, o.user_id, i.product_id, i.quantity, o.updated_at < now() - make_interval(secs => "
                       "$2::int) FROM orders o JOIN order_items i ON i.order_id = o.id"
-                      " WHERE o.status = 'CANCELLED' AND o.units_returned_at IS NULL AND o.id IN (SELECT x.order_id"
-                      "   FROM order_items x WHERE x.product_id = ANY($1::uuid[])) ORDER BY o.id",
+                      " WHERE o.status = 'CANCELLED' AND o.units_returned_at IS NULL AND EXISTS (SELECT 1"
+                      "   FROM order_items x WHERE x.order_id = o.id AND x.product_id = ANY($1::uuid[])) ORDER BY o.id",
                       {product_array, std::to_string(kOwedGraceSeconds)});
   must(owed, "owed returns");
   rollback.armed = false;
