@@ -2,67 +2,351 @@
 #include <libpq-fe.h>
 
 #include <boost/json/parse.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/commands.hpp"
 #include "app/probes.hpp"
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
+#include "ordering/keys.hpp"
 #include "storage/postgres/result.hpp"
 #include "storage/redis/blocking.hpp"
+#include "storage/redis/client.hpp"
+#include "worker/order_persister.hpp"
 
 namespace orders::app {
 namespace {
 
-struct ProductState {
-  std::string id;
-  long long stock = 0;               // products.stock, the record
-  long long ledger = 0;              // sum of inventory_movements.delta
-  long long order_units = 0;         // -(ORDER + CANCEL + FAILED movements)
-  long long live_units = 0;          // units in CONFIRMED and COMPLETED orders
-  long long pending = 0;             // units of orders accepted in Redis, not yet persisted
-  std::optional<long long> counter;  // the Redis counter
+using RedisPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
+using PgPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using Quantities = std::map<std::string, long long>;  // product or user -> units
+
+// A cancel older than this whose units Redis has not confirmed back is stuck (the API died
+// between its COMMIT and the return, or Redis timed out), not in flight.
+constexpr int kOwedGraceSeconds = 60;
+// Readings of one product while its counter moves under traffic, before it is reported busy.
+constexpr int kAttempts = 8;
+constexpr long long kMarkerTtlSeconds = 30LL * 24 * 3600;  // the returned:{id} marker, as the API sets it
+
+struct OrderUnits {
+  std::string id, user;
+  std::vector<std::pair<std::string, long long>> items;  // product, quantity
 };
 
-using RedisPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
+// Sale rules as purchases read them from {p:ID}:info (or as the record says they should be).
+struct Rules {
+  std::string active, price, max, starts, ends;
+  bool operator==(const Rules&) const = default;
+};
 
-// Units per product of the pending order records (accepted, not yet persisted by a worker).
-std::map<std::string, long long> pending_units(redisContext* c) {
-  std::map<std::string, long long> units;
+struct ProductState {
+  std::string id;
+  bool active = false;  // still active in the record when read (else nothing is repaired)
+  // PostgreSQL, the record.
+  long long stock = 0;        // products.stock
+  long long ledger = 0;       // sum of inventory_movements.delta
+  long long order_units = 0;  // -(ORDER + CANCEL + FAILED movements)
+  long long live_units = 0;   // units in CONFIRMED and COMPLETED orders
+  std::string version;        // products.version: publishes older than it are ignored
+  Rules rules;
+  Quantities live_buyers;  // user -> units in that user's live orders
+  // Redis.
+  std::optional<long long> counter;
+  std::optional<Rules> info;
+  Quantities buyers;
+  // Derived.
+  long long pending = 0;  // units of orders accepted in Redis that the record does not hold live
+  long long owed = 0;     // units of cancelled orders Redis has not had back
+  long long stuck = 0;    // owed units of cancels older than the grace period
+  Quantities expected_buyers;
+};
+
+postgres::Result pg_exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params = {}) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  return postgres::Result(
+      PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+}
+
+void must(const postgres::Result& r, const char* what) {
+  if (!r.ok()) throw std::runtime_error(std::string(what) + ": " + r.error_message());
+}
+
+std::string array_of(const std::vector<std::string>& values) {
+  return worker::pg_array(std::vector<std::optional<std::string>>(values.begin(), values.end()));
+}
+
+std::string text(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : std::string();
+}
+
+// The pending order records (accepted, not yet persisted by a worker, or persisted and not yet
+// dropped), by id.
+std::map<std::string, OrderUnits> pending_orders(redisContext* c) {
+  std::map<std::string, OrderUnits> orders;
   std::string cursor = "0";
   do {
     auto r = redis::blocking_command(c, {"SCAN", cursor, "MATCH", "order:*", "COUNT", "1000"});
+    if (r->type != REDIS_REPLY_ARRAY) throw std::runtime_error("SCAN: " + text(r.get()));
     cursor.assign(r->element[0]->str, r->element[0]->len);
     for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
       std::string key(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
       auto order = redis::blocking_command(c, {"GET", key});
-      if (order->type == REDIS_REPLY_STRING) {
-        boost::system::error_code ec;
-        auto v = boost::json::parse(boost::json::string_view(order->str, order->len), ec);
-        if (!ec && v.is_object() && v.as_object().contains("items")) {
-          for (const auto& item : v.at("items").as_array()) {
-            units[std::string(item.at("productId").as_string())] += item.at("quantity").to_number<long long>();
-          }
-        }
+      if (order->type != REDIS_REPLY_STRING) continue;  // gone since the SCAN saw it
+      boost::system::error_code ec;
+      auto v = boost::json::parse(boost::json::string_view(order->str, order->len), ec);
+      if (ec || !v.is_object() || !v.as_object().contains("items") || !v.as_object().contains("userId")) continue;
+      OrderUnits o;
+      o.id = key.substr(6);
+      o.user = std::string(v.at("userId").as_string());
+      for (const auto& item : v.at("items").as_array()) {
+        o.items.emplace_back(std::string(item.at("productId").as_string()), item.at("quantity").to_number<long long>());
       }
+      orders.emplace(o.id, std::move(o));
     }
   } while (cursor != "0");
-  return units;
+  return orders;
+}
+
+std::string describe(const Quantities& expected, const Quantities& actual) {
+  int differ = 0;
+  for (const auto& [user, units] : expected) differ += !actual.count(user) || actual.at(user) != units;
+  for (const auto& [user, units] : actual) differ += !expected.count(user);
+  return "buyers " + std::to_string(differ) + (differ == 1 ? " user" : " users");
+}
+
+// One reading of the products `ids`, consistent although purchases, workers and cancels run:
+//   1. WATCH their counters: every Redis change that matters for them (a purchase, a return of
+//      units, a released reservation, a stock change) moves a counter, so EXEC fails if any
+//      happened while we read.
+//   2. Counters, buyer counts, sale rules, then the pending order records.
+//   3. PostgreSQL after the pending records, with the product rows share-locked: a worker
+//      commits before it drops a pending record, so an order seen pending and already
+//      committed is found live in the record and counted once; no worker or cancel moves the
+//      stock of these products while we read.
+//   4. The once-markers of cancelled orders whose return Redis has not confirmed.
+//   5. MULTI [the repairs] EXEC: applied only if no counter moved since step 1.
+// Returns false when a counter moved (nothing was changed; read again).
+struct Reading {
+  std::vector<ProductState> products;
+  std::vector<OrderUnits> owed;             // cancelled orders whose units go back with --fix
+  std::vector<std::string> returned_flags;  // cancelled orders Redis has had back, flag unset
+};
+
+bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& ids, bool fix, Reading& out) {
+  out = Reading{};
+  std::vector<std::string> watch{"WATCH"};
+  for (const auto& id : ids) watch.push_back(catalog::keys::stock(id));
+  auto watched = redis::blocking_command(redis, watch);
+  if (watched->type == REDIS_REPLY_ERROR) throw std::runtime_error("WATCH: " + text(watched.get()));
+  // Leaves the connection without a WATCH whatever happens below.
+  struct Unwatch {
+    redisContext* c;
+    bool armed = true;
+    ~Unwatch() {
+      if (armed) redis::blocking_command(c, {"UNWATCH"});
+    }
+  } unwatch{redis};
+
+  std::map<std::string, ProductState> by_id;
+  for (const auto& id : ids) {
+    ProductState p;
+    p.id = id;
+    auto counter = redis::blocking_command(redis, {"GET", catalog::keys::stock(id)});
+    if (counter->type == REDIS_REPLY_STRING) p.counter = std::stoll(text(counter.get()));
+    auto buyers = redis::blocking_command(redis, {"HGETALL", ordering::keys::buyers(id)});
+    for (std::size_t i = 0; buyers->type == REDIS_REPLY_ARRAY && i + 1 < buyers->elements; i += 2) {
+      long long units = std::stoll(text(buyers->element[i + 1]));
+      if (units > 0) p.buyers[text(buyers->element[i])] = units;
+    }
+    auto info = redis::blocking_command(redis,
+                                        {"HMGET", catalog::keys::info(id), "active", "price", "max", "starts", "ends"});
+    if (info->type == REDIS_REPLY_ARRAY && info->elements == 5 && info->element[0]->type == REDIS_REPLY_STRING) {
+      p.info = Rules{text(info->element[0]), text(info->element[1]), text(info->element[2]), text(info->element[3]),
+                     text(info->element[4])};
+    }
+    by_id.emplace(id, std::move(p));
+  }
+  auto pending = pending_orders(redis);
+
+  std::vector<std::string> pending_ids;
+  for (const auto& [id, o] : pending) pending_ids.push_back(id);
+  const std::string product_array = array_of(ids);
+  must(pg_exec(pg, "BEGIN"), "begin");
+  struct Rollback {
+    PGconn* c;
+    bool armed = true;
+    ~Rollback() {
+      if (armed) PQclear(PQexec(c, "ROLLBACK"));
+    }
+  } rollback{pg};
+  // In id order, as the workers and cancels lock them.
+  auto locked = pg_exec(pg, "SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE",
+                        {product_array});
+  if (!locked.ok() && (locked.sqlstate() == "40P01" || locked.sqlstate() == "40001")) return false;
+  must(locked, "lock products");
+  auto rows = pg_exec(pg,
+                      "SELECT p.id, p.stock,"
+                      " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id), 0),"
+                      " COALESCE((SELECT -sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
+                      "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED')), 0),"
+                      " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
+                      "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0),"
+                      " p.is_active, (p.price * 100)::bigint, COALESCE(p.max_per_user::text, ''),"
+                      " COALESCE(((extract(epoch FROM p.sale_starts_at) * 1000)::bigint)::text, ''),"
+                      " COALESCE(((extract(epoch FROM p.sale_ends_at) * 1000)::bigint)::text, ''), p.version"
+                      " FROM products p WHERE p.id = ANY($1::uuid[])",
+                      {product_array});
+  must(rows, "products");
+  for (int i = 0; i < rows.rows(); ++i) {
+    ProductState& p = by_id.at(std::string(rows.get(i, 0)));
+    p.stock = rows.get_int(i, 1);
+    p.ledger = rows.get_int(i, 2);
+    p.order_units = rows.get_int(i, 3);
+    p.live_units = rows.get_int(i, 4);
+    p.rules = Rules{rows.get_bool(i, 5) ? "1" : "0", std::string(rows.get(i, 6)), std::string(rows.get(i, 7)),
+                    std::string(rows.get(i, 8)), std::string(rows.get(i, 9))};
+    p.version = rows.get(i, 10);
+    p.active = rows.get_bool(i, 5);
+  }
+  // Which pending records the record already holds, and how.
+  std::map<std::string, std::string> status_of;
+  auto statuses = pg_exec(pg, "SELECT id, status FROM orders WHERE id = ANY($1::uuid[])", {array_of(pending_ids)});
+  must(statuses, "pending statuses");
+  for (int i = 0; i < statuses.rows(); ++i) status_of[std::string(statuses.get(i, 0))] = statuses.get(i, 1);
+  auto live = pg_exec(pg,
+                      "SELECT i.product_id, o.user_id, sum(i.quantity) FROM order_items i JOIN orders o ON o.id = "
+                      "i.order_id WHERE i.product_id = ANY($1::uuid[]) AND o.status NOT IN ('CANCELLED', 'FAILED')"
+                      " GROUP BY i.product_id, o.user_id",
+                      {product_array});
+  must(live, "buyers");
+  for (int i = 0; i < live.rows(); ++i)
+    by_id.at(std::string(live.get(i, 0))).live_buyers[std::string(live.get(i, 1))] = live.get_int(i, 2);
+  // Cancelled orders (over these products) whose units Redis has not confirmed back; every
+  // item of them, as one marker covers the whole order.
+  auto owed = pg_exec(pg,
+                      "SELECT o.id, o.user_id, i.product_id, i.quantity, o.updated_at < now() - make_interval(secs => "
+                      "$2::int) FROM orders o JOIN order_items i ON i.order_id = o.id"
+                      " WHERE o.status = 'CANCELLED' AND o.units_returned_at IS NULL AND EXISTS (SELECT 1"
+                      "   FROM order_items x WHERE x.order_id = o.id AND x.product_id = ANY($1::uuid[])) ORDER BY o.id",
+                      {product_array, std::to_string(kOwedGraceSeconds)});
+  must(owed, "owed returns");
+  rollback.armed = false;
+  must(pg_exec(pg, "COMMIT"), "commit");
+
+  std::map<std::string, std::pair<OrderUnits, bool>> owed_orders;  // id -> units, stuck
+  for (int i = 0; i < owed.rows(); ++i) {
+    auto& [o, stuck] = owed_orders[std::string(owed.get(i, 0))];
+    o.id = owed.get(i, 0);
+    o.user = owed.get(i, 1);
+    o.items.emplace_back(std::string(owed.get(i, 2)), owed.get_int(i, 3));
+    stuck = owed.get_bool(i, 4);
+  }
+
+  auto add_units = [&](const OrderUnits& o, long long ProductState::*field, bool stuck) {
+    for (const auto& [product, qty] : o.items) {
+      auto it = by_id.find(product);
+      if (it == by_id.end()) continue;
+      it->second.*field += qty;
+      if (stuck) it->second.stuck += qty;
+      it->second.expected_buyers[o.user] += qty;
+    }
+  };
+  // A pending record the record holds live was counted by the record's stock already.
+  for (const auto& [id, o] : pending) {
+    auto s = status_of.find(id);
+    const bool live_in_record = s != status_of.end() && s->second != "CANCELLED" && s->second != "FAILED";
+    if (!live_in_record) add_units(o, &ProductState::pending, false);
+  }
+  for (auto& [id, entry] : owed_orders) {
+    if (pending.count(id)) continue;  // its return drops the pending record: counted above
+    auto marker = redis::blocking_command(redis, {"EXISTS", "returned:" + id});
+    if (marker->type == REDIS_REPLY_INTEGER && marker->integer == 1) {
+      out.returned_flags.push_back(id);  // Redis has them; only the flag is missing
+      continue;
+    }
+    add_units(entry.first, &ProductState::owed, entry.second);
+    out.owed.push_back(entry.first);
+  }
+  for (auto& [id, p] : by_id) {
+    for (const auto& [user, units] : p.live_buyers) p.expected_buyers[user] += units;
+  }
+
+  // The repairs, all or nothing, only if no counter moved. Owed units go back with them: the
+  // counters are set as if returned, and the markers say so to any later DELETE.
+  auto queued = [&](const std::vector<std::string>& command) {
+    auto r = redis::blocking_command(redis, command);
+    if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error(command[0] + ": " + text(r.get()));
+  };
+  queued({"MULTI"});
+  if (fix) {
+    static const std::string kPublish = redis::embedded_script("product_publish").source;
+    for (auto& [id, p] : by_id) {
+      if (!p.active) continue;  // deactivated meanwhile: no counter comes back
+      const long long target = p.stock - p.pending;
+      if (!p.counter || *p.counter != target) queued({"SET", catalog::keys::stock(id), std::to_string(target)});
+      Quantities target_buyers = p.expected_buyers;
+      for (const OrderUnits& o : out.owed) {
+        for (const auto& [product, qty] : o.items) {
+          if (product == id && (target_buyers[o.user] -= qty) <= 0) target_buyers.erase(o.user);
+        }
+      }
+      std::erase_if(target_buyers, [](const auto& e) { return e.second <= 0; });
+      if (target_buyers != p.buyers) {
+        queued({"DEL", ordering::keys::buyers(id)});
+        std::vector<std::string> hset{"HSET", ordering::keys::buyers(id)};
+        for (const auto& [user, units] : target_buyers) {
+          hset.push_back(user);
+          hset.push_back(std::to_string(units));
+          if (hset.size() >= 1002) {
+            queued(hset);
+            hset.resize(2);
+          }
+        }
+        if (hset.size() > 2) queued(hset);
+      }
+      if (p.rules.active == "1" && (!p.info || *p.info != p.rules)) {
+        queued({"EVAL", kPublish, "4", catalog::keys::info(id), catalog::keys::stock(id), catalog::keys::cache(id),
+                catalog::keys::gen(id), p.rules.price, p.rules.max, p.rules.starts, p.rules.ends, "", p.version});
+      }
+    }
+    for (const OrderUnits& o : out.owed) {
+      queued({"SET", "returned:" + o.id, "1", "NX", "EX", std::to_string(kMarkerTtlSeconds)});
+    }
+  }
+  auto exec = redis::blocking_command(redis, {"EXEC"});
+  unwatch.armed = false;
+  if (exec->type == REDIS_REPLY_NIL) return false;
+  if (exec->type != REDIS_REPLY_ARRAY) throw std::runtime_error("EXEC: " + text(exec.get()));
+  for (std::size_t i = 0; i < exec->elements; ++i) {
+    if (exec->element[i]->type == REDIS_REPLY_ERROR) throw std::runtime_error("repair: " + text(exec->element[i]));
+  }
+  for (const auto& id : ids) out.products.push_back(std::move(by_id.at(id)));
+  return true;
 }
 
 }  // namespace
 
-// Compares, per active product, the Redis counter with PostgreSQL (the record) and the ledger
+// Compares, per active product, the Redis state with PostgreSQL (the record) and the ledger
 // with the orders. Expected at rest and in flight alike:
-//   counter + pending units = products.stock      (pending: accepted, not yet persisted)
+//   counter = products.stock - pending units - owed units
+//       (pending: accepted in Redis, not live in the record; owed: cancelled, not yet back)
+//   buyer counts = per user, units in live orders + pending + owed
+//   sale rules in {p:ID}:info = the record's
 //   products.stock = sum of the ledger's deltas
 //   units taken by orders in the ledger = units in CONFIRMED/COMPLETED orders
-// --fix makes the counters follow the record. Exit 0 without drift, 1 with drift.
+// A cancel older than a minute whose units are still owed is drift too. --fix makes Redis
+// follow the record: counters, buyer counts and sale rules (it rebuilds them after a Redis
+// loss), and owed units go back (once: the markers and orders.units_returned_at say so).
+// Exit 0 without drift, 1 with drift.
 int run_reconcile(const config::Dependencies& deps, bool fix) {
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis_endpoint;
@@ -78,72 +362,107 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
     std::cerr << "orders reconcile: " << e.what() << '\n';
     return kExitUnavailable;
   }
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(pg.conninfo.c_str()), &PQfinish);
-  postgres::Result rows(PQexec(conn.get(),
-                               "SELECT p.id, p.stock,"
-                               " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id), 0),"
-                               " COALESCE((SELECT -sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
-                               "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED')), 0),"
-                               " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
-                               "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0)"
-                               " FROM products p WHERE p.is_active ORDER BY p.created_at, p.id"));
-  if (!rows.ok()) {
-    std::cerr << "orders reconcile: " << rows.error_message();
-    return kExitFailure;
-  }
+  PgPtr conn(PQconnectdb(pg.conninfo.c_str()), &PQfinish);
   RedisPtr redis{nullptr, &redisFree};
+  std::vector<ProductState> products;
+  std::vector<std::string> busy;
+  std::size_t owed_orders = 0;
   try {
     redis = redis::connect_blocking(redis_endpoint, std::chrono::seconds(5));
+    auto active = pg_exec(conn.get(), "SELECT id FROM products WHERE is_active ORDER BY created_at, id");
+    must(active, "products");
+    std::vector<std::string> ids;
+    for (int i = 0; i < active.rows(); ++i) ids.emplace_back(active.get(i, 0));
+
+    std::vector<std::string> flags;
+    auto settle = [&](const Reading& r) {
+      for (const auto& o : r.owed) flags.push_back(o.id);
+      owed_orders += r.owed.size();
+      flags.insert(flags.end(), r.returned_flags.begin(), r.returned_flags.end());
+    };
+    // Every product in one reading at rest; under traffic, one at a time, each read again
+    // while its counter moves.
+    Reading all;
+    if (!ids.empty() && read_once(conn.get(), redis.get(), ids, fix, all)) {
+      products = std::move(all.products);
+      settle(all);
+    } else {
+      for (const auto& id : ids) {
+        Reading one;
+        bool done = false;
+        for (int attempt = 0; attempt < kAttempts && !done; ++attempt) {
+          if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+          done = read_once(conn.get(), redis.get(), {id}, fix, one);
+        }
+        if (!done) {
+          busy.push_back(id);
+          continue;
+        }
+        settle(one);
+        products.push_back(std::move(one.products.front()));
+      }
+    }
+    if (fix && !flags.empty()) {
+      // Redis has these orders' units back (the markers say so): the record says so too.
+      must(pg_exec(conn.get(),
+                   "UPDATE orders SET units_returned_at = now() WHERE id = ANY($1::uuid[]) AND status = 'CANCELLED'"
+                   " AND units_returned_at IS NULL",
+                   {array_of(flags)}),
+           "flag returned units");
+    }
   } catch (const DependencyUnavailable& e) {
     std::cerr << "orders reconcile: " << e.what() << '\n';
     return kExitUnavailable;
+  } catch (const std::exception& e) {
+    std::cerr << "orders reconcile: " << e.what() << '\n';
+    return kExitFailure;
   }
 
-  // Pending first, counters second: an order accepted in between shows as a counter below
-  // expectation by its units for this one report, never as a gain.
-  auto pending = pending_units(redis.get());
-  std::vector<ProductState> products;
-  for (int i = 0; i < rows.rows(); ++i) {
-    ProductState p;
-    p.id = rows.get(i, 0);
-    p.stock = rows.get_int(i, 1);
-    p.ledger = rows.get_int(i, 2);
-    p.order_units = rows.get_int(i, 3);
-    p.live_units = rows.get_int(i, 4);
-    p.pending = pending.count(p.id) ? pending[p.id] : 0;
-    auto r = redis::blocking_command(redis.get(), {"GET", catalog::keys::stock(p.id)});
-    if (r->type == REDIS_REPLY_STRING) p.counter = std::stoll(std::string(r->str, r->len));
-    products.push_back(std::move(p));
-  }
-
-  int drifting = 0, fixed = 0;
-  std::printf("%-36s %10s %8s %8s %10s %8s  %s\n", "product", "counter", "pending", "stock", "ledger", "orders",
-              "drift");
+  int drifting = 0;
+  std::printf("%-36s %10s %8s %6s %8s %10s %8s  %s\n", "product", "counter", "pending", "owed", "stock", "ledger",
+              "orders", "drift");
   for (const auto& p : products) {
+    if (!p.active) continue;  // deactivated while reconcile ran
     std::vector<std::string> problems;
-    const long long expected_counter = p.stock - p.pending;
+    const long long expected_counter = p.stock - p.pending - p.owed;
     if (!p.counter) problems.push_back("no Redis counter");
     else if (*p.counter != expected_counter)
       problems.push_back("counter " + std::to_string(*p.counter - expected_counter));
+    if (p.stuck > 0) problems.push_back(std::to_string(p.stuck) + " units owed by cancelled orders");
+    Quantities expected_buyers = p.expected_buyers;
+    std::erase_if(expected_buyers, [](const auto& e) { return e.second <= 0; });
+    if (expected_buyers != p.buyers) problems.push_back(describe(expected_buyers, p.buyers));
+    if (!p.info) problems.push_back("no sale rules");
+    else if (*p.info != p.rules) problems.push_back("sale rules differ");
     if (p.ledger != p.stock) problems.push_back("ledger " + std::to_string(p.ledger - p.stock));
     if (p.order_units != p.live_units) problems.push_back("orders " + std::to_string(p.order_units - p.live_units));
     std::string drift;
     for (const auto& problem : problems) drift += (drift.empty() ? "" : ", ") + problem;
     if (problems.empty()) drift = "none";
     else ++drifting;
-    std::printf("%-36s %10s %8lld %8lld %10lld %8lld  %s\n", p.id.c_str(),
-                p.counter ? std::to_string(*p.counter).c_str() : "-", p.pending, p.stock, p.ledger, p.live_units,
-                drift.c_str());
-    if (fix && (!p.counter || *p.counter != expected_counter)) {
-      redis::blocking_command(redis.get(), {"SET", catalog::keys::stock(p.id), std::to_string(expected_counter)});
-      std::printf("fixed: %s counter %s -> %lld\n", p.id.c_str(), p.counter ? std::to_string(*p.counter).c_str() : "-",
-                  expected_counter);
-      ++fixed;
+    std::printf("%-36s %10s %8lld %6lld %8lld %10lld %8lld  %s\n", p.id.c_str(),
+                p.counter ? std::to_string(*p.counter).c_str() : "-", p.pending, p.owed, p.stock, p.ledger,
+                p.live_units, drift.c_str());
+    if (fix) {
+      const long long target = p.stock - p.pending;
+      if (!p.counter || *p.counter != target) {
+        std::printf("fixed: %s counter %s -> %lld\n", p.id.c_str(),
+                    p.counter ? std::to_string(*p.counter).c_str() : "-", target);
+      }
+      if (expected_buyers != p.buyers || p.owed) std::printf("fixed: %s buyer counts from the record\n", p.id.c_str());
+      if (!p.info || *p.info != p.rules) std::printf("fixed: %s sale rules from the record\n", p.id.c_str());
     }
   }
-  std::printf("%zu products, %d with drift%s\n", products.size(), drifting,
-              fix ? (", " + std::to_string(fixed) + " counters set from the record").c_str() : "");
-  return drifting == 0 || (fix && fixed == drifting) ? 0 : 1;
+  for (const auto& id : busy) {
+    std::printf("%-36s busy: its counter moved during each of %d readings; run again\n", id.c_str(), kAttempts);
+  }
+  if (fix && owed_orders) std::printf("fixed: units of %zu cancelled orders returned to Redis\n", owed_orders);
+  // With --fix, Redis drift is repaired; drift in the record (ledger, orders) is not.
+  int left = 0;
+  for (const auto& p : products) left += p.ledger != p.stock || p.order_units != p.live_units;
+  std::printf("%zu products, %d with drift, %zu busy%s\n", products.size() + busy.size(), drifting, busy.size(),
+              fix ? ", Redis repaired from the record" : "");
+  return fix ? (left == 0 ? 0 : 1) : (drifting == 0 ? 0 : 1);
 }
 
 }  // namespace orders::app

@@ -203,8 +203,10 @@ asio::awaitable<void> CatalogService::publish_rules(const Product& p, std::optio
   std::string starts = p.sale_starts_at ? std::to_string(*p.sale_starts_at) : "";
   std::string ends = p.sale_ends_at ? std::to_string(*p.sale_ends_at) : "";
   std::string initial = initial_stock ? std::to_string(*initial_stock) : "";
+  std::string version = std::to_string(p.version);
   std::array<std::string_view, 4> script_keys{info, stock, cache, gen};
-  std::array<std::string_view, 5> args{price, max, starts, ends, initial};
+  // The version makes Redis keep the newest rules whatever order concurrent writes publish in.
+  std::array<std::string_view, 6> args{price, max, starts, ends, initial, version};
   expect_script_ok(co_await redis_.eval(script("product_publish"), script_keys, args), "product_publish");
 }
 
@@ -288,10 +290,13 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
 
 asio::awaitable<bool> CatalogService::deactivate_product(const std::string& id) {
   if (!redis_.connected()) throw DependencyUnavailable("Redis", "not connected");
-  if (!co_await store_.deactivate_product(id)) co_return false;
+  auto removed = co_await store_.deactivate_product(id);
+  if (!removed) co_return false;
   std::string info = keys::info(id), stock = keys::stock(id), cache = keys::cache(id), gen = keys::gen(id);
+  std::string version = std::to_string(*removed);
   std::array<std::string_view, 4> script_keys{info, stock, cache, gen};
-  expect_script_ok(co_await redis_.eval(script("product_remove"), script_keys, {}), "product_remove");
+  std::array<std::string_view, 1> args{version};
+  expect_script_ok(co_await redis_.eval(script("product_remove"), script_keys, args), "product_remove");
   co_return true;
 }
 

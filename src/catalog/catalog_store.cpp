@@ -17,7 +17,8 @@ constexpr std::string_view kCategoryColumns =
 constexpr std::string_view kProductColumns =
     "id, name, description, sku, price::text, stock, category_id, max_per_user,"
     " (extract(epoch FROM sale_starts_at) * 1000)::bigint, (extract(epoch FROM sale_ends_at) * 1000)::bigint,"
-    " is_active, (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM updated_at) * 1000)::bigint";
+    " is_active, (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM updated_at) * 1000)::bigint, "
+    "version";
 
 std::optional<std::string> opt_string(const Result& r, int row, int col) {
   auto v = r.get_optional(row, col);
@@ -53,6 +54,7 @@ Product product_from(const Result& r, int row) {
   p.is_active = r.get_bool(row, 10);
   p.created_at = r.get_int(row, 11);
   p.updated_at = r.get_int(row, 12);
+  p.version = r.get_int(row, 13);
   return p;
 }
 
@@ -172,7 +174,7 @@ asio::awaitable<std::pair<std::vector<Product>, std::int64_t>> CatalogStore::lis
   for (int i = 0; i < r.rows(); ++i) out.push_back(product_from(r, i));
   std::int64_t total = 0;
   if (r.rows() > 0) {
-    total = r.get_int(0, 13);
+    total = r.get_int(0, 14);
   } else {
     Params q;
     q.add(category_id);
@@ -267,7 +269,7 @@ asio::awaitable<Outcome<Product>> CatalogStore::ProductUpdate::apply(const Produ
       " max_per_user = CASE WHEN $11::boolean THEN $12::integer ELSE max_per_user END,"
       " sale_starts_at = CASE WHEN $13::boolean THEN $14::timestamptz ELSE sale_starts_at END,"
       " sale_ends_at = CASE WHEN $15::boolean THEN $16::timestamptz ELSE sale_ends_at END,"
-      " updated_at = now()"
+      " updated_at = now(), version = version + 1"
       " WHERE id = $1 RETURNING " +
           std::string(kProductColumns),
       p, timeout);
@@ -290,13 +292,16 @@ asio::awaitable<void> CatalogStore::ProductUpdate::rollback() {
   co_await lease_->execute("ROLLBACK", std::chrono::milliseconds(5000));
 }
 
-asio::awaitable<bool> CatalogStore::deactivate_product(const std::string& id) {
+asio::awaitable<std::optional<std::int64_t>> CatalogStore::deactivate_product(const std::string& id) {
   Params p;
   p.add(id);
-  auto r = co_await pool_.query("UPDATE products SET is_active = false, updated_at = now() WHERE id = $1 AND is_active",
-                                p);
+  auto r = co_await pool_.query(
+      "UPDATE products SET is_active = false, updated_at = now(), version = version + 1 WHERE id = $1 AND is_active"
+      " RETURNING version",
+      p);
   r.expect_ok("deactivate_product");
-  co_return r.affected() == 1;
+  if (r.rows() != 1) co_return std::nullopt;
+  co_return r.get_int(0, 0);
 }
 
 }  // namespace orders::catalog

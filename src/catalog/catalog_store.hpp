@@ -33,8 +33,9 @@ class CatalogStore {
   class ProductUpdate;
   boost::asio::awaitable<std::optional<ProductUpdate>> begin_product_update(const std::string& id);
 
-  // Marks the product inactive; false when there was no active product with this id.
-  boost::asio::awaitable<bool> deactivate_product(const std::string& id);
+  // Marks the product inactive and returns its new version; nothing when there was no active
+  // product with this id.
+  boost::asio::awaitable<std::optional<std::int64_t>> deactivate_product(const std::string& id);
 
   postgres::Pool& pool() { return pool_; }
 

@@ -36,6 +36,7 @@ struct Product {
   bool is_active = true;
   EpochMs created_at = 0;
   EpochMs updated_at = 0;
+  std::int64_t version = 1;  // bumped by every change; orders the publishes of its sale rules
 };
 
 struct NewCategory {

@@ -3,8 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "catalog/keys.hpp"
+#include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
@@ -27,8 +31,12 @@ http::Response invalid_transition(std::string_view from, std::string_view to) {
                      std::vector<http::FieldError>{{"status", std::string(from) + " -> " + std::string(to)}});
 }
 
-// Cancelling an order the record holds ($1 id, $2 its status before).
-constexpr std::array<const char*, 4> kCancelStatements = {
+// Cancelling an order the record holds ($1 id, $2 its status before). The product rows are
+// locked first, in id order like the worker's batches, so a cancel and a worker (or two
+// cancels) over the same products wait for each other instead of deadlocking.
+constexpr std::array<const char*, 5> kCancelStatements = {
+    "SELECT p.id FROM products p WHERE $2 = 'CONFIRMED'"
+    " AND p.id IN (SELECT i.product_id FROM order_items i WHERE i.order_id = $1) ORDER BY p.id FOR UPDATE",
     "UPDATE orders SET status = 'CANCELLED', updated_at = now() WHERE id = $1 AND $2 <> ''",
     "UPDATE products p SET stock = p.stock + i.quantity, updated_at = now() FROM order_items i"
     " WHERE i.order_id = $1 AND p.id = i.product_id AND $2 = 'CONFIRMED'",
@@ -41,6 +49,104 @@ struct Units {
   std::string user_id;
   std::vector<std::pair<std::string, long long>> items;  // product, quantity
 };
+
+constexpr int kAttempts = 5;
+
+// A deadlock or serialization failure: the transaction is rolled back and tried again.
+bool retryable(const postgres::Result& r) { return !r.ok() && (r.sqlstate() == "40P01" || r.sqlstate() == "40001"); }
+
+// What the record said about a cancel.
+struct RecordOutcome {
+  enum Kind { kNotInRecord, kRetry, kRefused, kCancelled, kAlreadyCancelled } kind = kNotInRecord;
+  std::string status;  // the status before (kRefused, kCancelled)
+  Units units;         // kCancelled, and kAlreadyCancelled whose units Redis has not confirmed back
+};
+
+asio::awaitable<void> return_units(redis::Client& redis, postgres::Pool& pool, const std::string& order_id,
+                                   const Units& units) {
+  // The units go back to Redis once, whoever gets here (the same marker as FAILED orders).
+  std::vector<std::string> key_storage{"returned:" + order_id, keys::order(order_id)};
+  std::vector<std::string> args_storage{units.user_id, std::to_string(30 * 24 * 3600)};
+  for (const auto& [product, quantity] : units.items) {
+    key_storage.push_back(catalog::keys::stock(product));
+    key_storage.push_back(keys::buyers(product));
+    args_storage.push_back(std::to_string(quantity));
+  }
+  std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
+  std::vector<std::string_view> script_args(args_storage.begin(), args_storage.end());
+  static const redis::Script kReturnUnits = redis::embedded_script("return_units");
+  auto returned = co_await redis.eval(kReturnUnits, script_keys, script_args);
+  if (returned.is_error()) throw std::runtime_error("returning units of " + order_id + ": " + returned.str);
+  // Redis has them (now or before): the record says so, so the units never go back twice
+  // after the marker expired. A failure here leaves the flag for the next DELETE or reconcile.
+  Params id;
+  id.add(order_id);
+  auto flagged = co_await pool.query(
+      "UPDATE orders SET units_returned_at = now() WHERE id = $1 AND units_returned_at IS NULL", id);
+  if (!flagged.ok()) spdlog::warn("order {}: units returned, flag not stored: {}", order_id, flagged.error_message());
+}
+
+asio::awaitable<RecordOutcome> cancel_in_record(postgres::Pool& pool, const std::string& order_id) {
+  RecordOutcome out;
+  auto lease = co_await pool.acquire();
+  (co_await lease->execute("BEGIN", kTimeout)).expect_ok("begin");
+  Params id;
+  id.add(order_id);
+  auto row = co_await lease->execute(
+      "SELECT status, user_id, units_returned_at IS NOT NULL FROM orders WHERE id = $1 FOR UPDATE", id, kTimeout);
+  row.expect_ok("lock order");
+  if (row.rows() != 1) {
+    co_await lease->execute("ROLLBACK", kTimeout);
+    co_return out;
+  }
+  out.status = std::string(row.get(0, 0));
+  out.units.user_id = std::string(row.get(0, 1));
+  const bool returned = row.get_bool(0, 2);
+  auto parsed = parse_status(out.status);
+  const bool already = parsed == OrderStatus::kCancelled;
+  if (!already && (!parsed || !can_transition(*parsed, OrderStatus::kCancelled))) {
+    co_await lease->execute("ROLLBACK", kTimeout);
+    out.kind = RecordOutcome::kRefused;
+    co_return out;
+  }
+  bool retry = false;
+  if (!already) {
+    // A CONFIRMED order took its units from the record: they go back, with the ledger row.
+    Params p;
+    p.add(order_id).add(out.status);
+    for (const char* sql : kCancelStatements) {
+      auto r = co_await lease->execute(sql, p, kTimeout);
+      if (retryable(r)) {
+        retry = true;
+        break;
+      }
+      r.expect_ok("cancel");
+    }
+  }
+  // A cancel that committed before and whose units Redis never confirmed back (the API died
+  // after COMMIT, or Redis timed out) needs its items too: the caller returns them now.
+  if (!retry && (!already || !returned)) {
+    auto items = co_await lease->execute("SELECT product_id, quantity FROM order_items WHERE order_id = $1", id,
+                                         kTimeout);
+    items.expect_ok("items");
+    for (int i = 0; i < items.rows(); ++i) {
+      out.units.items.emplace_back(std::string(items.get(i, 0)), items.get_int(i, 1));
+    }
+  }
+  if (retry || already) {
+    co_await lease->execute("ROLLBACK", kTimeout);
+    out.kind = retry ? RecordOutcome::kRetry : RecordOutcome::kAlreadyCancelled;
+    co_return out;
+  }
+  auto committed = co_await lease->execute("COMMIT", kTimeout);
+  if (retryable(committed)) {
+    out.kind = RecordOutcome::kRetry;
+    co_return out;
+  }
+  committed.expect_ok("commit");
+  out.kind = RecordOutcome::kCancelled;
+  co_return out;
+}
 
 }  // namespace
 
@@ -67,42 +173,39 @@ asio::awaitable<void> OrderLifecycle::publish(std::string_view type, const std::
 asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_id) {
   Units units;
   std::string from;
+  int retries = 0;
   for (int attempt = 0; attempt < 3 && from.empty(); ++attempt) {
-    // The lease ends before the pending path below, which takes a connection of its own.
-    std::optional<postgres::Lease> held(co_await pool_.acquire());
-    auto& lease = *held;
-    (co_await lease->execute("BEGIN", kTimeout)).expect_ok("begin");
-    Params id;
-    id.add(order_id);
-    auto row = co_await lease->execute("SELECT status, user_id FROM orders WHERE id = $1 FOR UPDATE", id, kTimeout);
-    row.expect_ok("lock order");
-    if (row.rows() == 1) {
-      std::string status(row.get(0, 0));
-      auto parsed = parse_status(status);
-      if (!parsed || !can_transition(*parsed, OrderStatus::kCancelled)) {
-        co_await lease->execute("ROLLBACK", kTimeout);
-        // GCC 12 mis-builds some `co_return f(temporaries)`: the answer is a named local first.
-        http::Response refused = parsed == OrderStatus::kCancelled
-                                     ? http::error(409, codes::kAlreadyCancelled, "The order is already cancelled")
-                                     : invalid_transition(status, "CANCELLED");
-        co_return refused;
+    RecordOutcome record = co_await cancel_in_record(pool_, order_id);
+    while (record.kind == RecordOutcome::kRetry) {
+      // A deadlock or serialization failure rolled the transaction back: again, a little later.
+      if (++retries >= kAttempts) throw std::runtime_error("cancel of " + order_id + " kept deadlocking");
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(5 * retries));
+      co_await pause.async_wait(asio::use_awaitable);
+      record = co_await cancel_in_record(pool_, order_id);
+    }
+    if (record.kind == RecordOutcome::kRefused) {
+      http::Response refused = invalid_transition(record.status, "CANCELLED");
+      co_return refused;
+    }
+    if (record.kind == RecordOutcome::kAlreadyCancelled) {
+      if (!record.units.items.empty()) {
+        bool owed = false;
+        try {
+          co_await return_units(redis_, pool_, order_id, record.units);
+        } catch (const DependencyUnavailable& e) {
+          owed = true;
+        }
+        // Still owed: the next DELETE or `orders reconcile --fix` returns them.
+        if (owed) spdlog::warn("order {}: units of the earlier cancel not returned yet (Redis unavailable)", order_id);
       }
-      units.user_id = row.get(0, 1);
-      // A CONFIRMED order took its units from the record: they go back, with the ledger row.
-      Params p;
-      p.add(order_id).add(status);
-      for (const char* sql : kCancelStatements) (co_await lease->execute(sql, p, kTimeout)).expect_ok("cancel");
-      auto items = co_await lease->execute("SELECT product_id, quantity FROM order_items WHERE order_id = $1", id,
-                                           kTimeout);
-      items.expect_ok("items");
-      for (int i = 0; i < items.rows(); ++i)
-        units.items.emplace_back(std::string(items.get(i, 0)), items.get_int(i, 1));
-      (co_await lease->execute("COMMIT", kTimeout)).expect_ok("commit");
-      from = status;
+      http::Response refused = http::error(409, codes::kAlreadyCancelled, "The order is already cancelled");
+      co_return refused;
+    }
+    if (record.kind == RecordOutcome::kCancelled) {
+      units = std::move(record.units);
+      from = std::move(record.status);
       break;
     }
-    co_await lease->execute("ROLLBACK", kTimeout);
-    held.reset();
 
     // Not in the record yet: still pending in Redis (or unknown).
     std::string key = keys::order(order_id);
@@ -156,19 +259,7 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
   }
   if (from.empty()) throw std::runtime_error("cancel of " + order_id + " did not settle");
 
-  // The units go back to Redis once, whoever gets here (the same marker as FAILED orders).
-  std::vector<std::string> key_storage{"returned:" + order_id, keys::order(order_id)};
-  std::vector<std::string> args_storage{units.user_id, std::to_string(30 * 24 * 3600)};
-  for (const auto& [product, quantity] : units.items) {
-    key_storage.push_back(catalog::keys::stock(product));
-    key_storage.push_back(keys::buyers(product));
-    args_storage.push_back(std::to_string(quantity));
-  }
-  std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
-  std::vector<std::string_view> script_args(args_storage.begin(), args_storage.end());
-  static const redis::Script kReturnUnits = redis::embedded_script("return_units");
-  auto returned = co_await redis_.eval(kReturnUnits, script_keys, script_args);
-  if (returned.is_error()) throw std::runtime_error("returning units of " + order_id + ": " + returned.str);
+  co_await return_units(redis_, pool_, order_id, units);
   co_await publish("order.cancelled", order_id, from, "CANCELLED");
   http::Response result = co_await current(order_id);
   co_return result;

@@ -269,3 +269,41 @@ TEST(CatalogWithoutRedis, ReadsFallBackToPostgresNeverA500OrAHang) {
   redis.start();
   std::this_thread::sleep_for(std::chrono::seconds(1));
 }
+
+// Concurrent updates publish their sale rules in whatever order they finish; a delete races
+// updates too. Redis ends with the record's rules (the newest version), and a deleted product
+// never sells again.
+TEST_F(Catalog, ConcurrentUpdatesAndADeleteLeaveRedisWithTheRecordsRules) {
+  for (int round = 0; round < 4; ++round) {
+    std::string id = create_product(port(), R"({"name":"raced","price":1,"stock":10})");
+    concurrently(16, [&](int i) {
+      auto r = http_request(
+          port(), "PUT", "/api/products/" + id,
+          R"({"price":)" + std::to_string(100 + round * 100 + i) + R"(,"maxPerUser":)" + std::to_string(1 + i) + "}");
+      EXPECT_EQ(r.status, 200) << r.body;
+    });
+    const std::string tag = "{p:" + id + "}";
+    EXPECT_EQ(redis_cli({"HGET", tag + ":info", "price"}),
+              psql("SELECT (price * 100)::bigint FROM products WHERE id = '" + id + "'"));
+    EXPECT_EQ(redis_cli({"HGET", tag + ":info", "max"}),
+              psql("SELECT max_per_user FROM products WHERE id = '" + id + "'"));
+    EXPECT_EQ(redis_cli({"HGET", tag + ":info", "version"}),
+              psql("SELECT version FROM products WHERE id = '" + id + "'"));
+
+    // A DELETE among PUTs: whatever committed before it, the product is gone from sale.
+    concurrently(12, [&](int i) {
+      if (i == 6) {
+        EXPECT_EQ(http_request(port(), "DELETE", "/api/products/" + id).status, 200);
+        return;
+      }
+      auto r = http_request(port(), "PUT", "/api/products/" + id, R"({"price":)" + std::to_string(7 + i) + "}");
+      EXPECT_TRUE(r.status == 200 || r.status == 404) << r.status << " " << r.body;
+    });
+    EXPECT_EQ(psql("SELECT is_active FROM products WHERE id = '" + id + "'"), "f");
+    EXPECT_NE(redis_cli({"HGET", tag + ":info", "active"}), "1");
+    EXPECT_EQ(redis_cli({"EXISTS", tag + ":stock"}), "0");
+    auto buy = http_request(port(), "POST", "/api/orders",
+                            R"({"userId":"raced","items":[{"productId":")" + id + R"(","quantity":1}]})");
+    EXPECT_EQ(buy.status, 404) << buy.body;
+  }
+}

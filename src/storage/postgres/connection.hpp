@@ -42,7 +42,11 @@ class Connection {
   // a lost connection or a timeout throws DependencyUnavailable and leaves broken() true.
   boost::asio::awaitable<Result> execute(std::string_view sql, const Params& params, std::chrono::milliseconds timeout);
   boost::asio::awaitable<Result> execute(std::string_view sql, std::chrono::milliseconds timeout) {
-    return execute(sql, Params{}, timeout);
+    // A coroutine itself: the statement starts when awaited, so the empty Params must live in
+    // this frame (a temporary of a plain wrapper would be gone by then).
+    const Params none;
+    Result r = co_await execute(sql, none, timeout);
+    co_return r;
   }
 
   bool broken() const { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
