@@ -87,8 +87,7 @@ Failure constraint_failure(const Result& r) {
 }  // namespace
 
 asio::awaitable<std::vector<Category>> CatalogStore::list_categories() {
-  auto r = co_await pool_.query("SELECT " + std::string(kCategoryColumns) +
-                                " FROM categories ORDER BY name LIMIT 1000");
+  auto r = co_await pool_.read("SELECT " + std::string(kCategoryColumns) + " FROM categories ORDER BY name LIMIT 1000");
   r.expect_ok("list_categories");
   std::vector<Category> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(category_from(r, i));
@@ -98,7 +97,7 @@ asio::awaitable<std::vector<Category>> CatalogStore::list_categories() {
 asio::awaitable<std::optional<Category>> CatalogStore::find_category(const std::string& id) {
   Params p;
   p.add(id);
-  auto r = co_await pool_.query("SELECT " + std::string(kCategoryColumns) + " FROM categories WHERE id = $1", p);
+  auto r = co_await pool_.read("SELECT " + std::string(kCategoryColumns) + " FROM categories WHERE id = $1", p);
   r.expect_ok("find_category");
   if (r.rows() == 0) co_return std::nullopt;
   co_return category_from(r, 0);
@@ -150,8 +149,8 @@ asio::awaitable<std::optional<Failure>> CatalogStore::delete_category(const std:
 asio::awaitable<std::optional<Product>> CatalogStore::find_product(const std::string& id) {
   Params p;
   p.add(id);
-  auto r = co_await pool_.query("SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active",
-                                p);
+  auto r = co_await pool_.read("SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active",
+                               p);
   r.expect_ok("find_product");
   if (r.rows() == 0) co_return std::nullopt;
   co_return product_from(r, 0);
@@ -162,7 +161,7 @@ asio::awaitable<std::pair<std::vector<Product>, std::int64_t>> CatalogStore::lis
   Params p;
   p.add(category_id).add(limit).add((page - 1) * limit);
   // The count rides along as a window over the filtered set; an empty page still needs it.
-  auto r = co_await pool_.query(
+  auto r = co_await pool_.read(
       "WITH filtered AS (SELECT * FROM products WHERE is_active AND ($1::uuid IS NULL OR category_id = $1))"
       " SELECT " +
           std::string(kProductColumns) +
@@ -178,7 +177,7 @@ asio::awaitable<std::pair<std::vector<Product>, std::int64_t>> CatalogStore::lis
   } else {
     Params q;
     q.add(category_id);
-    auto c = co_await pool_.query(
+    auto c = co_await pool_.read(
         "SELECT count(*) FROM products WHERE is_active AND ($1::uuid IS NULL OR category_id = $1)", q);
     c.expect_ok("count_products");
     total = c.get_int(0, 0);
