@@ -77,15 +77,16 @@ RedisPtr connect_redis(const config::RedisEndpoint& endpoint) {
   return redis::connect_blocking(endpoint, std::chrono::seconds(2));
 }
 
-// After the commit: failed orders give their units back (once), and pending records go, so
-// GET /api/orders/{id} reads the record. Throws DependencyUnavailable when Redis is down.
+// After the commit: failed orders, and dead-lettered ones whose reservation cannot be stored,
+// give their units back (once), and pending records go, so GET /api/orders/{id} reads the record. Throws
+// DependencyUnavailable when Redis is down.
 void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>& orders,
                      const std::vector<OrderOutcome>& outcomes) {
   static const std::string kFailedScript = redis::embedded_script("return_units").source;
   for (std::size_t i = 0; i < orders.size(); ++i) {
     const PersistOrder& o = *orders[i];
     std::vector<std::string> argv;
-    if (outcomes[i].failed_in_record) {
+    if (outcomes[i].gives_units_back()) {
       argv = {"EVAL", kFailedScript};
       std::vector<std::string> keys{"returned:" + o.id, ordering::keys::order(o.id)};
       std::vector<std::string> quantities;
@@ -113,7 +114,7 @@ void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>
     redisAppendCommandArgv(redis, static_cast<int>(args.size()), args.data(), lens.data());
   }
   for (std::size_t i = 0; i < orders.size(); ++i) {
-    if (outcomes[i].result == PersistResult::kRejected && !outcomes[i].failed_in_record) continue;
+    if (outcomes[i].result == PersistResult::kRejected && !outcomes[i].gives_units_back()) continue;
     void* reply = nullptr;
     if (redisGetReply(redis, &reply) != REDIS_OK) throw DependencyUnavailable("Redis", redis->errstr);
     auto* r = static_cast<redisReply*>(reply);
