@@ -600,6 +600,17 @@ TEST_F(Workers, AnOrderTheRecordRefusesBecomesFailedAndGivesItsUnitsBack) {
   EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE order_id = '" + id + "'"), "0");
   EXPECT_EQ(dead_letter_count(), dead_before) << "nothing dead-lettered";
   publish_raw("order.created", event);  // a redelivery gives nothing back twice
+  // A key no statement can even carry (a NUL byte): the same, and no batch held for it.
+  const std::string nul_id = orders::uuid::make_v7();
+  reserve_in_redis(product, user, 1);
+  publish_raw("order.created",
+              order_created(nul_id, user,
+                            R"([{"productId":")" + product + R"(","quantity":1,"unitPrice":4.00,"totalPrice":4.00}])",
+                            "4.00", R"("a\u0000b")"));
+  EXPECT_EQ(wait_for("SELECT status || ' ' || failure_reason FROM orders WHERE id = '" + nul_id + "'",
+                     "FAILED REFUSED_BY_RECORD"),
+            "FAILED REFUSED_BY_RECORD");
+  EXPECT_EQ(wait_for_redis("{p:" + product + "}:stock", "10"), "10");
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "10");
   EXPECT_EQ(dead_letter_count(), dead_before);
