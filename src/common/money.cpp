@@ -7,14 +7,27 @@
 namespace orders {
 
 std::string Money::to_decimal() const {
-  std::int64_t abs = cents < 0 ? -cents : cents;
+  // In unsigned arithmetic: -cents of the smallest int64 overflows.
+  std::uint64_t abs = cents < 0 ? 0 - static_cast<std::uint64_t>(cents) : static_cast<std::uint64_t>(cents);
   std::string out = cents < 0 ? "-" : "";
   out += std::to_string(abs / 100);
   out += '.';
-  std::int64_t frac = abs % 100;
+  std::uint64_t frac = abs % 100;
   out += static_cast<char>('0' + frac / 10);
   out += static_cast<char>('0' + frac % 10);
   return out;
+}
+
+std::optional<Money> checked_add(Money a, Money b) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a.cents, b.cents, &sum)) return std::nullopt;
+  return Money{sum};
+}
+
+std::optional<Money> checked_mul(Money a, std::int64_t n) {
+  std::int64_t product = 0;
+  if (__builtin_mul_overflow(a.cents, n, &product)) return std::nullopt;
+  return Money{product};
 }
 
 std::optional<Money> parse_decimal_money(std::string_view text) {
@@ -40,6 +53,7 @@ std::optional<Money> parse_decimal_money(std::string_view text) {
   std::int64_t cents = 0;
   if (frac.size() >= 1) cents += (frac[0] - '0') * 10;
   if (frac.size() == 2) cents += frac[1] - '0';
+  // At most 15 whole digits: below 10^17 cents, far inside int64.
   std::int64_t total = units * 100 + cents;
   return Money{negative ? -total : total};
 }

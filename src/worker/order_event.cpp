@@ -13,10 +13,15 @@ namespace json = boost::json;
 namespace {
 
 // Prices travel as JSON numbers with at most two decimals; Boost.JSON reads them as doubles or
-// integers, money_from_double recovers the exact cents.
+// integers, money_from_double recovers the exact cents (below 10^13, as for doubles: no int64
+// overflow for a huge integer).
 std::optional<Money> money_of(const json::value& v) {
-  if (v.is_int64()) return Money{v.as_int64() * 100};
-  if (v.is_uint64()) return Money{static_cast<std::int64_t>(v.as_uint64()) * 100};
+  constexpr std::int64_t kLimit = 10'000'000'000'000;
+  if (v.is_int64()) {
+    if (v.as_int64() <= -kLimit || v.as_int64() >= kLimit) return std::nullopt;
+    return Money{v.as_int64() * 100};
+  }
+  if (v.is_uint64()) return std::nullopt;  // above int64: far beyond any price
   if (v.is_double()) return money_from_double(v.as_double());
   return std::nullopt;
 }
@@ -55,10 +60,12 @@ std::optional<PersistOrder> parse_order_created(std::string_view body, std::stri
   out.reference_no = *reference;
   out.user_id = *user;
   out.created_at = *created;
+  // The totals the record stores are computed here, in int64 cents, from the unit prices and
+  // quantities: the reservation computed the event's the same way, but a total of 16 digits
+  // (50 items x 1000 x a 12-digit price) does not survive a JSON double exactly.
   const json::value* total = order.if_contains("totalPrice");
-  auto total_money = total ? money_of(*total) : std::nullopt;
-  if (!total_money || total_money->cents < 0) return fail("bad totalPrice");
-  out.total_price = *total_money;
+  if (!total || !total->is_number()) return fail("bad totalPrice");
+  Money sum{0};
 
   const json::value* items = order.if_contains("items");
   if (!items || !items->is_array() || items->as_array().empty() || items->as_array().size() > ordering::kMaxItems) {
@@ -76,14 +83,19 @@ std::optional<PersistOrder> parse_order_created(std::string_view body, std::stri
     if (!qty || !qty->is_int64() || qty->as_int64() < 1 || qty->as_int64() > ordering::kMaxQuantity)
       return fail("bad quantity");
     auto unit_money = unit ? money_of(*unit) : std::nullopt;
-    auto line_money = line ? money_of(*line) : std::nullopt;
-    if (!unit_money || !line_money) return fail("bad item price");
+    if (!unit_money || !line || !line->is_number()) return fail("bad item price");
+    auto line_money = checked_mul(*unit_money, qty->as_int64());
+    auto next_sum = line_money ? checked_add(sum, *line_money) : std::nullopt;
+    if (!next_sum) return fail("bad item price");
+    sum = *next_sum;
     p.product_id = std::string(product->as_string());
     p.quantity = static_cast<int>(qty->as_int64());
     p.unit_price = *unit_money;
     p.total_price = *line_money;
     out.items.push_back(std::move(p));
   }
+  if (sum.cents < 0) return fail("bad totalPrice");
+  out.total_price = sum;
   const json::value* key = data->as_object().if_contains("idempotencyKey");
   if (key && key->is_string()) out.idempotency_key = std::string(key->as_string());
   return out;

@@ -1,5 +1,7 @@
 #include "worker/order_persister.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -12,9 +14,15 @@ using postgres::Result;
 
 namespace {
 
+constexpr const char* kInsufficientStock = "insufficient stock in the record";
+constexpr const char* kDuplicateIdempotencyKey = "DUPLICATE_IDEMPOTENCY_KEY";
+constexpr const char* kRefusedByRecord = "REFUSED_BY_RECORD";
+
 // Errors that another attempt can clear: deadlock and serialization (class 40), lock not
 // available (55), cancel or shutdown (57), resources (53), connection (08), and a clash on
-// (user_id, idempotency_key) with a concurrent insert (the retry then sees the other row).
+// (user_id, idempotency_key) with another worker's concurrent insert (the retry then sees the
+// other row and fails this order as a duplicate). Clashes inside one batch never reach the
+// constraint: persist_batch takes the first and fails the others itself.
 bool is_transient(const Result& r) {
   std::string_view state = r.sqlstate();
   if (state.size() != 5) return true;  // no SQLSTATE: the connection failed
@@ -173,18 +181,28 @@ Attempt persist_together(PGconn* c, const std::vector<const PersistOrder*>& orde
   return Attempt::kCommitted;
 }
 
-// Stores one order as FAILED (stock untouched), unless it exists already.
-bool persist_failed(PGconn* c, const PersistOrder& order, const std::string& reason) {
-  std::vector<const PersistOrder*> one{&order};
+// Stores one order as FAILED (stock untouched), unless it exists already; true when it was new.
+// `bare`: without its items and its idempotency key, for an order whose full row the record
+// refuses (a check constraint, a product that is gone).
+bool persist_failed(PGconn* c, const PersistOrder& order, const std::string& reason, bool bare) {
+  PersistOrder stripped;
+  if (bare) {
+    stripped = order;
+    stripped.items.clear();
+    stripped.idempotency_key.reset();
+  }
+  std::vector<const PersistOrder*> one{bare ? &stripped : &order};
   Columns col(one);
   must(exec(c, "BEGIN"), "begin");
   auto fresh = insert_orders(c, col, "FAILED", reason);
   if (!fresh.empty()) {
     const std::string ids = array_of(fresh);
-    must(exec(c, kInsertItems,
-              {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), pg_array(col.item_unit),
-               pg_array(col.item_total), ids}),
-         "insert failed items");
+    if (!bare) {
+      must(exec(c, kInsertItems,
+                {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), pg_array(col.item_unit),
+                 pg_array(col.item_total), ids}),
+           "insert failed items");
+    }
     must(exec(c, kFailedEvents, {ids, reason}), "failed events");
   }
   must(exec(c, "COMMIT"), "commit");
@@ -224,57 +242,171 @@ std::string pg_array(const std::vector<std::optional<std::string>>& values) {
   return out;
 }
 
-std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const PersistOrder*>& orders) {
-  std::vector<OrderOutcome> out(orders.size());
+namespace {
+
+// The order as FAILED in the record, with its units to go back to Redis. With its items when the
+// record takes them, else bare (an order row and its audit events: still one order in PostgreSQL
+// for each 202, G3). Only when even the bare row is refused is it dead-lettered, and its units
+// still go back.
+OrderOutcome store_failed(PGconn* c, const PersistOrder& order, const std::string& reason) {
+  std::string why;
+  for (bool bare : {false, true}) {
+    try {
+      if (persist_failed(c, order, reason, bare)) return {PersistResult::kFailed, reason, true};
+      // There already (a redelivery, or another worker was first): as it is in the record.
+      OrderOutcome dup{PersistResult::kDuplicate, "", is_failed_in_record(c, order.id)};
+      return dup;
+    } catch (const DependencyUnavailable&) {
+      throw;
+    } catch (const std::exception& e) {
+      exec(c, "ROLLBACK");
+      why = e.what();
+    }
+  }
+  OrderOutcome rejected{PersistResult::kRejected, "the record refuses even a FAILED row: " + why, false};
+  rejected.return_units = true;
+  return rejected;
+}
+
+// The orders at `todo` whose (user, idempotency key) already belongs to another order in the
+// record created less than 24 h before or after them (SPEC: keys are kept 24 h). Orders that are
+// in the record themselves are left out: they are redeliveries, and stay as they are. A key the
+// query cannot even take (a NUL byte) is asked about alone and counts as not owned: its insert
+// is then refused and the order FAILED, rather than the whole batch held for ever.
+std::set<std::size_t> keys_owned_in_record(PGconn* c, const std::vector<const PersistOrder*>& orders,
+                                           const std::vector<std::size_t>& todo) {
+  std::vector<std::size_t> keyed;
+  std::vector<std::optional<std::string>> n, id, user, key, created;
+  for (std::size_t i : todo) {
+    if (!orders[i]->idempotency_key) continue;
+    keyed.push_back(i);
+    n.emplace_back(std::to_string(i));
+    id.emplace_back(orders[i]->id);
+    user.emplace_back(orders[i]->user_id);
+    key.push_back(orders[i]->idempotency_key);
+    created.emplace_back(orders[i]->created_at);
+  }
+  std::set<std::size_t> owned;
+  if (keyed.empty()) return owned;
+  Result r = exec(c,
+                  "SELECT t.n FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])"
+                  "   AS t(n, id, user_id, idempotency_key, created_at)"
+                  " WHERE NOT EXISTS (SELECT 1 FROM orders y WHERE y.id = t.id)"
+                  "   AND EXISTS (SELECT 1 FROM orders x WHERE x.user_id = t.user_id"
+                  "     AND x.idempotency_key = t.idempotency_key AND x.id <> t.id"
+                  "     AND x.created_at > t.created_at - interval '24 hours'"
+                  "     AND x.created_at < t.created_at + interval '24 hours')",
+                  {pg_array(n), pg_array(id), pg_array(user), pg_array(key), pg_array(created)});
+  if (!r.ok()) {
+    if (keyed.size() > 1) {
+      for (std::size_t i : keyed) {
+        if (!keys_owned_in_record(c, orders, {i}).empty()) owned.insert(i);
+      }
+    }
+    return owned;
+  }
+  for (int row = 0; row < r.rows(); ++row) owned.insert(static_cast<std::size_t>(r.get_int(row, 0)));
+  return owned;
+}
+
+// Persists the orders at `idx` (no two of them share an idempotency key): one transaction for
+// all, or, when the guard or a row refuses, one per order so only the culprits fail.
+void persist_set(PGconn* c, const std::vector<const PersistOrder*>& orders, const std::vector<std::size_t>& idx,
+                 std::vector<OrderOutcome>& out) {
+  if (idx.empty()) return;
+  std::vector<const PersistOrder*> set;
+  for (std::size_t i : idx) set.push_back(orders[i]);
   std::set<std::string> fresh;
   std::string refusal;
   Attempt together = Attempt::kRowRefused;
   try {
-    together = persist_together(c, orders, fresh, refusal);
+    together = persist_together(c, set, fresh, refusal);
   } catch (const DependencyUnavailable&) {
     throw;
   } catch (const std::exception&) {
     exec(c, "ROLLBACK");  // a refused row: the per-order pass below finds it
   }
   if (together == Attempt::kCommitted) {
-    for (std::size_t i = 0; i < orders.size(); ++i) {
+    for (std::size_t i : idx) {
       out[i].result = fresh.count(orders[i]->id) ? PersistResult::kPersisted : PersistResult::kDuplicate;
       if (out[i].result == PersistResult::kDuplicate) out[i].failed_in_record = is_failed_in_record(c, orders[i]->id);
     }
-    return out;
+    return;
   }
-  // Someone in the batch cannot go in as it is: one order per transaction finds who. An order
-  // the record refuses outright (an unknown product, a broken row) is rejected, never retried:
-  // retrying cannot fix it and it must not hold up the queue.
-  for (std::size_t i = 0; i < orders.size(); ++i) {
+  // An order the record refuses (a check constraint, a value out of range) cannot go in as it
+  // is, and retrying cannot change that: it becomes FAILED and its units go back. Only an order
+  // with a product PostgreSQL does not have is dead-lettered (its items cannot be stored), and
+  // its units go back too.
+  for (std::size_t i : idx) {
     std::vector<const PersistOrder*> one{orders[i]};
     std::set<std::string> one_fresh;
     std::string why;
+    bool refused = false;
     try {
       switch (persist_together(c, one, one_fresh, why)) {
         case Attempt::kCommitted:
           out[i].result = one_fresh.empty() ? PersistResult::kDuplicate : PersistResult::kPersisted;
           if (one_fresh.empty()) out[i].failed_in_record = is_failed_in_record(c, orders[i]->id);
           break;
-        case Attempt::kGuardFailed: {
+        case Attempt::kGuardFailed:
           if (!all_products_exist(c, *orders[i])) {
-            out[i] = {PersistResult::kRejected, "unknown product", false};
+            refused = true;
             break;
           }
           // PostgreSQL's stock cannot cover it: possible only after Redis lost writes.
-          const std::string reason = "insufficient stock in the record";
-          persist_failed(c, *orders[i], reason);
-          out[i] = {PersistResult::kFailed, reason, true};
+          out[i] = store_failed(c, *orders[i], kInsufficientStock);
           break;
-        }
-        case Attempt::kRowRefused: out[i] = {PersistResult::kRejected, why, false}; break;
+        case Attempt::kRowRefused: refused = true; break;
       }
     } catch (const DependencyUnavailable&) {
       throw;
     } catch (const std::exception& e) {
       exec(c, "ROLLBACK");
-      out[i] = {PersistResult::kRejected, e.what(), false};
+      why = e.what();
+      refused = true;
     }
+    if (!refused) continue;
+    if (!all_products_exist(c, *orders[i])) {
+      out[i] = {PersistResult::kRejected, "unknown product", false};
+      out[i].return_units = true;
+    } else {
+      spdlog::error("worker: the record refuses order {} ({}): storing it as FAILED", orders[i]->id, why);
+      out[i] = store_failed(c, *orders[i], kRefusedByRecord);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const PersistOrder*>& orders) {
+  std::vector<OrderOutcome> out(orders.size());
+  // G2 in the record: an order whose idempotency key belongs to another order (Redis lost the
+  // key's record and a retry made a second order) becomes FAILED with its units given back. Two
+  // orders of one key in this batch: the first goes in now, the others in the next round, where
+  // they meet it in the record. Never a unique violation, so never a batch retried for ever.
+  std::vector<std::size_t> todo(orders.size());
+  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  while (!todo.empty()) {
+    const std::set<std::size_t> owned = keys_owned_in_record(c, orders, todo);
+    std::vector<std::size_t> now, later;
+    std::map<std::pair<std::string_view, std::string_view>, std::string_view> key_order;
+    for (std::size_t i : todo) {
+      const PersistOrder& o = *orders[i];
+      if (owned.count(i)) {
+        out[i] = store_failed(c, o, kDuplicateIdempotencyKey);
+        continue;
+      }
+      if (o.idempotency_key) {
+        auto [it, first] = key_order.try_emplace({o.user_id, *o.idempotency_key}, o.id);
+        if (!first && it->second != o.id) {
+          later.push_back(i);
+          continue;
+        }
+      }
+      now.push_back(i);
+    }
+    persist_set(c, orders, now, out);
+    todo = std::move(later);
   }
   return out;
 }

@@ -6,9 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/time.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -23,6 +21,7 @@
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/blocking.hpp"
 #include "storage/redis/client.hpp"
+#include "worker/confirm_wait.hpp"
 #include "worker/order_persister.hpp"
 
 namespace orders::worker {
@@ -78,15 +77,16 @@ RedisPtr connect_redis(const config::RedisEndpoint& endpoint) {
   return redis::connect_blocking(endpoint, std::chrono::seconds(2));
 }
 
-// After the commit: failed orders give their units back (once), and pending records go, so
-// GET /api/orders/{id} reads the record. Throws DependencyUnavailable when Redis is down.
+// After the commit: failed orders, and dead-lettered ones whose reservation cannot be stored,
+// give their units back (once), and pending records go, so GET /api/orders/{id} reads the record. Throws
+// DependencyUnavailable when Redis is down.
 void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>& orders,
                      const std::vector<OrderOutcome>& outcomes) {
   static const std::string kFailedScript = redis::embedded_script("return_units").source;
   for (std::size_t i = 0; i < orders.size(); ++i) {
     const PersistOrder& o = *orders[i];
     std::vector<std::string> argv;
-    if (outcomes[i].failed_in_record) {
+    if (outcomes[i].gives_units_back()) {
       argv = {"EVAL", kFailedScript};
       std::vector<std::string> keys{"returned:" + o.id, ordering::keys::order(o.id)};
       std::vector<std::string> quantities;
@@ -114,7 +114,7 @@ void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>
     redisAppendCommandArgv(redis, static_cast<int>(args.size()), args.data(), lens.data());
   }
   for (std::size_t i = 0; i < orders.size(); ++i) {
-    if (outcomes[i].result == PersistResult::kRejected && !outcomes[i].failed_in_record) continue;
+    if (outcomes[i].result == PersistResult::kRejected && !outcomes[i].gives_units_back()) continue;
     void* reply = nullptr;
     if (redisGetReply(redis, &reply) != REDIS_OK) throw DependencyUnavailable("Redis", redis->errstr);
     auto* r = static_cast<redisReply*>(reply);
@@ -124,35 +124,6 @@ void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>
     if (error) throw std::runtime_error("settling order " + orders[i]->id + " in Redis failed: " + text);
   }
 }
-
-// Waits (bounded) for the broker's confirms of a batch's notifications.
-class ConfirmCounter {
- public:
-  struct One : rabbitmq::Publisher::Completion {
-    explicit One(ConfirmCounter& c) : counter(c) {}
-    void complete(rabbitmq::PublishOutcome outcome) override {
-      counter.done(outcome == rabbitmq::PublishOutcome::kConfirmed);
-    }
-    ConfirmCounter& counter;
-  };
-  void expect(int n) { expected_ = n; }
-  void done(bool ok) {
-    std::lock_guard lock(mutex_);
-    ++finished_;
-    confirmed_ += ok;
-    cv_.notify_all();
-  }
-  int wait(std::chrono::milliseconds limit) {
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, limit, [&] { return finished_ >= expected_; });
-    return confirmed_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int expected_ = 0, finished_ = 0, confirmed_ = 0;
-};
 
 std::string status_event(std::string_view type, const std::string& order_id, std::string_view to,
                          const std::string& reason) {
@@ -314,7 +285,9 @@ class Worker {
   // order.confirmed / order.failed for what this batch changed, after the commit. Without an
   // event outbox in PostgreSQL a notification the broker does not confirm is logged, not retried.
   void notify(const std::vector<const PersistOrder*>& orders, const std::vector<OrderOutcome>& outcomes) {
-    ConfirmCounter counter;
+    // Each completion co-owns the count: one the publisher runs after this bounded wait (and
+    // after this function returned) is harmless.
+    ConfirmWait confirms;
     int sent = 0;
     for (std::size_t i = 0; i < orders.size(); ++i) {
       const bool confirmed = outcomes[i].result == PersistResult::kPersisted;
@@ -325,15 +298,12 @@ class Worker {
       auto at = body.find("\"id\":\"");
       rabbitmq::Message message{"orders", type, body.substr(at + 6, 36), type, std::move(body)};
       ++sent;
-      counter.expect(sent);
-      publisher_.enqueue(std::move(message), std::make_unique<ConfirmCounter::One>(counter));
+      publisher_.enqueue(std::move(message), confirms.completion());
     }
     if (sent == 0) return;
-    const int confirmed = counter.wait(std::chrono::seconds(5));
+    const int confirmed = confirms.wait(std::chrono::seconds(5));
     if (confirmed < sent)
       spdlog::warn("worker: {} of {} status events not confirmed by the broker", sent - confirmed, sent);
-    // Completions may still arrive after the wait: keep the counter alive until they have.
-    counter.wait(std::chrono::seconds(10));
   }
 
   config::PostgresEndpoint pg_;

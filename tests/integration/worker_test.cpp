@@ -59,6 +59,34 @@ void publish_raw(const std::string& routing_key, const std::string& body) {
   EXPECT_EQ(frame.payload.method.id, AMQP_BASIC_ACK_METHOD);
 }
 
+// An order.created event as the reservation script writes it; `key_json` is a JSON string or null.
+std::string order_created(const std::string& id, const std::string& user, const std::string& items_json,
+                          const std::string& total, const std::string& key_json) {
+  return R"({"id":")" + orders::uuid::make_v7() +
+         R"(","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00.000Z","data":{"order":{"id":")" +
+         id + R"(","referenceNo":"ORD-)" + id.substr(24) + R"(","userId":")" + user +
+         R"(","status":"PENDING","items":)" + items_json + R"(,"totalPrice":)" + total +
+         R"(,"createdAt":"2026-01-01T00:00:00.000Z"},"idempotencyKey":)" + key_json + "}}";
+}
+
+// What the reservation did in Redis for `qty` units of `product` bought by `user`.
+void reserve_in_redis(const std::string& product, const std::string& user, int qty) {
+  redis_cli({"DECRBY", "{p:" + product + "}:stock", std::to_string(qty)});
+  redis_cli({"HINCRBY", "{p:" + product + "}:buyers", user, std::to_string(qty)});
+}
+
+// Polls Redis until `key` holds `expected` (bounded); returns the last value.
+std::string wait_for_redis(const std::string& key, const std::string& expected) {
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  std::string last;
+  while (Clock::now() < deadline) {
+    last = redis_get(key);
+    if (last == expected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return last;
+}
+
 int dead_letter_count() {
   auto endpoint = orders::config::parse_amqp_url(required_env("RABBITMQ_URL"));
   orders::rabbitmq::Connection c(endpoint, std::chrono::seconds(5));
@@ -88,6 +116,7 @@ class Workers : public ::testing::Test {
   // SIGKILL both workers (a backlog builds up), and start two fresh ones.
   static void stop_workers() {
     for (Process* w : {first_, second_}) {
+      if (!w) continue;
       w->signal(SIGKILL);
       w->wait(std::chrono::seconds(5));
     }
@@ -97,6 +126,13 @@ class Workers : public ::testing::Test {
     delete second_;
     first_ = start_worker().release();
     second_ = start_worker().release();
+  }
+  // One worker only, whose batches wait `batch_wait_ms` to fill: what is queued is one batch.
+  static void restart_one_worker(int batch_wait_ms) {
+    delete first_;
+    delete second_;
+    second_ = nullptr;
+    first_ = new Process({required_env("ORDERS_BINARY"), "worker", "--batch-wait-ms", std::to_string(batch_wait_ms)});
   }
   static ApiProcess* api_;
   static Process* first_;
@@ -194,6 +230,8 @@ TEST_F(Workers, PoisonMessagesAreDeadLetteredAndDoNotBlockTheQueue) {
   }
   EXPECT_GE(dead_letter_count(), dead_before + 3);
   EXPECT_EQ(psql("SELECT count(*) FROM orders WHERE id = '" + ghost_order + "'"), "0");
+  // Nothing can be stored for it, but whatever Redis reserved for it goes back (once).
+  EXPECT_EQ(wait_for_redis("returned:" + ghost_order, "1"), "1");
 }
 
 TEST_F(Workers, OrdersOverTheRecordsStockBecomeFailedAndGiveTheirUnitsBack) {
@@ -449,4 +487,158 @@ TEST(WorkerMetrics, ServedOnItsPortCountingDeadLettersAndPersists) {
   EXPECT_GE(metric_value(metrics_port, "rabbitmq_queue_messages{queue=\"orders.dead\"}"), 1);
   EXPECT_NE(http_get(metrics_port, "/metrics").body.find("rabbitmq_queue_messages{queue=\"orders.persist\"}"),
             std::string::npos);
+}
+
+// G2 after a Redis loss: the API lost `idem:{user}:{key}` (a crash inside its fsync window), so a
+// retry with the same key made a second order. The record keeps one: the other is FAILED
+// (DUPLICATE_IDEMPOTENCY_KEY), moves no stock, and gives its Redis units back once.
+class IdempotencyInTheRecord : public Workers {
+ protected:
+  struct Pair {
+    std::string user, key, first, second, second_event;
+  };
+  // Two accepted orders of `qty` units for one user and key, Redis losing the key in between.
+  Pair two_orders_for_one_key(const std::string& product, int qty, bool wait_for_the_first) {
+    Pair p{"idem" + orders::uuid::make_v7().substr(24), "key-" + orders::uuid::make_v7(), "", "", ""};
+    const Headers key{{"Idempotency-Key", p.key}};
+    auto first = http_request(port(), "POST", "/api/orders", body_for(p.user, product, qty), key);
+    EXPECT_EQ(first.status, 202) << first.body;
+    p.first = std::string(json_of(first).at("data").at("id").as_string());
+    if (wait_for_the_first) {
+      EXPECT_EQ(wait_for("SELECT status FROM orders WHERE id = '" + p.first + "'", "CONFIRMED"), "CONFIRMED");
+    }
+    redis_cli({"DEL", "idem:" + p.user + ":" + p.key});  // lost
+    auto second = http_request(port(), "POST", "/api/orders", body_for(p.user, product, qty), key);
+    EXPECT_EQ(second.status, 202) << second.body;
+    EXPECT_TRUE(second.header("idempotent-replayed").empty()) << "Redis no longer knows the key";
+    p.second = std::string(json_of(second).at("data").at("id").as_string());
+    p.second_event =
+        R"({"id":")" + orders::uuid::make_v7() +
+        R"(","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00.000Z","data":{"order":)" +
+        std::string(json::serialize(json_of(second).at("data"))) + R"(,"idempotencyKey":")" + p.key + R"("}})";
+    EXPECT_NE(p.first, p.second);
+    return p;
+  }
+  // The record holds one order for the key; the second is FAILED and took nothing.
+  void expect_one_order_for_the_key(const Pair& p) {
+    EXPECT_EQ(psql("SELECT id FROM orders WHERE user_id = '" + p.user + "' AND idempotency_key = '" + p.key + "'"),
+              p.first);
+    EXPECT_EQ(psql("SELECT status FROM orders WHERE id = '" + p.first + "'"), "CONFIRMED");
+    EXPECT_EQ(
+        psql("SELECT status || ' ' || failure_reason || ' ' || (idempotency_key IS NULL) FROM orders WHERE id = '" +
+             p.second + "'"),
+        "FAILED DUPLICATE_IDEMPOTENCY_KEY true");
+    EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE order_id = '" + p.second + "'"), "0");
+    EXPECT_EQ(
+        psql("SELECT string_agg(event_type, ',' ORDER BY id) FROM order_events WHERE order_id = '" + p.second + "'"),
+        "CREATED,FAILED");
+  }
+};
+
+TEST_F(IdempotencyInTheRecord, ASecondOrderForAKeyInALaterBatchFailsAndGivesItsUnitsBack) {
+  TestQueue failures("order.failed");
+  std::string product = create_product(port(), R"({"name":"idem later","price":5,"stock":20})");
+  Pair p = two_orders_for_one_key(product, 2, /*wait_for_the_first=*/true);
+  ASSERT_EQ(wait_for("SELECT status FROM orders WHERE id = '" + p.second + "'", "FAILED"), "FAILED");
+  expect_one_order_for_the_key(p);
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "18") << "stock moved once";
+  EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "18");
+  EXPECT_EQ(wait_for_redis("{p:" + product + "}:stock", "18"), "18") << "the second order's 2 units came back";
+  EXPECT_EQ(redis_cli({"HGET", "{p:" + product + "}:buyers", p.user}), "2");
+  EXPECT_TRUE(event_order_ids(failures.drain()).count(p.second)) << "order.failed for the duplicate";
+  // A redelivery of the duplicate changes nothing, and gives nothing back a second time.
+  publish_raw("order.created", p.second_event);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "18");
+  expect_one_order_for_the_key(p);
+}
+
+TEST_F(IdempotencyInTheRecord, TwoOrdersForAKeyInOneBatchKeepTheFirstAndTheBatchGoesOn) {
+  std::string product = create_product(port(), R"({"name":"idem batch","price":5,"stock":20})");
+  stop_workers();
+  Pair p = two_orders_for_one_key(product, 2, /*wait_for_the_first=*/false);
+  std::vector<std::string> others;
+  for (int i = 0; i < 3; ++i) {
+    auto r = http_request(port(), "POST", "/api/orders", body_for("idemother" + std::to_string(i), product, 1));
+    ASSERT_EQ(r.status, 202) << r.body;
+    others.push_back(std::string(json_of(r).at("data").at("id").as_string()));
+  }
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "13");
+  // One worker whose batch waits 2 s to fill: the five queued orders are one batch.
+  restart_one_worker(2000);
+  const std::string all = "('" + p.first + "','" + p.second + "','" + others[0] + "','" + others[1] + "','" +
+                          others[2] + "')";
+  EXPECT_EQ(wait_for("SELECT count(*) FROM orders WHERE id IN " + all, "5"), "5") << "the batch did not stall";
+  EXPECT_EQ(psql("SELECT count(*) FROM orders WHERE status = 'CONFIRMED' AND id IN ('" + others[0] + "','" + others[1] +
+                 "','" + others[2] + "')"),
+            "3");
+  expect_one_order_for_the_key(p);
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "15");
+  EXPECT_EQ(psql("SELECT sum(delta) FROM inventory_movements WHERE product_id = '" + product + "'"), "15");
+  EXPECT_EQ(wait_for_redis("{p:" + product + "}:stock", "15"), "15");
+  restart_workers();
+}
+
+// An order the record refuses as it is (here an idempotency key over the column's 255
+// characters) is FAILED with its units given back, not dead-lettered with them stranded.
+TEST_F(Workers, AnOrderTheRecordRefusesBecomesFailedAndGivesItsUnitsBack) {
+  std::string product = create_product(port(), R"({"name":"refused row","price":4,"stock":10})");
+  const std::string user = "refused" + orders::uuid::make_v7().substr(24);
+  const std::string id = orders::uuid::make_v7();
+  reserve_in_redis(product, user, 3);
+  const int dead_before = dead_letter_count();
+  const std::string event = order_created(
+      id, user, R"([{"productId":")" + product + R"(","quantity":3,"unitPrice":4.00,"totalPrice":12.00}])", "12.00",
+      "\"" + std::string(300, 'k') + "\"");
+  publish_raw("order.created", event);
+  ASSERT_EQ(wait_for("SELECT status || ' ' || failure_reason FROM orders WHERE id = '" + id + "'",
+                     "FAILED REFUSED_BY_RECORD"),
+            "FAILED REFUSED_BY_RECORD");
+  EXPECT_EQ(wait_for_redis("{p:" + product + "}:stock", "10"), "10") << "its 3 units came back";
+  EXPECT_EQ(redis_cli({"HEXISTS", "{p:" + product + "}:buyers", user}), "0");
+  EXPECT_EQ(psql("SELECT stock FROM products WHERE id = '" + product + "'"), "10");
+  EXPECT_EQ(psql("SELECT count(*) FROM inventory_movements WHERE order_id = '" + id + "'"), "0");
+  EXPECT_EQ(dead_letter_count(), dead_before) << "nothing dead-lettered";
+  publish_raw("order.created", event);  // a redelivery gives nothing back twice
+  // A key no statement can even carry (a NUL byte): the same, and no batch held for it.
+  const std::string nul_id = orders::uuid::make_v7();
+  reserve_in_redis(product, user, 1);
+  publish_raw("order.created",
+              order_created(nul_id, user,
+                            R"([{"productId":")" + product + R"(","quantity":1,"unitPrice":4.00,"totalPrice":4.00}])",
+                            "4.00", R"("a\u0000b")"));
+  EXPECT_EQ(wait_for("SELECT status || ' ' || failure_reason FROM orders WHERE id = '" + nul_id + "'",
+                     "FAILED REFUSED_BY_RECORD"),
+            "FAILED REFUSED_BY_RECORD");
+  EXPECT_EQ(wait_for_redis("{p:" + product + "}:stock", "10"), "10");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "10");
+  EXPECT_EQ(dead_letter_count(), dead_before);
+}
+
+// 2 x 1000 x 999,999,999.99 overflowed numeric(14, 2): the order was dead-lettered with its
+// stock. The record now holds any total the API can accept.
+TEST_F(Workers, AnOrderWithTotalsBeyondTwelveDigitsIsStoredExactly) {
+  std::string a = create_product(port(), R"({"name":"dear a","price":999999999.99,"stock":1000})");
+  std::string b = create_product(port(), R"({"name":"dear b","price":999999999.99,"stock":1000})");
+  const std::string user = "dear" + orders::uuid::make_v7().substr(24);
+  const std::string id = orders::uuid::make_v7();
+  reserve_in_redis(a, user, 1000);
+  reserve_in_redis(b, user, 1000);
+  const int dead_before = dead_letter_count();
+  publish_raw("order.created",
+              order_created(id, user,
+                            R"([{"productId":")" + a +
+                                R"(","quantity":1000,"unitPrice":999999999.99,"totalPrice":999999999990.00},)"
+                                R"({"productId":")" +
+                                b + R"(","quantity":1000,"unitPrice":999999999.99,"totalPrice":999999999990.00}])",
+                            "1999999999980.00", "null"));
+  ASSERT_EQ(
+      wait_for("SELECT status || ' ' || total_price FROM orders WHERE id = '" + id + "'", "CONFIRMED 1999999999980.00"),
+      "CONFIRMED 1999999999980.00");
+  EXPECT_EQ(psql("SELECT string_agg(total_price::text, ',') FROM order_items WHERE order_id = '" + id + "'"),
+            "999999999990.00,999999999990.00");
+  EXPECT_EQ(psql("SELECT sum(stock) FROM products WHERE id IN ('" + a + "','" + b + "')"), "0");
+  EXPECT_EQ(redis_get("{p:" + a + "}:stock"), "0");
+  EXPECT_EQ(dead_letter_count(), dead_before);
 }

@@ -44,3 +44,12 @@ TEST(Money, Arithmetic) {
   EXPECT_EQ((Money{1} + Money{2}).cents, 3);
   EXPECT_LT(Money{1}, Money{2});
 }
+
+TEST(Money, CheckedArithmeticSaysWhenItDoesNotFit) {
+  EXPECT_EQ(checked_mul(Money{99'999'999'999}, 1000)->cents, 99'999'999'999'000);
+  EXPECT_EQ(checked_add(Money{1}, Money{2})->cents, 3);
+  EXPECT_FALSE(checked_mul(Money{INT64_MAX / 2}, 3));
+  EXPECT_FALSE(checked_add(Money{INT64_MAX}, Money{1}));
+  EXPECT_EQ(Money{INT64_MIN}.to_decimal(), "-92233720368547758.08");
+  EXPECT_EQ(Money{INT64_MAX}.to_decimal(), "92233720368547758.07");
+}

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "ordering/order_request.hpp"
 #include "worker/order_event.hpp"
 #include "worker/order_persister.hpp"
@@ -73,4 +75,36 @@ TEST(OrderRequestValidation, KeysAndUsers) {
   EXPECT_FALSE(ordering::is_valid_idempotency_key(std::string(256, 'k')));
   EXPECT_FALSE(ordering::is_valid_idempotency_key("tab\tkey"));
   EXPECT_FALSE(ordering::is_valid_idempotency_key("caf\xc3\xa9"));
+}
+
+TEST(OrderCreatedEvent, TotalsAreExactCentsOfUnitPriceTimesQuantityEvenBeyondADoublesDigits) {
+  // 50 x 1000 x 999,999,999.99 has 16 digits: as a JSON double it is not exact, and numeric(14, 2)
+  // could not hold it. The worker computes it in int64 cents.
+  std::string items;
+  for (int i = 0; i < 50; ++i) {
+    char product[40];
+    std::snprintf(product, sizeof product, "0190c3b2-6f1e-7a2b-8c3d-%012d", i);
+    items += std::string(i ? "," : "") + R"({"productId":")" + product +
+             R"(","quantity":1000,"unitPrice":999999999.99,"totalPrice":999999999990.00})";
+  }
+  std::string event = kEvent;
+  const std::string from = event.substr(event.find("\"items\":["), event.find("],") + 1 - event.find("\"items\":["));
+  event.replace(event.find(from), from.size(), "\"items\":[" + items + "]");
+  const std::string total = "\"totalPrice\":59.97,\"createdAt\"";
+  event.replace(event.find(total), total.size(), "\"totalPrice\":49999999999500.00,\"createdAt\"");
+  auto order = parse_order_created(event);
+  ASSERT_TRUE(order) << event;
+  EXPECT_EQ(order->total_price.cents, 4'999'999'999'950'000);
+  EXPECT_EQ(order->total_price.to_decimal(), "49999999999500.00");
+  EXPECT_EQ(order->items[7].total_price.to_decimal(), "999999999990.00");
+}
+
+TEST(OrderCreatedEvent, AHugeIntegerPriceIsRefusedNotOverflowed) {
+  std::string why;
+  for (const char* price : {"92233720368547758", "18446744073709551615", "-92233720368547758"}) {
+    std::string broken = kEvent;
+    broken.replace(broken.find("\"unitPrice\":19.99"), 17, std::string("\"unitPrice\":") + price);
+    EXPECT_FALSE(parse_order_created(broken, &why)) << price;
+    EXPECT_EQ(why, "bad item price") << price;
+  }
 }
