@@ -128,7 +128,7 @@ TEST_F(IntakeHardening, RefusalIsNotStoredAndARetryIsDecidedAfresh) {
 }
 
 TEST_F(IntakeHardening, TotalTheRecordCannotHoldIs400NamingTheField) {
-  // numeric(14,2) holds at most 999,999,999,999.99; one line of the dearest price (999,999,999.99)
+  // An order totals at most 999,999,999,999.99; one line of the dearest price (999,999,999.99)
   // times the most units (1000) still fits, two do not.
   std::string a = product(5000, "999999999.99");
   std::string b = product(5000, "999999999.99");

@@ -30,8 +30,9 @@ local user, idem_key, fingerprint = ARGV[1], ARGV[2], ARGV[3]
 local order_id, reference, created_at, event_id = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local lease_ms, idem_ttl, order_ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local n = (#KEYS - 5) / 3
--- The record's orders.total_price and order_items.total_price are numeric(14,2): at most this
--- many cents, which a Lua number (a double) still holds exactly.
+-- The most an order (and a line) may total, in cents: 999,999,999,999.99. A Lua number (a
+-- double) holds every cent of it exactly, and the record's numeric(19,2) columns hold more, so
+-- an order accepted here always fits in PostgreSQL.
 local kMaxTotalCents = 99999999999999
 
 if redis.call('EXISTS', KEYS[5]) == 1 then return {'ABANDONED', 503, ''} end
