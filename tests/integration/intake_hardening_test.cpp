@@ -26,26 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string order_body(const std::string& user, const std::vector<std::pair<std::string, int>>& items) {
-  json::array array;
-  for (const auto& [product, quantity] : items)
-    array.push_back(json::object{{"productId", product}, {"quantity", quantity}});
-  return json::serialize(json::object{{"userId", user}, {"items", array}});
-}
-
-HttpResult buy(std::uint16_t port, const std::string& user, const std::string& product, int quantity = 1,
-               const std::string& key = "") {
-  Headers headers;
-  if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
-  return http_request(port, "POST", "/api/orders", order_body(user, {{product, quantity}}), headers,
-                      std::chrono::seconds(15));
-}
-
-std::string code_of(const HttpResult& r) {
-  auto v = json_of(r);
-  return v.as_object().contains("code") ? std::string(v.at("code").as_string()) : "";
-}
-
 std::string first_field(const HttpResult& r) {
   auto v = json_of(r);
   if (!v.as_object().contains("details") || v.at("details").as_array().empty()) return "";
@@ -78,7 +58,7 @@ TEST_F(IntakeHardening, RepeatedMemberIsRefusedInEveryBodyNamingIt) {
       port(), "POST", "/api/orders",
       R"({"userId":"dup-a","items":[{"productId":")" + id + R"(","quantity":1}],"userId":"dup-b"})");
   EXPECT_EQ(order.status, 400) << order.body;
-  EXPECT_EQ(code_of(order), "VALIDATION_FAILED");
+  EXPECT_EQ(error_code_of(order), "VALIDATION_FAILED");
   EXPECT_EQ(first_field(order), "userId");
   auto item = http_request(port(), "POST", "/api/orders",
                            R"({"userId":"dup-c","items":[{"productId":")" + id + R"(","quantity":1,"quantity":5}]})");
@@ -111,7 +91,7 @@ TEST_F(IntakeHardening, RefusalIsNotStoredAndARetryIsDecidedAfresh) {
   ASSERT_EQ(buy(port(), fresh("refusal-first"), id).status, 202);
   auto refused = buy(port(), user, id, 1, "refusal-key");
   ASSERT_EQ(refused.status, 409) << refused.body;
-  EXPECT_EQ(code_of(refused), "OUT_OF_STOCK");
+  EXPECT_EQ(error_code_of(refused), "OUT_OF_STOCK");
   // A refusal costs Redis nothing: no idempotency record, for any of these refusals either.
   EXPECT_EQ(redis_cli({"EXISTS", "idem:" + user + ":refusal-key"}), "0");
   for (int i = 0; i < 20; ++i) EXPECT_EQ(buy(port(), crowd, id, 1, "k" + std::to_string(i)).status, 409);
@@ -134,7 +114,7 @@ TEST_F(IntakeHardening, TotalTheRecordCannotHoldIs400NamingTheField) {
   std::string b = product(5000, "999999999.99");
   auto both = http_request(port(), "POST", "/api/orders", order_body("overflow-a", {{a, 1000}, {b, 1000}}));
   EXPECT_EQ(both.status, 400) << both.body;
-  EXPECT_EQ(code_of(both), "VALIDATION_FAILED");
+  EXPECT_EQ(error_code_of(both), "VALIDATION_FAILED");
   EXPECT_EQ(first_field(both), "items");
   // Nothing was reserved, and what fits is still sold.
   EXPECT_EQ(redis_get("{p:" + a + "}:stock"), "5000");

@@ -17,25 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string order_body(const std::string& user, const std::vector<std::pair<std::string, int>>& items) {
-  json::array array;
-  for (const auto& [product, quantity] : items)
-    array.push_back(json::object{{"productId", product}, {"quantity", quantity}});
-  return json::serialize(json::object{{"userId", user}, {"items", array}});
-}
-
-HttpResult buy(std::uint16_t port, const std::string& user, const std::string& product, int quantity = 1,
-               const std::string& key = "") {
-  Headers headers;
-  if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
-  return http_request(port, "POST", "/api/orders", order_body(user, {{product, quantity}}), headers);
-}
-
-std::string code_of(const HttpResult& r) {
-  auto v = json_of(r);
-  return v.as_object().contains("code") ? std::string(v.at("code").as_string()) : "";
-}
-
 class Purchase : public SharedApiTest {
  protected:
   std::string product(int stock, const std::string& extra = "") {
@@ -57,7 +38,7 @@ TEST_F(Purchase, FiveHundredBuyersForOneHundredUnitsSellExactlyOneHundred) {
     std::lock_guard lock(mutex);
     ++statuses[r.status];
     if (r.status == 202) accepted_ids.insert(std::string(json_of(r).at("data").at("id").as_string()));
-    else ++codes[code_of(r)];
+    else ++codes[error_code_of(r)];
   });
   EXPECT_EQ(statuses[202], 100);
   EXPECT_EQ(statuses[409], 400);
@@ -111,7 +92,7 @@ TEST_F(Purchase, MultiItemOrderIsAllOrNothing) {
   std::string plenty = product(10), scarce = product(1);
   auto r = http_request(port(), "POST", "/api/orders", order_body("bob", {{plenty, 2}, {scarce, 2}}));
   EXPECT_EQ(r.status, 409);
-  EXPECT_EQ(code_of(r), "OUT_OF_STOCK");
+  EXPECT_EQ(error_code_of(r), "OUT_OF_STOCK");
   EXPECT_EQ(json_of(r).at("details").at(0).at("productId"), scarce.c_str());
   EXPECT_EQ(redis_get("{p:" + plenty + "}:stock"), "10") << "the first item's counter is untouched";
   EXPECT_EQ(redis_get("{p:" + scarce + "}:stock"), "1");
@@ -134,7 +115,7 @@ TEST_F(Purchase, OneIdempotencyKeyUnderFiftyConcurrentRequestsMakesOneOrder) {
     if (r.status == 202) {
       order_ids.insert(std::string(json_of(r).at("data").at("id").as_string()));
       (r.header("idempotent-replayed") == "true" ? replayed : fresh)++;
-    } else if (r.status == 409 && code_of(r) == "REQUEST_IN_PROGRESS") {
+    } else if (r.status == 409 && error_code_of(r) == "REQUEST_IN_PROGRESS") {
       ++in_progress;
     } else {
       ++other;
@@ -153,7 +134,7 @@ TEST_F(Purchase, OneIdempotencyKeyUnderFiftyConcurrentRequestsMakesOneOrder) {
 
   auto changed = buy(port(), "carol", id, 3, key);
   EXPECT_EQ(changed.status, 422);
-  EXPECT_EQ(code_of(changed), "IDEMPOTENCY_KEY_REUSED");
+  EXPECT_EQ(error_code_of(changed), "IDEMPOTENCY_KEY_REUSED");
 
   auto other_user = buy(port(), "dave", id, 2, key);
   EXPECT_EQ(other_user.status, 202);
@@ -193,9 +174,9 @@ TEST_F(Purchase, PerUserLimitCountsEveryLiveOrder) {
   EXPECT_EQ(buy(port(), "gina", id, 2).status, 202);
   auto over = buy(port(), "gina", id, 2);
   EXPECT_EQ(over.status, 409);
-  EXPECT_EQ(code_of(over), "PURCHASE_LIMIT_EXCEEDED");
+  EXPECT_EQ(error_code_of(over), "PURCHASE_LIMIT_EXCEEDED");
   EXPECT_EQ(buy(port(), "gina", id, 1).status, 202);
-  EXPECT_EQ(code_of(buy(port(), "gina", id, 1)), "PURCHASE_LIMIT_EXCEEDED");
+  EXPECT_EQ(error_code_of(buy(port(), "gina", id, 1)), "PURCHASE_LIMIT_EXCEEDED");
   EXPECT_EQ(buy(port(), "hank", id, 3).status, 202) << "another user has a limit of their own";
   EXPECT_EQ(redis_get("{p:" + id + "}:stock"), "94");
 }
@@ -207,8 +188,8 @@ TEST_F(Purchase, SaleWindowIsEnforced) {
                                      R"(","saleEndsAt":")" + orders::format_rfc3339(now - 3600'000) + "\"");
   std::string open = product(10, R"(,"saleStartsAt":")" + orders::format_rfc3339(now - 3600'000) +
                                      R"(","saleEndsAt":")" + orders::format_rfc3339(now + 3600'000) + "\"");
-  EXPECT_EQ(code_of(buy(port(), "ivy", future)), "SALE_NOT_ACTIVE");
-  EXPECT_EQ(code_of(buy(port(), "ivy", past)), "SALE_NOT_ACTIVE");
+  EXPECT_EQ(error_code_of(buy(port(), "ivy", future)), "SALE_NOT_ACTIVE");
+  EXPECT_EQ(error_code_of(buy(port(), "ivy", past)), "SALE_NOT_ACTIVE");
   EXPECT_EQ(buy(port(), "ivy", open).status, 202);
   // Opening the sale takes effect at once.
   ASSERT_EQ(http_request(port(), "PUT", "/api/products/" + future, R"({"saleStartsAt":null})").status, 200);
@@ -220,9 +201,9 @@ TEST_F(Purchase, InactiveOrUnknownProductIsNotFound) {
   ASSERT_EQ(http_request(port(), "DELETE", "/api/products/" + id).status, 200);
   auto r = buy(port(), "jack", id);
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(code_of(r), "PRODUCT_NOT_FOUND");
+  EXPECT_EQ(error_code_of(r), "PRODUCT_NOT_FOUND");
   EXPECT_EQ(json_of(r).at("details").at(0).at("productId"), id.c_str());
-  EXPECT_EQ(code_of(buy(port(), "jack", orders::uuid::make_v7())), "PRODUCT_NOT_FOUND");
+  EXPECT_EQ(error_code_of(buy(port(), "jack", orders::uuid::make_v7())), "PRODUCT_NOT_FOUND");
 }
 
 TEST_F(Purchase, BadInputIsRefusedNamingTheField) {

@@ -29,6 +29,27 @@ std::string create_product(std::uint16_t port, const std::string& body) {
   return std::string(json_of(r).at("data").at("id").as_string());
 }
 
+std::string order_body(const std::string& user, const std::vector<std::pair<std::string, int>>& items) {
+  boost::json::array array;
+  for (const auto& [product, quantity] : items)
+    array.push_back(boost::json::object{{"productId", product}, {"quantity", quantity}});
+  return boost::json::serialize(boost::json::object{{"userId", user}, {"items", array}});
+}
+
+HttpResult buy(std::uint16_t port, const std::string& user, const std::string& product, int quantity,
+               const std::string& key) {
+  Headers headers;
+  if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
+  // Longer than any answer the API may take (a lost Redis reply is resolved within 4 s).
+  return http_request(port, "POST", "/api/orders", order_body(user, {{product, quantity}}), headers,
+                      std::chrono::seconds(15));
+}
+
+std::string error_code_of(const HttpResult& r) {
+  auto v = json_of(r);
+  return v.is_object() && v.as_object().contains("code") ? std::string(v.at("code").as_string()) : "";
+}
+
 std::string shell(const std::vector<std::string>& argv) { return run(argv).output; }
 
 namespace {

@@ -20,6 +20,16 @@ double metric_value(std::uint16_t port, const std::string& series);
 // Parses a response body as JSON.
 boost::json::value json_of(const HttpResult& r);
 
+// {"userId": user, "items": [{productId, quantity}...]}, the body of POST /api/orders.
+std::string order_body(const std::string& user, const std::vector<std::pair<std::string, int>>& items);
+
+// POST /api/orders of one item, with an Idempotency-Key when `key` is not empty.
+HttpResult buy(std::uint16_t port, const std::string& user, const std::string& product, int quantity = 1,
+               const std::string& key = "");
+
+// The error envelope's `code`, empty when the body has none.
+std::string error_code_of(const HttpResult& r);
+
 // Creates a product through the API and returns its id (fails the test on anything but 201).
 std::string create_product(std::uint16_t port, const std::string& body);
 
