@@ -207,6 +207,10 @@ TEST(IntakeOutOfMemory, PurchaseIs503AndWritesNothingThenSellsOnceMemoryIsBack) 
   EXPECT_NE(json_of(refused).at("error").as_string().find("out of memory"), std::string::npos) << refused.body;
   EXPECT_EQ(redis_on(redis.port(), {"GET", "{p:" + id + "}:stock"}), "10");
   EXPECT_EQ(redis_on(redis.port(), {"DBSIZE"}), keys_before);
+  // A product read that misses the cache is served from PostgreSQL; Redis refuses only the fill.
+  auto read = http_get(api.port(), "/api/products/" + id);
+  EXPECT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.header("x-cache"), "MISS");
   // A refusal writes nothing, so it is still answered while Redis is full.
   EXPECT_EQ(buy(api.port(), user, sold_out, 1, "oom-key-2").status, 409);
 
