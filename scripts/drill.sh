@@ -9,13 +9,14 @@
 #
 # DRILLs: api-kill worker-kill rabbitmq-restart redis-kill postgres-restart (default: all).
 # --short: small sizes (the test command runs `--short api-kill worker-kill`).
-# The stack is scripts/stack.sh's in DIR (default build/drill-stack, port base 45400): when
+# The stack is scripts/stack.sh's in DIR (default build/drill-stack, port base 26400, below the
+# kernel's ephemeral range 32768-60999 so a client connection cannot already hold a port): when
 # it is not running, a fresh one is started and removed afterwards; a running one is used
 # as is (reconcile then also sees what was there before). ORDERS_BINARY (default build/orders) is used as is.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 orders=${ORDERS_BINARY:-$root/build/orders}
-dir=$root/build/drill-stack port_base=45400 short=0
+dir=$root/build/drill-stack port_base=26400 short=0
 drills=()
 while (($#)); do
   case $1 in
