@@ -354,7 +354,7 @@ std::vector<std::string> validate(const json::value& document, const json::value
   return errors;
 }
 
-const json::value* response_schema(const json::value& document, std::string_view path, std::string_view method,
+const json::value* response_object(const json::value& document, std::string_view path, std::string_view method,
                                    int status) {
   const json::value* responses = member(member(member(member(&document, "paths"), path), method), "responses");
   const std::string exact = std::to_string(status);
@@ -362,7 +362,12 @@ const json::value* response_schema(const json::value& document, std::string_view
   const json::value* response = member(responses, exact);
   if (!response) response = member(responses, range);
   if (!response) response = member(responses, "default");
-  response = follow_refs(document, response);
+  return follow_refs(document, response);
+}
+
+const json::value* response_schema(const json::value& document, std::string_view path, std::string_view method,
+                                   int status) {
+  const json::value* response = response_object(document, path, method, status);
   return member(member(member(response, "content"), "application/json"), "schema");
 }
 

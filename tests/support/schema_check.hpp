@@ -33,6 +33,11 @@ std::vector<std::string> validate(const boost::json::value& document, const boos
 const boost::json::value* response_schema(const boost::json::value& document, std::string_view path,
                                           std::string_view method, int status);
 
+// The response object itself (its `headers`, `content`), found the same way; nullptr when the
+// operation does not list the status.
+const boost::json::value* response_object(const boost::json::value& document, std::string_view path,
+                                          std::string_view method, int status);
+
 // Every `example` (and every `examples` entry's `value`) in `document` checked against the schema
 // it illustrates: those of parameters, headers and media types (request bodies, responses) under
 // paths and components, and those inside schemas. Each problem reads
