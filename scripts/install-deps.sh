@@ -6,7 +6,8 @@
 #                                 (the Docker build stage, the sanitizer build)
 #   install-deps.sh --test        the default set plus what the test command needs besides
 #                                 (docker-compose to validate docker-compose.yml, clang-format
-#                                 to check the formatting)
+#                                 to check the formatting, nodejs and npm for the pinned
+#                                 Redocly CLI that lints docs/openapi.yaml)
 set -euo pipefail
 
 usage() { echo "usage: $0 [--build-only | --test]" >&2; exit 2; }
@@ -30,7 +31,7 @@ build_packages=(
 )
 server_packages=(postgresql redis-server rabbitmq-server)
 tool_packages=(curl)
-test_packages=(docker-compose clang-format)
+test_packages=(docker-compose clang-format nodejs npm)
 
 packages=("${build_packages[@]}")
 if [[ $mode != build ]]; then packages+=("${server_packages[@]}" "${tool_packages[@]}"); fi
@@ -38,6 +39,9 @@ if [[ $mode == test ]]; then packages+=("${test_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
+  # A Node.js that brings npm itself (NodeSource's `nodejs` provides and conflicts with Debian's
+  # `npm`) is enough: asking apt for `npm` then would try to replace that Node.js.
+  if [[ $p == npm ]] && command -v npm >/dev/null 2>&1 && command -v npx >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 

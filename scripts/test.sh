@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): installs what is missing, checks docker-compose.yml and
-# the formatting, builds with warnings as errors, and runs every test with CTest. Integration tests start
+# The test command (README, .ci/run): installs what is missing, checks docker-compose.yml,
+# the formatting and docs/openapi.yaml (scripts/lint-openapi.sh), builds with warnings as
+# errors, and runs every test with CTest. Integration tests start
 # their own PostgreSQL, Redis and RabbitMQ (a CTest fixture, on ports 25400+ under
 # build/test-stack) and stop them afterwards, so this passes while `scripts/run.sh` is up, and
 # leaves nothing running.
@@ -19,6 +20,8 @@ if ! (cd "$root" && clang-format --dry-run --Werror "${sources[@]}"); then
   echo "test.sh: FAILED: files above are not formatted (clang-format -i FILE)" >&2
   exit 1
 fi
+# The API description stays usable by tools (Redocly lint, pinned CLI; rules in redocly.yaml).
+"$root/scripts/lint-openapi.sh"
 "$root/scripts/build.sh" -DORDERS_WERROR=ON
 cd "${BUILD_DIR:-$root/build}"
 ctest --output-on-failure --timeout 600 "$@"

@@ -179,7 +179,18 @@ class SchemaChecker {
     }
     if (const json::value* ref = s->if_contains("$ref")) return check_ref(*s, *ref, instance, path, depth);
 
-    if (instance.is_null() && is_true(s->if_contains("nullable"))) return;
+    if (is_true(s->if_contains("nullable"))) {
+      // OpenAPI 3.0.3: `nullable` without `type` beside it has no effect (an allOf or $ref does
+      // not count), and an enum must list null itself.
+      if (!s->contains("type")) return fail(path, "nullable without a type beside it allows no null in OpenAPI 3.0");
+      const json::value* values = s->if_contains("enum");
+      if (values && values->is_array() &&
+          std::find(values->as_array().begin(), values->as_array().end(), json::value(nullptr)) ==
+              values->as_array().end()) {
+        return fail(path, "nullable with an enum that does not list null allows no null");
+      }
+      if (instance.is_null()) return;
+    }
     if (const json::value* type = s->if_contains("type")) {
       if (!type->is_string()) return fail(path, "schema type is not a string");
       if (!has_type(instance, type->as_string())) {
@@ -343,7 +354,7 @@ std::vector<std::string> validate(const json::value& document, const json::value
   return errors;
 }
 
-const json::value* response_schema(const json::value& document, std::string_view path, std::string_view method,
+const json::value* response_object(const json::value& document, std::string_view path, std::string_view method,
                                    int status) {
   const json::value* responses = member(member(member(member(&document, "paths"), path), method), "responses");
   const std::string exact = std::to_string(status);
@@ -351,8 +362,154 @@ const json::value* response_schema(const json::value& document, std::string_view
   const json::value* response = member(responses, exact);
   if (!response) response = member(responses, range);
   if (!response) response = member(responses, "default");
-  response = follow_refs(document, response);
+  return follow_refs(document, response);
+}
+
+const json::value* response_schema(const json::value& document, std::string_view path, std::string_view method,
+                                   int status) {
+  const json::value* response = response_object(document, path, method, status);
   return member(member(member(response, "content"), "application/json"), "schema");
+}
+
+namespace {
+
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+// Walks the OpenAPI objects that carry examples and checks each against its schema.
+class ExampleWalker {
+ public:
+  ExampleWalker(const json::value& document, std::vector<std::string>& errors) : document_(document), errors_(errors) {}
+
+  void walk() {
+    if (const json::object* paths = object_at(&document_, "paths")) {
+      for (const auto& [path, item] : *paths) {
+        const std::string at = "#/paths/" + pointer_token(path);
+        const json::object* o = item.if_object();
+        if (!o) continue;
+        for (const auto& [key, value] : *o) {
+          if (key == "parameters") parameters(value, at + "/parameters");
+          else if (value.is_object()) operation(value, at + "/" + std::string(key));
+        }
+      }
+    }
+    const json::value* components = member(&document_, "components");
+    each(member(components, "parameters"), "#/components/parameters", &ExampleWalker::parameter);
+    each(member(components, "headers"), "#/components/headers", &ExampleWalker::parameter);
+    each(member(components, "requestBodies"), "#/components/requestBodies", &ExampleWalker::request_body);
+    each(member(components, "responses"), "#/components/responses", &ExampleWalker::response);
+    each(member(components, "schemas"), "#/components/schemas", &ExampleWalker::schema);
+  }
+
+ private:
+  using Visit = void (ExampleWalker::*)(const json::value&, const std::string&);
+
+  static const json::object* object_at(const json::value* node, std::string_view key) {
+    const json::value* v = member(node, key);
+    return v ? v->if_object() : nullptr;
+  }
+
+  void each(const json::value* map, const std::string& at, Visit visit) {
+    const json::object* o = map ? map->if_object() : nullptr;
+    if (!o) return;
+    for (const auto& [key, value] : *o) (this->*visit)(value, at + "/" + pointer_token(key));
+  }
+
+  // A $ref is checked where it is defined (components), not at every use.
+  static bool is_ref(const json::value& v) { return v.is_object() && v.as_object().contains("$ref"); }
+
+  void operation(const json::value& op, const std::string& at) {
+    if (const json::value* p = member(&op, "parameters")) parameters(*p, at + "/parameters");
+    if (const json::value* body = member(&op, "requestBody")) request_body(*body, at + "/requestBody");
+    each(member(&op, "responses"), at + "/responses", &ExampleWalker::response);
+  }
+
+  void parameters(const json::value& list, const std::string& at) {
+    const json::array* a = list.if_array();
+    if (!a) return;
+    for (std::size_t i = 0; i < a->size(); ++i) parameter((*a)[i], at + "/" + std::to_string(i));
+  }
+
+  // A parameter or a header: a schema with an example beside it, or a content map.
+  void parameter(const json::value& p, const std::string& at) {
+    if (is_ref(p)) return;
+    illustrated(p, at);
+    each(member(&p, "content"), at + "/content", &ExampleWalker::media_type);
+  }
+
+  void request_body(const json::value& body, const std::string& at) {
+    if (is_ref(body)) return;
+    each(member(&body, "content"), at + "/content", &ExampleWalker::media_type);
+  }
+
+  void response(const json::value& r, const std::string& at) {
+    if (is_ref(r)) return;
+    each(member(&r, "headers"), at + "/headers", &ExampleWalker::parameter);
+    each(member(&r, "content"), at + "/content", &ExampleWalker::media_type);
+  }
+
+  void media_type(const json::value& m, const std::string& at) { illustrated(m, at); }
+
+  // An object with a `schema`, and an `example` or `examples` beside it.
+  void illustrated(const json::value& node, const std::string& at) {
+    const json::value* s = member(&node, "schema");
+    if (const json::value* example = member(&node, "example")) {
+      if (!s) errors_.push_back(at + "/example: there is no schema beside it");
+      else check(*s, *example, at + "/example");
+    }
+    if (const json::object* examples = object_at(&node, "examples")) {
+      for (const auto& [name, entry] : *examples) {
+        const std::string where = at + "/examples/" + pointer_token(name);
+        const json::value* e = follow_refs(document_, &entry);
+        const json::value* value = member(e, "value");
+        if (!e) errors_.push_back(where + ": cannot resolve it");
+        else if (!s) errors_.push_back(where + ": there is no schema beside it");
+        else if (value) check(*s, *value, where + "/value");
+      }
+    }
+    if (s) schema(*s, at + "/schema");
+  }
+
+  // A schema's own example, then the schemas nested in it.
+  void schema(const json::value& s, const std::string& at) {
+    const json::object* o = s.if_object();
+    if (!o || o->contains("$ref")) return;
+    if (const json::value* example = o->if_contains("example")) check(s, *example, at + "/example");
+    each(o->if_contains("properties"), at + "/properties", &ExampleWalker::schema);
+    for (std::string_view key : {"items", "additionalProperties", "not"}) {
+      if (const json::value* sub = o->if_contains(key); sub && sub->is_object())
+        schema(*sub, at + "/" + std::string(key));
+    }
+    for (std::string_view key : {"allOf", "oneOf", "anyOf"}) {
+      const json::value* list = o->if_contains(key);
+      if (!list || !list->is_array()) continue;
+      for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+        schema(list->as_array()[i], at + "/" + std::string(key) + "/" + std::to_string(i));
+      }
+    }
+  }
+
+  void check(const json::value& schema, const json::value& example, const std::string& at) {
+    for (std::string& problem : validate(document_, schema, example)) errors_.push_back(at + ": " + problem);
+  }
+
+  const json::value& document_;
+  std::vector<std::string>& errors_;
+};
+
+}  // namespace
+
+std::vector<std::string> example_errors(const json::value& document) {
+  std::vector<std::string> errors;
+  ExampleWalker(document, errors).walk();
+  return errors;
 }
 
 }  // namespace orders::testing

@@ -98,3 +98,38 @@ TEST_F(ApiRoutesTest, PurchasesReadsAndCancelsStayOpen) {
     }
   }
 }
+
+TEST_F(ApiRoutesTest, EveryOperationDeclaresItsSecurity) {
+  // Tools (and the lint's security-defined rule) need it said on each operation: the bearer
+  // scheme on admin routes, an explicit empty list on public ones.
+  const json::value doc = openapi_document();
+  const json::value admin = json::parse(R"([{"bearerAuth": []}])");
+  for (const http::Route& route : shard_.router.routes()) {
+    const auto& operation = doc.at("paths").at(route.pattern).at(lower(http::to_string(route.method))).as_object();
+    const std::string name = std::string(http::to_string(route.method)) + ' ' + route.pattern;
+    ASSERT_TRUE(operation.contains("security")) << name;
+    if (route.access == http::Access::kAdmin) EXPECT_EQ(operation.at("security"), admin) << name;
+    else EXPECT_EQ(operation.at("security"), json::array{}) << name;
+  }
+  EXPECT_TRUE(doc.at("components").at("securitySchemes").as_object().contains("bearerAuth"));
+}
+
+TEST_F(ApiRoutesTest, EveryDocumentedGetAlsoAnswersHead) {
+  // The document says so once, for every GET; the router must hand HEAD to the GET route.
+  std::size_t gets = 0;
+  for (const http::Route& route : shard_.router.routes()) {
+    if (route.method != http::Method::kGet) continue;
+    ++gets;
+    std::string path;
+    for (const std::string& segment : route.segments) {
+      path += '/';
+      path += segment.front() == '{' ? "0193a7e2-5c4d-7b1e-9f00-1234567890ab" : segment;
+    }
+    const auto match = shard_.router.match(http::Method::kHead, path);
+    ASSERT_NE(match.route, nullptr) << "HEAD " << path;
+    EXPECT_EQ(match.route, &route) << "HEAD " << path << " went to " << match.route->pattern;
+  }
+  EXPECT_GE(gets, 12u);
+  EXPECT_NE(std::string(openapi_document().at("info").at("description").as_string()).find("also answers `HEAD`"),
+            std::string::npos);
+}

@@ -4,14 +4,20 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "catalog/json.hpp"
 #include "common/embedded.hpp"
+#include "common/error_codes.hpp"
 #include "http/envelope.hpp"
 #include "support/schema_check.hpp"
 
+using orders::testing::example_errors;
 using orders::testing::response_schema;
 using orders::testing::validate;
 namespace json = boost::json;
@@ -83,7 +89,10 @@ const json::value& test_document() {
         "Loop": {"$ref": "#/components/schemas/Loop"},
         "Dangling": {"$ref": "#/components/schemas/Nowhere"},
         "Unsupported": {"type": "array", "uniqueItems": true},
-        "RefWithSibling": {"properties": {"s": {"$ref": "#/components/schemas/Status", "nullable": true}}}
+        "RefWithSibling": {"properties": {"s": {"$ref": "#/components/schemas/Status", "nullable": true}}},
+        "NullableAllOf": {"allOf": [{"$ref": "#/components/schemas/Status"}], "nullable": true},
+        "NullableEnum": {"type": "string", "nullable": true, "enum": ["PENDING", "CONFIRMED", null]},
+        "NullableEnumWithoutNull": {"type": "string", "nullable": true, "enum": ["PENDING", "CONFIRMED"]}
       }
     }
   })json");
@@ -321,6 +330,104 @@ TEST(SchemaCheck, RefCycleEndsInAnError) {
   EXPECT_NE(errors[0].find("$ref cycle"), std::string::npos) << errors[0];
 }
 
+TEST(SchemaCheck, NullableNeedsATypeBesideIt) {
+  // OpenAPI 3.0.3: `nullable` beside an allOf (no `type`) allows nothing; tools refuse the null.
+  auto errors = check("NullableAllOf", json::value(nullptr));
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_NE(errors[0].find("nullable without a type"), std::string::npos) << errors[0];
+  EXPECT_EQ(check("NullableAllOf", json::value("PENDING")).size(), 1u);  // the schema is wrong whatever the value
+  // With a type, and null in the enum, null passes and the enum still holds.
+  EXPECT_TRUE(check("NullableEnum", json::value(nullptr)).empty());
+  EXPECT_TRUE(check("NullableEnum", json::value("CONFIRMED")).empty());
+  EXPECT_EQ(check("NullableEnum", json::value("LOST")).size(), 1u);
+  errors = check("NullableEnumWithoutNull", json::value(nullptr));
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_NE(errors[0].find("enum that does not list null"), std::string::npos) << errors[0];
+}
+
+// A document with one example of each kind, the wrong ones marked "bad".
+const json::value& examples_document(bool bad) {
+  static const std::string text = R"json({
+    "openapi": "3.0.3",
+    "paths": {
+      "/things/{id}": {
+        "parameters": [{"name": "id", "in": "path", "required": true,
+                        "schema": {"type": "string", "format": "uuid"}, "example": "@PATH@"}],
+        "put": {
+          "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "minLength": 1},
+                          "example": "@HEADER@"}],
+          "requestBody": {"content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Item"}, "example": {"productId": "0193a7e2-5c4d-7b1e-9f00-0000000000aa", "quantity": @BODY@}}}},
+          "responses": {
+            "200": {"description": "ok",
+                    "headers": {"X-Count": {"schema": {"type": "integer"}, "example": @RESPONSE_HEADER@}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"},
+                                "examples": {"one": {"value": {"productId": "0193a7e2-5c4d-7b1e-9f00-0000000000aa", "quantity": @NAMED@}},
+                                             "shared": {"$ref": "#/components/examples/Shared"}}}}},
+            "404": {"$ref": "#/components/responses/NotFound"}
+          }
+        }
+      }
+    },
+    "components": {
+      "examples": {"Shared": {"value": {"productId": "@SHARED@", "quantity": 1}}},
+      "parameters": {"Page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}, "example": @PAGE@}},
+      "responses": {"NotFound": {"description": "none", "content": {"application/json": {
+        "schema": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}},
+        "example": {"code": @CODE@}}}}},
+      "schemas": {
+        "Item": {
+          "type": "object", "additionalProperties": false, "required": ["productId", "quantity"],
+          "properties": {
+            "productId": {"type": "string", "format": "uuid"},
+            "quantity": {"type": "integer", "minimum": 1, "maximum": 1000, "example": @PROPERTY@}
+          },
+          "example": {"productId": "0193a7e2-5c4d-7b1e-9f00-0000000000aa", "quantity": 1@SCHEMA@}
+        }
+      }
+    }
+  })json";
+  static const auto make = [](bool wrong) {
+    const std::vector<std::pair<std::string, std::string>> values{
+        {"@PATH@", wrong ? "not-a-uuid" : "0193a7e2-5c4d-7b1e-9f00-1234567890ab"},
+        {"@HEADER@", wrong ? "" : "k-1"},
+        {"@BODY@", wrong ? "0" : "2"},
+        {"@RESPONSE_HEADER@", wrong ? "\"3\"" : "3"},
+        {"@NAMED@", wrong ? "1.5" : "1"},
+        {"@SHARED@", wrong ? "nope" : "0193a7e2-5c4d-7b1e-9f00-0000000000bb"},
+        {"@PAGE@", wrong ? "0" : "1"},
+        {"@CODE@", wrong ? "404" : "\"NOT_FOUND\""},
+        {"@PROPERTY@", wrong ? "1001" : "5"},
+        {"@SCHEMA@", wrong ? ", \"extra\": true" : ""}};
+    std::string doc = text;
+    for (const auto& [mark, value] : values) doc.replace(doc.find(mark), mark.size(), value);
+    return json::parse(doc);
+  };
+  static const json::value good_doc = make(false);
+  static const json::value bad_doc = make(true);
+  return bad ? bad_doc : good_doc;
+}
+
+TEST(SchemaCheck, ExamplesAreCheckedAgainstTheirSchemas) {
+  EXPECT_EQ(joined(example_errors(examples_document(false))), "");
+  const std::vector<std::string> errors = example_errors(examples_document(true));
+  // One error per wrong example, each saying where the example is and what is wrong with it.
+  const std::vector<std::string> expected{
+      "#/paths/~1things~1{id}/parameters/0/example: $: \"not-a-uuid\" is not a uuid",
+      "#/paths/~1things~1{id}/put/parameters/0/example: $: length 0 is below minLength 1",
+      "#/paths/~1things~1{id}/put/requestBody/content/application~1json/example: $.quantity: 0 is below the minimum 1",
+      "#/paths/~1things~1{id}/put/responses/200/headers/X-Count/example: $: expected integer, got string",
+      "#/paths/~1things~1{id}/put/responses/200/content/application~1json/examples/one/value: $.quantity: expected "
+      "integer, got number",
+      "#/paths/~1things~1{id}/put/responses/200/content/application~1json/examples/shared/value: $.productId: "
+      "\"nope\" is not a uuid",
+      "#/components/parameters/Page/example: $: 0 is below the minimum 1",
+      "#/components/responses/NotFound/content/application~1json/example: $.code: expected string, got integer",
+      "#/components/schemas/Item/example: $.extra: is not allowed (additionalProperties: false)",
+      "#/components/schemas/Item/properties/quantity/example: $: 1001 is above the maximum 1000"};
+  EXPECT_EQ(joined(errors), joined(expected));
+}
+
 TEST(SchemaCheck, ResponseSchemaFindsTheOperationsJsonBody) {
   const json::value& doc = test_document();
   const json::value* ok = response_schema(doc, "/things/{id}", "get", 200);
@@ -448,4 +555,146 @@ TEST(OpenApiContract, PurchaseBodiesMatchTheDocument) {
       R"("code":"OUT_OF_STOCK","details":[{"field":"items[0].productId",)"
       R"("productId":"0193a7e2-5c4d-7b1e-9f00-0000000000aa","message":"Product has 0 units left"}]})";
   EXPECT_EQ(response_errors("/api/orders", "post", 409, refused), "");
+}
+
+TEST(OpenApiContract, TheCreatedLogEntrysNullStatusMatchesTheDocument) {
+  // The first entry of every trail (src/worker/order_persister.cpp): CREATED, from nothing.
+  const std::string logs =
+      R"({"success":true,"data":[{"id":1,"orderId":"0193a7e2-5c4d-7b1e-9f00-1234567890ab","eventType":"CREATED",)"
+      R"("fromStatus":null,"toStatus":"PENDING","details":null,"createdAt":"2026-11-25T10:00:00.131Z"},)"
+      R"({"id":2,"orderId":"0193a7e2-5c4d-7b1e-9f00-1234567890ab","eventType":"FAILED","fromStatus":"PENDING",)"
+      R"("toStatus":"FAILED","details":{"reason":"Insufficient stock"},"createdAt":"2026-11-25T10:00:00.131Z"}]})";
+  EXPECT_EQ(response_errors("/api/orders/{id}/logs", "get", 200, logs), "");
+  std::string wrong = logs;
+  wrong.replace(wrong.find("\"PENDING\",\"details\""), 9, "\"SHIPPED\"");
+  EXPECT_NE(response_errors("/api/orders/{id}/logs", "get", 200, wrong), "");
+}
+
+TEST(OpenApiContract, TheNewRefusalsMatchTheDocument) {
+  using namespace orders::http;
+  namespace codes = orders::codes;
+  // 415 and 431 as src/http/server.cpp builds them.
+  const auto media = error(415, codes::kUnsupportedMediaType, "Request bodies must be JSON",
+                           std::vector<FieldError>{{"Content-Type", "must be application/json"}});
+  EXPECT_EQ(response_errors("/api/orders", "post", 415, media.body), "");
+  EXPECT_EQ(response_errors("/api/categories/{id}", "put", 415, media.body), "");
+  const auto headers = error(431, codes::kHeadersTooLarge, "Request headers are larger than 16 KiB");
+  EXPECT_EQ(response_errors("/health", "get", 431, headers.body), "");
+  EXPECT_EQ(response_errors("/api/orders/{id}/status", "put", 431, headers.body), "");
+  // The total the record cannot hold, as src/ordering/lua/reserve.lua writes it.
+  EXPECT_EQ(response_errors("/api/orders", "post", 400,
+                            R"({"success":false,"error":"Request validation failed","code":"VALIDATION_FAILED",)"
+                            R"("details":[{"field":"items","message":"make an order total above 999999999999.99"}]})"),
+            "");
+  // A total above what the record holds is not a Money.
+  std::string order = R"({"success":true,"data":{"id":"0193a7e2-5c4d-7b1e-9f00-1234567890ab",)"
+                      R"("referenceNo":"ORD-01JEKY4Q2DFCF9Y00J6HB7H45B","userId":"u","status":"PENDING",)"
+                      R"("items":[{"productId":"0193a7e2-5c4d-7b1e-9f00-0000000000aa","quantity":1,)"
+                      R"("unitPrice":1000000000000.00,"totalPrice":1000000000000.00}],"totalPrice":1000000000000.00,)"
+                      R"("createdAt":"2026-11-25T10:00:00.123Z"}})";
+  EXPECT_NE(response_errors("/api/orders", "post", 202, order), "");
+}
+
+namespace {
+
+// The machine codes src/common/error_codes.hpp defines.
+std::set<std::string> codes_in_the_source() {
+  std::ifstream in(std::string(ORDERS_SOURCE_DIR) + "/src/common/error_codes.hpp");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string source = text.str();
+  std::set<std::string> codes;
+  const std::regex constant(R"re(inline constexpr std::string_view k\w+ = "([A-Z_]+)";)re");
+  for (std::sregex_iterator it(source.begin(), source.end(), constant), end; it != end; ++it) codes.insert((*it)[1]);
+  return codes;
+}
+
+// The operation objects of the document, as "get /api/orders" -> operation.
+std::vector<std::pair<std::string, const json::object*>> operations() {
+  static const std::set<std::string> kMethods{"get", "put", "post", "delete", "patch", "head", "options"};
+  std::vector<std::pair<std::string, const json::object*>> out;
+  for (const auto& [path, item] : api_document().at("paths").as_object()) {
+    for (const auto& [method, operation] : item.as_object()) {
+      if (kMethods.contains(method)) {
+        out.emplace_back(std::string(method) + " " + std::string(path), &operation.as_object());
+      }
+    }
+  }
+  return out;
+}
+
+// A parameter, request body or response object, through its $ref.
+const json::object& resolved(const json::value& node) {
+  const json::value* v = &node;
+  for (int i = 0; i < 8 && v->as_object().contains("$ref"); ++i) {
+    std::string ref(v->at("$ref").as_string());
+    v = &api_document();
+    std::size_t at = 2;  // after "#/"
+    while (at <= ref.size()) {
+      const std::size_t end = std::min(ref.find('/', at), ref.size());
+      v = &v->at(ref.substr(at, end - at));
+      at = end + 1;
+    }
+  }
+  return v->as_object();
+}
+
+}  // namespace
+
+TEST(OpenApiContract, TheErrorCodeEnumIsTheCodeListOfTheSource) {
+  const std::set<std::string> source = codes_in_the_source();
+  ASSERT_GE(source.size(), 20u) << "read nothing from src/common/error_codes.hpp";
+  std::set<std::string> documented;
+  for (const auto& code : api_document().at("components").at("schemas").at("ErrorCode").at("enum").as_array()) {
+    documented.insert(std::string(code.as_string()));
+  }
+  EXPECT_EQ(documented, source);
+}
+
+TEST(OpenApiContract, EveryExampleMatchesItsSchema) { EXPECT_EQ(joined(example_errors(api_document())), ""); }
+
+TEST(OpenApiContract, EveryPathParameterRequestBodyAndSuccessResponseHasAnExample) {
+  const json::object& paths = api_document().at("paths").as_object();
+  for (const auto& [name, op] : operations()) {
+    const std::string path = name.substr(name.find(' ') + 1);
+    // Path parameters: the path item's and the operation's.
+    std::vector<const json::value*> parameters;
+    for (const json::object* owner : {&paths.at(path).as_object(), op}) {
+      if (const json::value* list = owner->if_contains("parameters")) {
+        for (const json::value& p : list->as_array()) parameters.push_back(&p);
+      }
+    }
+    for (const json::value* p : parameters) {
+      const json::object& parameter = resolved(*p);
+      if (parameter.at("in") == "path") {
+        EXPECT_TRUE(parameter.contains("example")) << name << ": path parameter " << parameter.at("name");
+      }
+    }
+    if (const json::value* body = op->if_contains("requestBody")) {
+      for (const auto& [media, content] : resolved(*body).at("content").as_object()) {
+        EXPECT_TRUE(content.as_object().contains("example")) << name << ": request body " << media;
+      }
+    }
+    std::size_t successes = 0;
+    for (const auto& [status, response] : op->at("responses").as_object()) {
+      if (status.empty() || status[0] != '2') continue;
+      ++successes;
+      const json::object& r = resolved(response);
+      ASSERT_TRUE(r.contains("content")) << name << " " << status;
+      for (const auto& [media, content] : r.at("content").as_object()) {
+        EXPECT_TRUE(content.as_object().contains("example")) << name << " " << status << " " << media;
+      }
+    }
+    EXPECT_GE(successes, 1u) << name;
+  }
+}
+
+TEST(OpenApiContract, EveryOperationListsTheHeaderLimitAndBodiesTheMediaType) {
+  for (const auto& [name, op] : operations()) {
+    const auto& responses = op->at("responses").as_object();
+    EXPECT_TRUE(responses.contains("431")) << name;
+    if (op->contains("requestBody")) {
+      EXPECT_TRUE(responses.contains("415")) << name;
+    }
+  }
 }
