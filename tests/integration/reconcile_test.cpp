@@ -7,6 +7,7 @@
 #include "common/uuid.hpp"
 #include "config/config.hpp"
 #include "support/api_helpers.hpp"
+#include "support/own_stack.hpp"
 #include "support/process.hpp"
 
 using namespace orders::testing;
@@ -14,20 +15,6 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// A database of its own: reconcile reports on every product of the record, and the shared
-// test database holds products whose counters other tests bent on purpose.
-struct OwnDatabase {
-  OwnDatabase() {
-    name = "reconcile_" + orders::uuid::make_v7().substr(24);
-    psql("CREATE DATABASE " + name);
-    auto base = orders::config::parse_postgres_url(required_env("DATABASE_URL"));
-    url = "postgresql://" + base.user + ":" + base.password + "@" + base.host + ":" + std::to_string(base.port) + "/" +
-          name;
-  }
-  ~OwnDatabase() { psql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
-  std::string name, url;
-};
 
 RunResult reconcile(const std::string& url, bool fix = false) {
   std::vector<std::string> argv{required_env("ORDERS_BINARY"), "reconcile", "--database-url", url};
@@ -45,8 +32,7 @@ std::string count_orders(const std::string& url, const std::string& product) {
 }  // namespace
 
 TEST(Reconcile, NoDriftAfterASaleThenReportsAndFixesABentCounter) {
-  OwnDatabase db;
-  ASSERT_EQ(run({required_env("ORDERS_BINARY"), "migrate", "--database-url", db.url}).code, 0);
+  MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process w1({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
   Process w2({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
@@ -100,8 +86,7 @@ std::string db_query(const std::string& url, const std::string& sql) {
 // and --fix rebuilds them from the record: the product sells again and the per-user limit
 // still counts what each user bought.
 TEST(Reconcile, ReportsAndRebuildsMissingSaleRulesAndBuyerCounts) {
-  OwnDatabase db;
-  ASSERT_EQ(run({required_env("ORDERS_BINARY"), "migrate", "--database-url", db.url}).code, 0);
+  MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process worker({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
   std::string product = create_product(api.port(), R"({"name":"rebuilt","price":4.25,"stock":10,"maxPerUser":2})");
@@ -143,8 +128,7 @@ TEST(Reconcile, ReportsAndRebuildsMissingSaleRulesAndBuyerCounts) {
 // it never reports drift that is not there, and --fix never gives Redis units the record
 // does not have (G1: exactly the stock is sold; G4 after the drain).
 TEST(Reconcile, UnderASaleReportsNoFalseDriftAndFixNeverAddsUnits) {
-  OwnDatabase db;
-  ASSERT_EQ(run({required_env("ORDERS_BINARY"), "migrate", "--database-url", db.url}).code, 0);
+  MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process w1({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
   Process w2({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
