@@ -239,7 +239,10 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
         .add(worker::pg_array(totals));
     auto stored = co_await pool_.query(
         "WITH o AS (INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at)"
-        "   VALUES ($1, $2, $3, 'CANCELLED', $4::numeric, $5::timestamptz) ON CONFLICT (id) DO NOTHING RETURNING id),"
+        // No conflict target: a worker storing this same order at this moment clashes on its
+        // id or on its reference number, whichever index PostgreSQL checks first; either way
+        // the row is the worker's, and the next attempt cancels it.
+        "   VALUES ($1, $2, $3, 'CANCELLED', $4::numeric, $5::timestamptz) ON CONFLICT DO NOTHING RETURNING id),"
         " i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price)"
         "   SELECT o.id, t.product_id, t.quantity, t.unit_price, t.total_price FROM o,"
         "   unnest($6::uuid[], $7::int[], $8::numeric[], $9::numeric[]) AS t(product_id, quantity, unit_price, "

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "support/http_client.hpp"
@@ -50,7 +51,10 @@ Process::~Process() {
     signal(SIGKILL);
     wait(std::chrono::seconds(5));
   }
-  ::unlink(log_path_.c_str());
+  // ORDERS_TEST_KEEP_LOGS=1 keeps each process's output (/tmp/orders-test-PID-N.log) to read
+  // after a failure.
+  const char* keep = std::getenv("ORDERS_TEST_KEEP_LOGS");
+  if (keep == nullptr || std::string_view(keep) != "1") ::unlink(log_path_.c_str());
 }
 
 void Process::signal(int sig) const {
