@@ -3,6 +3,7 @@
 #include <map>
 
 #include "app/commands.hpp"
+#include "bench/bench_command.hpp"
 #include "common/logging.hpp"
 
 namespace {
@@ -251,7 +252,7 @@ int main(int argc, char** argv) {
   }
   if (*seed_cmd) return app::run_seed(seed_deps);
   if (*reconcile_cmd) return app::run_reconcile(reconcile_deps, reconcile_fix);
-  if (*flash_sale_cmd) return app::run_bench_flash_sale(bench_deps, flash_sale);
-  if (*read_cmd) return app::run_bench_read(read_bench);
+  if (*flash_sale_cmd) return bench::run_bench_flash_sale(bench_deps, flash_sale);
+  if (*read_cmd) return bench::run_bench_read(read_bench);
   return 1;
 }

@@ -108,7 +108,7 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
     asio::post(io.at(i), [shard = shards[i].get()] { shard->redis.start(); });
   }
   // The outbox relay runs on the first I/O thread, with that thread's Redis connection.
-  ordering::OutboxRelay relay(io.at(0).get_executor(), shards[0]->redis, publisher);
+  ordering::OutboxRelay relay(io.at(0).get_executor(), shards[0]->stock, shards[0]->events);
   asio::post(io.at(0), [&relay] { relay.start(); });
   io.start();
   spdlog::info("orders api listening on http://{}:{} ({} I/O threads; PostgreSQL {}, Redis {}, RabbitMQ {})",

@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include "catalog/routes.hpp"
+#include "api/catalog_routes.hpp"
+#include "api/order_routes.hpp"
 #include "http/service_routes.hpp"
-#include "ordering/routes.hpp"
 
 namespace orders::app {
 namespace asio = boost::asio;
@@ -35,8 +35,8 @@ std::vector<http::DependencyCheck> readiness_checks(ApiShard& shard, rabbitmq::P
 
 void add_api_routes(ApiShard& shard, rabbitmq::Publisher& publisher) {
   http::add_service_routes(shard.router, readiness_checks(shard, publisher));
-  catalog::add_catalog_routes(shard.router, shard.catalog);
-  ordering::add_order_routes(shard.router, shard.intake, shard.orders, shard.lifecycle);
+  api::add_catalog_routes(shard.router, shard.catalog);
+  api::add_order_routes(shard.router, shard.intake, shard.orders, shard.lifecycle);
 }
 
 }  // namespace orders::app

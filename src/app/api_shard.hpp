@@ -8,6 +8,7 @@
 #include "ordering/order_intake.hpp"
 #include "ordering/order_lifecycle.hpp"
 #include "ordering/order_reader.hpp"
+#include "ordering/redis_stock_gate.hpp"
 #include "storage/postgres/pool.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/client.hpp"
@@ -22,13 +23,17 @@ struct ApiShard {
       : postgres(io.get_executor(), pg.conninfo, pool_options),
         redis(io.get_executor(), redis_endpoint),
         catalog(postgres, redis, product_loads, {}, &publisher),
-        intake(redis, publisher),
+        stock(redis),
+        events(publisher),
+        intake(stock, events),
         orders(postgres),
-        lifecycle(postgres, redis, publisher, orders) {}
+        lifecycle(postgres, stock, events, orders) {}
 
   postgres::Pool postgres;
   redis::Client redis;
   catalog::CatalogService catalog;
+  ordering::RedisStockGate stock;
+  ordering::PublisherBus events;
   ordering::OrderIntake intake;
   ordering::OrderReader orders;
   ordering::OrderLifecycle lifecycle;

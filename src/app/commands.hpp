@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "bench/settings.hpp"
 #include "config/config.hpp"
 
 // The `orders` subcommands. Each returns the process exit code:
@@ -19,8 +18,5 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
 int run_migrate(const config::Dependencies& deps, const std::optional<std::filesystem::path>& dir);
 int run_seed(const config::Dependencies& deps);
 int run_reconcile(const config::Dependencies& deps, bool fix);
-// `orders bench flash-sale`: needs PostgreSQL and Redis for the checks; exit 1 when one fails.
-int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSaleSettings& settings);
-int run_bench_read(const bench::ReadSettings& settings);
 
 }  // namespace orders::app

@@ -17,10 +17,10 @@
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
 #include "ordering/keys.hpp"
+#include "storage/postgres/array.hpp"
 #include "storage/postgres/result.hpp"
 #include "storage/redis/blocking.hpp"
 #include "storage/redis/client.hpp"
-#include "worker/order_persister.hpp"
 
 namespace orders::app {
 namespace {
@@ -34,7 +34,6 @@ using Quantities = std::map<std::string, long long>;  // product or user -> unit
 constexpr int kOwedGraceSeconds = 60;
 // Readings of one product while its counter moves under traffic, before it is reported busy.
 constexpr int kAttempts = 8;
-constexpr long long kMarkerTtlSeconds = 30LL * 24 * 3600;  // the returned:{id} marker, as the API sets it
 
 struct OrderUnits {
   std::string id, user;
@@ -81,7 +80,7 @@ void must(const postgres::Result& r, const char* what) {
 }
 
 std::string array_of(const std::vector<std::string>& values) {
-  return worker::pg_array(std::vector<std::optional<std::string>>(values.begin(), values.end()));
+  return postgres::pg_array(std::vector<std::optional<std::string>>(values.begin(), values.end()));
 }
 
 std::string text(const redisReply* r) {
@@ -268,7 +267,7 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
   }
   for (auto& [id, entry] : owed_orders) {
     if (pending.count(id)) continue;  // its return drops the pending record: counted above
-    auto marker = redis::blocking_command(redis, {"EXISTS", "returned:" + id});
+    auto marker = redis::blocking_command(redis, {"EXISTS", ordering::keys::returned(id)});
     if (marker->type == REDIS_REPLY_INTEGER && marker->integer == 1) {
       out.returned_flags.push_back(id);  // Redis has them; only the flag is missing
       continue;
@@ -319,7 +318,8 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
       }
     }
     for (const OrderUnits& o : out.owed) {
-      queued({"SET", "returned:" + o.id, "1", "NX", "EX", std::to_string(kMarkerTtlSeconds)});
+      queued({"SET", ordering::keys::returned(o.id), "1", "NX", "EX",
+              std::to_string(ordering::keys::kReturnedMarkerTtlSeconds)});
     }
   }
   auto exec = redis::blocking_command(redis, {"EXEC"});

@@ -97,8 +97,9 @@ asio::awaitable<SeedReport> seed(catalog::CatalogService& catalog) {
                    R"(","categoryId":")" + category_ids["Fashion"] + "\"}");
   for (const auto& body : bodies) {
     auto parsed = catalog::parse_new_product(body, now);
-    if (auto* errors = std::get_if<catalog::FieldErrors>(&parsed)) {
-      throw std::logic_error("demo product invalid: " + errors->front().field + " " + errors->front().message);
+    if (auto* problem = std::get_if<Problem>(&parsed)) {
+      const FieldError& first = problem->details.front();
+      throw std::logic_error("demo product invalid: " + first.field + " " + first.message);
     }
     auto result = co_await catalog.create_product(std::get<catalog::NewProduct>(parsed));
     if (std::holds_alternative<std::string>(result)) ++report.products_created;

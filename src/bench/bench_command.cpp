@@ -1,3 +1,5 @@
+#include "bench/bench_command.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -26,7 +28,10 @@
 // `orders bench flash-sale` and `orders bench read`: set up products through the API, load it
 // from one process (one io_context per --threads), then report throughput, latency, answers
 // and, for the flash sale, the guarantees G1–G5 against PostgreSQL and Redis.
-namespace orders::app {
+namespace orders::bench {
+using app::kExitConfig;
+using app::kExitFailure;
+using app::kExitUnavailable;
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -265,7 +270,7 @@ int validate_common(const Settings& s, const char* command) {
 
 }  // namespace
 
-int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSaleSettings& s) {
+int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettings& s) {
   std::vector<HttpTarget> targets;
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis;
@@ -288,8 +293,8 @@ int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSal
   const auto limit = std::chrono::milliseconds(static_cast<long long>(s.duration_limit_seconds * 1000));
   ProgressLine progress;
   try {
-    probe_postgres(pg);
-    probe_redis(redis);
+    app::probe_postgres(pg);
+    app::probe_redis(redis);
     bench::SaleRecord record(pg, redis);
     const std::string run_id = make_run_id();
     const auto product_ids = create_products(targets, s.products, s.stock, run_id);
@@ -467,7 +472,7 @@ int run_bench_flash_sale(const config::Dependencies& deps, const bench::FlashSal
   }
 }
 
-int run_bench_read(const bench::ReadSettings& s) {
+int run_bench_read(const ReadSettings& s) {
   std::vector<HttpTarget> targets;
   try {
     targets = bench::parse_targets(s.urls);
@@ -575,4 +580,4 @@ int run_bench_read(const bench::ReadSettings& s) {
   }
 }
 
-}  // namespace orders::app
+}  // namespace orders::bench

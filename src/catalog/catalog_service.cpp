@@ -215,7 +215,7 @@ asio::awaitable<Outcome<std::string>> CatalogService::create_product(const NewPr
   // Without Redis the product could not sell; refuse before writing anything.
   if (!redis_.connected()) throw DependencyUnavailable("Redis", "not connected");
   auto created = co_await store_.insert_product(product);
-  if (auto* failure = std::get_if<Failure>(&created)) co_return *failure;
+  if (auto* failure = std::get_if<Problem>(&created)) co_return *failure;
   const Product& p = std::get<Product>(created);
   try {
     co_await publish_rules(p, p.stock);
@@ -229,7 +229,7 @@ asio::awaitable<Outcome<std::string>> CatalogService::create_product(const NewPr
 asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::string& id, const ProductPatch& patch) {
   if (!redis_.connected()) throw DependencyUnavailable("Redis", "not connected");
   auto update = co_await store_.begin_product_update(id);
-  if (!update) co_return Failure{404, codes::kNotFound, "Product not found", "id"};
+  if (!update) co_return refusal(ProblemKind::kNotFound, codes::kNotFound, "Product not found", "id");
 
   std::int64_t delta = 0;
   bool counter_existed = false;
@@ -255,21 +255,21 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
     delta = counter_existed ? r.elements[0].integer : *patch.stock - update->current().stock;
   }
 
-  Outcome<Product> applied = Failure{500, codes::kInternalError, "not applied", ""};
+  Outcome<Product> applied = Problem{};
   std::exception_ptr error;
   try {
     applied = co_await update->apply(patch, delta);
   } catch (...) {
     error = std::current_exception();
   }
-  if ((error || std::holds_alternative<Failure>(applied)) && patch.stock) {
+  if ((error || std::holds_alternative<Problem>(applied)) && patch.stock) {
     // The record did not take the delta: take it back from the counter too.
     std::string undo = std::to_string(-delta);
     std::array<std::string_view, 3> incr{"INCRBY", stock_key, undo};
     co_await redis_.command(incr);
   }
   if (error) std::rethrow_exception(error);
-  if (auto* failure = std::get_if<Failure>(&applied)) co_return *failure;
+  if (auto* failure = std::get_if<Problem>(&applied)) co_return *failure;
   const Product& p = std::get<Product>(applied);
   co_await publish_rules(p, patch.stock && !counter_existed ? std::optional<std::int64_t>(*patch.stock) : std::nullopt);
   auto stock = co_await live_stock(id);

@@ -63,23 +63,23 @@ std::optional<std::string> time_param(const std::optional<EpochMs>& t) {
 }
 
 // Maps a failed statement to the refusal the API gives, naming the field.
-Failure constraint_failure(const Result& r) {
+Problem constraint_failure(const Result& r) {
   std::string_view constraint = r.constraint();
   if (r.sqlstate() == postgres::kUniqueViolation) {
     std::string field = constraint == "categories_name_key"   ? "name"
                         : constraint == "categories_slug_key" ? "slug"
                         : constraint == "products_sku_key"    ? "sku"
                                                               : "id";
-    return Failure{409, codes::kConflict, "A record with this " + field + " already exists", field};
+    return refusal(ProblemKind::kConflict, codes::kConflict, "A record with this " + field + " already exists", field);
   }
   if (r.sqlstate() == postgres::kForeignKeyViolation && constraint == "products_category_id_fkey") {
-    return Failure{400, codes::kValidationFailed, "Request validation failed", "categoryId"};
+    return refusal(ProblemKind::kInvalid, codes::kValidationFailed, "Request validation failed", "categoryId");
   }
   if (r.sqlstate() == postgres::kCheckViolation && constraint == "products_sale_window") {
-    return Failure{400, codes::kValidationFailed, "Request validation failed", "saleEndsAt"};
+    return refusal(ProblemKind::kInvalid, codes::kValidationFailed, "Request validation failed", "saleEndsAt");
   }
   if (r.sqlstate() == postgres::kCheckViolation && constraint == "products_stock_check") {
-    return Failure{409, codes::kConflict, "Stock cannot go below zero", "stock"};
+    return refusal(ProblemKind::kConflict, codes::kConflict, "Stock cannot go below zero", "stock");
   }
   throw std::runtime_error("catalog statement failed: " + r.error_message());
 }
@@ -124,11 +124,11 @@ asio::awaitable<Outcome<Category>> CatalogStore::update_category(const std::stri
           std::string(kCategoryColumns),
       p);
   if (!r.ok()) co_return constraint_failure(r);
-  if (r.rows() == 0) co_return Failure{404, codes::kNotFound, "Category not found", "id"};
+  if (r.rows() == 0) co_return refusal(ProblemKind::kNotFound, codes::kNotFound, "Category not found", "id");
   co_return category_from(r, 0);
 }
 
-asio::awaitable<std::optional<Failure>> CatalogStore::delete_category(const std::string& id) {
+asio::awaitable<std::optional<Problem>> CatalogStore::delete_category(const std::string& id) {
   Params p;
   p.add(id);
   // One statement: refuse while active products use it, else delete (inactive products keep
@@ -140,10 +140,10 @@ asio::awaitable<std::optional<Failure>> CatalogStore::delete_category(const std:
       p);
   r.expect_ok("delete_category");
   if (r.get_int(0, 1) == 1) co_return std::nullopt;
-  if (!r.get_bool(0, 2)) co_return Failure{404, codes::kNotFound, "Category not found", "id"};
-  co_return Failure{409, codes::kConflict,
+  if (!r.get_bool(0, 2)) co_return refusal(ProblemKind::kNotFound, codes::kNotFound, "Category not found", "id");
+  co_return refusal(ProblemKind::kConflict, codes::kConflict,
                     "Category still has " + std::string(r.get(0, 0)) + " active products; move or delete them first",
-                    "id"};
+                    "id");
 }
 
 asio::awaitable<std::optional<Product>> CatalogStore::find_product(const std::string& id) {

@@ -19,7 +19,7 @@ class CatalogStore {
   boost::asio::awaitable<std::optional<Category>> find_category(const std::string& id);
   boost::asio::awaitable<Outcome<Category>> insert_category(const NewCategory& c);
   boost::asio::awaitable<Outcome<Category>> update_category(const std::string& id, const CategoryPatch& patch);
-  boost::asio::awaitable<std::optional<Failure>> delete_category(const std::string& id);
+  boost::asio::awaitable<std::optional<Problem>> delete_category(const std::string& id);
 
   // Active products only.
   boost::asio::awaitable<std::optional<Product>> find_product(const std::string& id);

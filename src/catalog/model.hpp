@@ -6,9 +6,10 @@
 #include <string_view>
 #include <variant>
 
+#include "common/field_error.hpp"
 #include "common/money.hpp"
+#include "common/problem.hpp"
 #include "common/time.hpp"
-#include "http/json_body.hpp"
 
 // The catalog's plain values; JSON and SQL mapping live next to the boundaries that need them.
 namespace orders::catalog {
@@ -48,7 +49,7 @@ struct NewCategory {
 struct CategoryPatch {
   std::optional<std::string> name;
   std::optional<std::string> slug;
-  http::Patch<std::string> description;
+  Patch<std::string> description;
 };
 
 struct NewProduct {
@@ -65,30 +66,19 @@ struct NewProduct {
 
 struct ProductPatch {
   std::optional<std::string> name;
-  http::Patch<std::string> description;
-  http::Patch<std::string> sku;
+  Patch<std::string> description;
+  Patch<std::string> sku;
   std::optional<Money> price;
   std::optional<std::int64_t> stock;  // the new number available to buy
-  http::Patch<std::string> category_id;
-  http::Patch<std::int64_t> max_per_user;
-  http::Patch<EpochMs> sale_starts_at;
-  http::Patch<EpochMs> sale_ends_at;
+  Patch<std::string> category_id;
+  Patch<std::int64_t> max_per_user;
+  Patch<EpochMs> sale_starts_at;
+  Patch<EpochMs> sale_ends_at;
   bool empty() const {
     return !name && !description.present && !sku.present && !price && !stock && !category_id.present &&
            !max_per_user.present && !sale_starts_at.present && !sale_ends_at.present;
   }
 };
-
-// An expected refusal (not found, conflict, ...): a value the handler maps to a response.
-struct Failure {
-  int status;
-  std::string_view code;
-  std::string message;
-  std::string field;  // the field at fault, when one is
-};
-
-template <typename T>
-using Outcome = std::variant<T, Failure>;
 
 // Limits shared by validation and the schema.
 inline constexpr std::size_t kMaxNameLength = 200;

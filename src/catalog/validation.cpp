@@ -3,11 +3,10 @@
 #include <boost/url/decode_view.hpp>
 
 #include "catalog/slug.hpp"
+#include "common/json_body.hpp"
 #include "common/uuid.hpp"
 
 namespace orders::catalog {
-using http::JsonBody;
-using http::Presence;
 
 namespace {
 
@@ -22,9 +21,9 @@ std::optional<std::string> read_slug(JsonBody& body) {
 
 }  // namespace
 
-std::variant<NewCategory, FieldErrors> parse_new_category(std::string_view text) {
+Outcome<NewCategory> parse_new_category(std::string_view text) {
   JsonBody body = JsonBody::parse(text);
-  if (!body.is_object()) return body.errors();
+  if (!body.is_object()) return invalid_fields(body.errors());
   body.reject_unknown({"name", "slug", "description"});
   NewCategory c;
   auto name = body.string("name", Presence::kRequired, 1, kMaxNameLength);
@@ -40,13 +39,13 @@ std::variant<NewCategory, FieldErrors> parse_new_category(std::string_view text)
       if (c.slug.empty()) body.add_error("slug", "cannot be derived from the name; give one");
     }
   }
-  if (!body.valid()) return body.errors();
+  if (!body.valid()) return invalid_fields(body.errors());
   return c;
 }
 
-std::variant<CategoryPatch, FieldErrors> parse_category_patch(std::string_view text) {
+Outcome<CategoryPatch> parse_category_patch(std::string_view text) {
   JsonBody body = JsonBody::parse(text);
-  if (!body.is_object()) return body.errors();
+  if (!body.is_object()) return invalid_fields(body.errors());
   body.reject_unknown({"name", "slug", "description"});
   CategoryPatch p;
   if (body.object().contains("name")) p.name = body.string("name", Presence::kRequired, 1, kMaxNameLength);
@@ -55,14 +54,14 @@ std::variant<CategoryPatch, FieldErrors> parse_category_patch(std::string_view t
     if (!p.slug && body.valid()) body.add_error("slug", "must not be null");
   }
   p.description = body.string_patch("description", 0, kMaxCategoryDescriptionLength);
-  if (!body.valid()) return body.errors();
-  if (!p.name && !p.slug && !p.description.present) return FieldErrors{{"body", "names no field to change"}};
+  if (!body.valid()) return invalid_fields(body.errors());
+  if (!p.name && !p.slug && !p.description.present) return invalid_field("body", "names no field to change");
   return p;
 }
 
-std::variant<NewProduct, FieldErrors> parse_new_product(std::string_view text, EpochMs) {
+Outcome<NewProduct> parse_new_product(std::string_view text, EpochMs) {
   JsonBody body = JsonBody::parse(text);
-  if (!body.is_object()) return body.errors();
+  if (!body.is_object()) return invalid_fields(body.errors());
   body.reject_unknown(
       {"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt", "saleEndsAt"});
   NewProduct p;
@@ -78,16 +77,16 @@ std::variant<NewProduct, FieldErrors> parse_new_product(std::string_view text, E
   if (p.sale_starts_at && p.sale_ends_at && *p.sale_ends_at <= *p.sale_starts_at) {
     body.add_error("saleEndsAt", "must be after saleStartsAt");
   }
-  if (!body.valid()) return body.errors();
+  if (!body.valid()) return invalid_fields(body.errors());
   p.name = *name;
   p.price = *price;
   p.stock = *stock;
   return p;
 }
 
-std::variant<ProductPatch, FieldErrors> parse_product_patch(std::string_view text) {
+Outcome<ProductPatch> parse_product_patch(std::string_view text) {
   JsonBody body = JsonBody::parse(text);
-  if (!body.is_object()) return body.errors();
+  if (!body.is_object()) return invalid_fields(body.errors());
   body.reject_unknown(
       {"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt", "saleEndsAt"});
   ProductPatch p;
@@ -104,23 +103,23 @@ std::variant<ProductPatch, FieldErrors> parse_product_patch(std::string_view tex
   if (p.sale_starts_at.value && p.sale_ends_at.value && *p.sale_ends_at.value <= *p.sale_starts_at.value) {
     body.add_error("saleEndsAt", "must be after saleStartsAt");
   }
-  if (!body.valid()) return body.errors();
-  if (p.empty()) return FieldErrors{{"body", "names no field to change"}};
+  if (!body.valid()) return invalid_fields(body.errors());
+  if (p.empty()) return invalid_field("body", "names no field to change");
   return p;
 }
 
-std::variant<ProductListQuery, FieldErrors> parse_product_list_query(std::string_view query) {
+Outcome<ProductListQuery> parse_product_list_query(std::string_view query) {
   ProductListQuery q;
-  FieldErrors errors;
-  auto params = http::decode_query(query);
-  if (!params) return FieldErrors{{"query", "is not a valid query string"}};
+  std::vector<FieldError> errors;
+  auto params = decode_query(query);
+  if (!params) return invalid_field("query", "is not a valid query string");
   for (const auto& [key, value] : *params) {
     if (key == "page") {
-      auto n = http::parse_query_integer(value, 1, kMaxPage);
+      auto n = parse_query_integer(value, 1, kMaxPage);
       if (n) q.page = *n;
       else errors.push_back({"page", "must be an integer from 1 to " + std::to_string(kMaxPage)});
     } else if (key == "limit") {
-      auto n = http::parse_query_integer(value, 1, kMaxLimit);
+      auto n = parse_query_integer(value, 1, kMaxLimit);
       if (n) q.limit = *n;
       else errors.push_back({"limit", "must be an integer from 1 to " + std::to_string(kMaxLimit)});
     } else if (key == "categoryId") {
@@ -130,7 +129,7 @@ std::variant<ProductListQuery, FieldErrors> parse_product_list_query(std::string
       errors.push_back({key, "is not a known query parameter"});
     }
   }
-  if (!errors.empty()) return errors;
+  if (!errors.empty()) return invalid_fields(std::move(errors));
   return q;
 }
 

@@ -60,7 +60,10 @@ Response error(int status, std::string_view code, std::string_view message, cons
   json::array array;
   array.reserve(details.size());
   for (const FieldError& d : details) {
-    array.push_back(json::object{{"field", d.field}, {"message", d.message}});
+    json::object item{{"field", d.field}};
+    if (!d.product_id.empty()) item["productId"] = d.product_id;
+    item["message"] = d.message;
+    array.push_back(std::move(item));
   }
   return error(status, code, message, std::move(array));
 }

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/field_error.hpp"
 #include "http/message.hpp"
 
 // The JSON envelope of SPEC section 4:
@@ -12,10 +13,7 @@
 //   error:   {"success": false, "error": "...", "code": "...", "details": [...]}
 namespace orders::http {
 
-struct FieldError {
-  std::string field;
-  std::string message;
-};
+using orders::FieldError;
 
 struct Pagination {
   long long page = 1;

@@ -50,6 +50,8 @@ struct Response {
   std::string_view content_type = "application/json";
   // The error envelope's `code` (for the request log), empty on success.
   std::string code;
+  // The order a purchase created (for the request log), empty otherwise.
+  std::string order_id;
   std::vector<std::pair<std::string, std::string>> headers;
 
   Response& with_header(std::string name, std::string value) {

@@ -66,16 +66,10 @@ bool is_malformed_request(const beast::error_code& ec) {
 }
 
 // The order a request concerns, for the request log: the path's order id, or the one a
-// purchase created (its Location header).
+// purchase created (the route says which).
 std::string_view order_id_of(const Route* route, const Request& req, const Response& res) {
-  constexpr std::string_view kOrders = "/api/orders/";
   if (route && route->pattern.starts_with("/api/orders/{id}")) return req.param(0);
-  for (const auto& [name, value] : res.headers) {
-    if (name == "Location" && std::string_view(value).starts_with(kOrders)) {
-      return std::string_view(value).substr(kOrders.size());
-    }
-  }
-  return {};
+  return res.order_id;
 }
 
 HttpMetrics& http_metrics() {

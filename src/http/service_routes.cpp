@@ -5,8 +5,8 @@
 #include "common/dependency_error.hpp"
 #include "common/embedded.hpp"
 #include "common/error_codes.hpp"
+#include "common/json_body.hpp"
 #include "http/envelope.hpp"
-#include "http/json_body.hpp"
 #include "metrics/registry.hpp"
 
 namespace orders::http {

@@ -12,6 +12,9 @@ inline std::string buyers(std::string_view product_id) { return catalog::keys::t
 inline std::string order(std::string_view order_id) { return "order:" + std::string(order_id); }
 // Set when the API gave up an order whose reservation reply it lost (reserve_abandon.lua).
 inline std::string abandoned(std::string_view order_id) { return "abandoned:" + std::string(order_id); }
+// Set once an order's units went back to the counters (return_units.lua); kept 30 days.
+inline std::string returned(std::string_view order_id) { return "returned:" + std::string(order_id); }
+inline constexpr long long kReturnedMarkerTtlSeconds = 30LL * 24 * 3600;
 inline std::string idempotency(std::string_view user_id, std::string_view key) {
   return "idem:" + std::string(user_id) + ":" + std::string(key);
 }

@@ -7,15 +7,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
-#include "common/time.hpp"
 #include "common/uuid.hpp"
-#include "http/envelope.hpp"
-#include "ordering/keys.hpp"
-#include "worker/order_event.hpp"
-#include "worker/order_persister.hpp"
+#include "ordering/order_event.hpp"
+#include "storage/postgres/array.hpp"
 
 namespace orders::ordering {
 namespace asio = boost::asio;
@@ -24,12 +20,6 @@ using postgres::Params;
 namespace {
 
 constexpr std::chrono::milliseconds kTimeout{5000};
-
-http::Response invalid_transition(std::string_view from, std::string_view to) {
-  return http::error(409, codes::kInvalidTransition,
-                     "An order cannot go from " + std::string(from) + " to " + std::string(to),
-                     std::vector<http::FieldError>{{"status", std::string(from) + " -> " + std::string(to)}});
-}
 
 // Cancelling an order the record holds ($1 id, $2 its status before). The product rows are
 // locked first, in id order like the worker's batches, so a cancel and a worker (or two
@@ -45,11 +35,6 @@ constexpr std::array<const char*, 5> kCancelStatements = {
     "INSERT INTO order_events (order_id, event_type, from_status, to_status) VALUES ($1, 'CANCELLED', $2, 'CANCELLED')",
 };
 
-struct Units {
-  std::string user_id;
-  std::vector<std::pair<std::string, long long>> items;  // product, quantity
-};
-
 constexpr int kAttempts = 5;
 
 // A deadlock or serialization failure: the transaction is rolled back and tried again.
@@ -59,35 +44,12 @@ bool retryable(const postgres::Result& r) { return !r.ok() && (r.sqlstate() == "
 struct RecordOutcome {
   enum Kind { kNotInRecord, kRetry, kRefused, kCancelled, kAlreadyCancelled } kind = kNotInRecord;
   std::string status;  // the status before (kRefused, kCancelled)
-  Units units;         // kCancelled, and kAlreadyCancelled whose units Redis has not confirmed back
+  OrderUnits units;    // kCancelled, and kAlreadyCancelled whose units Redis has not confirmed back
 };
-
-asio::awaitable<void> return_units(redis::Client& redis, postgres::Pool& pool, const std::string& order_id,
-                                   const Units& units) {
-  // The units go back to Redis once, whoever gets here (the same marker as FAILED orders).
-  std::vector<std::string> key_storage{"returned:" + order_id, keys::order(order_id)};
-  std::vector<std::string> args_storage{units.user_id, std::to_string(30 * 24 * 3600)};
-  for (const auto& [product, quantity] : units.items) {
-    key_storage.push_back(catalog::keys::stock(product));
-    key_storage.push_back(keys::buyers(product));
-    args_storage.push_back(std::to_string(quantity));
-  }
-  std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
-  std::vector<std::string_view> script_args(args_storage.begin(), args_storage.end());
-  static const redis::Script kReturnUnits = redis::embedded_script("return_units");
-  auto returned = co_await redis.eval(kReturnUnits, script_keys, script_args);
-  if (returned.is_error()) throw std::runtime_error("returning units of " + order_id + ": " + returned.str);
-  // Redis has them (now or before): the record says so, so the units never go back twice
-  // after the marker expired. A failure here leaves the flag for the next DELETE or reconcile.
-  Params id;
-  id.add(order_id);
-  auto flagged = co_await pool.query(
-      "UPDATE orders SET units_returned_at = now() WHERE id = $1 AND units_returned_at IS NULL", id);
-  if (!flagged.ok()) spdlog::warn("order {}: units returned, flag not stored: {}", order_id, flagged.error_message());
-}
 
 asio::awaitable<RecordOutcome> cancel_in_record(postgres::Pool& pool, const std::string& order_id) {
   RecordOutcome out;
+  out.units.order_id = order_id;
   auto lease = co_await pool.acquire();
   (co_await lease->execute("BEGIN", kTimeout)).expect_ok("begin");
   Params id;
@@ -150,28 +112,47 @@ asio::awaitable<RecordOutcome> cancel_in_record(postgres::Pool& pool, const std:
 
 }  // namespace
 
-asio::awaitable<http::Response> OrderLifecycle::current(const std::string& order_id) {
+Problem invalid_transition(std::string_view from, std::string_view to) {
+  std::string message = "An order cannot go from " + std::string(from) + " to " + std::string(to);
+  std::vector<FieldError> details{{"status", std::string(from) + " -> " + std::string(to), {}}};
+  return Problem{ProblemKind::kConflict, std::string(codes::kInvalidTransition), std::move(message),
+                 std::move(details)};
+}
+
+asio::awaitable<OrderOutcome> OrderLifecycle::current(const std::string& order_id) {
   auto order = co_await reader_.find(order_id);
-  if (!order) co_return http::not_found("Order");
-  co_return http::ok_raw(*order);
+  if (!order) co_return not_found("Order");
+  co_return std::move(*order);
+}
+
+asio::awaitable<void> OrderLifecycle::return_units(const OrderUnits& units) {
+  co_await stock_.return_units(units);
+  // Redis has them (now or before): the record says so, so the units never go back twice
+  // after the marker expired. A failure here leaves the flag for the next DELETE or reconcile.
+  Params id;
+  id.add(units.order_id);
+  auto flagged = co_await pool_.query(
+      "UPDATE orders SET units_returned_at = now() WHERE id = $1 AND units_returned_at IS NULL", id);
+  if (!flagged.ok()) {
+    spdlog::warn("order {}: units returned, flag not stored: {}", units.order_id, flagged.error_message());
+  }
 }
 
 asio::awaitable<void> OrderLifecycle::publish(std::string_view type, const std::string& order_id, std::string_view from,
                                               std::string_view to) {
   std::string event_id = uuid::make_v7();
-  std::string body = R"({"id":")" + event_id + R"(","type":")" + std::string(type) + R"(","version":1,"occurredAt":")" +
-                     format_rfc3339(now_ms()) + R"(","data":{"orderId":")" + order_id + R"(","fromStatus":")" +
-                     std::string(from) + R"(","toStatus":")" + std::string(to) + "\"}}";
+  std::string body = order_status_event(event_id, type, order_id, from, to);
   rabbitmq::Message message{"orders", std::string(type), event_id, std::string(type), std::move(body)};
-  auto outcome = co_await publisher_.publish(std::move(message));
+  auto outcome = co_await events_.publish(std::move(message));
   if (outcome != rabbitmq::PublishOutcome::kConfirmed) {
     // The record has the change; other systems miss this notification (no event outbox yet).
     spdlog::warn("{} for order {} not confirmed: {}", type, order_id, rabbitmq::to_string(outcome));
   }
 }
 
-asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_id) {
-  Units units;
+asio::awaitable<OrderOutcome> OrderLifecycle::cancel(const std::string& order_id) {
+  OrderUnits units;
+  units.order_id = order_id;
   std::string from;
   int retries = 0;
   for (int attempt = 0; attempt < 3 && from.empty(); ++attempt) {
@@ -183,23 +164,20 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
       co_await pause.async_wait(asio::use_awaitable);
       record = co_await cancel_in_record(pool_, order_id);
     }
-    if (record.kind == RecordOutcome::kRefused) {
-      http::Response refused = invalid_transition(record.status, "CANCELLED");
-      co_return refused;
-    }
+    if (record.kind == RecordOutcome::kRefused) co_return invalid_transition(record.status, "CANCELLED");
     if (record.kind == RecordOutcome::kAlreadyCancelled) {
       if (!record.units.items.empty()) {
         bool owed = false;
         try {
-          co_await return_units(redis_, pool_, order_id, record.units);
+          co_await return_units(record.units);
         } catch (const DependencyUnavailable& e) {
           owed = true;
         }
         // Still owed: the next DELETE or `orders reconcile --fix` returns them.
         if (owed) spdlog::warn("order {}: units of the earlier cancel not returned yet (Redis unavailable)", order_id);
       }
-      http::Response refused = http::error(409, codes::kAlreadyCancelled, "The order is already cancelled");
-      co_return refused;
+      co_return Problem{
+          ProblemKind::kConflict, std::string(codes::kAlreadyCancelled), "The order is already cancelled", {}};
     }
     if (record.kind == RecordOutcome::kCancelled) {
       units = std::move(record.units);
@@ -208,16 +186,13 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
     }
 
     // Not in the record yet: still pending in Redis (or unknown).
-    std::string key = keys::order(order_id);
-    std::array<std::string_view, 2> get{"GET", key};
-    auto pending = co_await redis_.command(get);
-    if (pending.type != redis::Reply::Type::kString) {
+    auto pending = co_await stock_.pending_order(order_id);
+    if (!pending) {
       // A worker may have persisted it (and dropped the pending copy) since the look above.
       if (attempt < 2) continue;
-      http::Response missing = http::not_found("Order");
-      co_return missing;
+      co_return not_found("Order");
     }
-    auto order = worker::parse_order_created(R"({"type":"order.created","data":{"order":)" + pending.str + "}}");
+    auto order = parse_order(*pending);
     if (!order) throw std::runtime_error("unreadable pending order " + order_id);
     // Store it as CANCELLED; if a worker stored it first, the next attempt cancels that row.
     std::vector<std::optional<std::string>> products, quantities, unit_prices, totals;
@@ -233,10 +208,10 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
         .add(order->user_id)
         .add(order->total_price.to_decimal())
         .add(order->created_at)
-        .add(worker::pg_array(products))
-        .add(worker::pg_array(quantities))
-        .add(worker::pg_array(unit_prices))
-        .add(worker::pg_array(totals));
+        .add(postgres::pg_array(products))
+        .add(postgres::pg_array(quantities))
+        .add(postgres::pg_array(unit_prices))
+        .add(postgres::pg_array(totals));
     auto stored = co_await pool_.query(
         "WITH o AS (INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at)"
         // No conflict target: a worker storing this same order at this moment clashes on its
@@ -262,17 +237,13 @@ asio::awaitable<http::Response> OrderLifecycle::cancel(const std::string& order_
   }
   if (from.empty()) throw std::runtime_error("cancel of " + order_id + " did not settle");
 
-  co_await return_units(redis_, pool_, order_id, units);
+  co_await return_units(units);
   co_await publish("order.cancelled", order_id, from, "CANCELLED");
-  http::Response result = co_await current(order_id);
-  co_return result;
+  co_return co_await current(order_id);
 }
 
-asio::awaitable<http::Response> OrderLifecycle::change_status(const std::string& order_id, OrderStatus to) {
-  if (to == OrderStatus::kCancelled) {
-    http::Response cancelled = co_await cancel(order_id);
-    co_return cancelled;
-  }
+asio::awaitable<OrderOutcome> OrderLifecycle::change_status(const std::string& order_id, OrderStatus to) {
+  if (to == OrderStatus::kCancelled) co_return co_await cancel(order_id);
   const std::string target(to_string(to));
   std::string from;
   {
@@ -304,22 +275,14 @@ asio::awaitable<http::Response> OrderLifecycle::change_status(const std::string&
     }
     if (!allowed) {
       if (!in_record) {
-        std::string key = keys::order(order_id);
-        std::array<std::string_view, 2> get{"GET", key};
-        auto pending = co_await redis_.command(get);
-        if (pending.type != redis::Reply::Type::kString) {
-          http::Response missing = http::not_found("Order");
-          co_return missing;
-        }
+        if (!co_await stock_.pending_order(order_id)) co_return not_found("Order");
         from = "PENDING";
       }
-      http::Response refused = invalid_transition(from, target);
-      co_return refused;
+      co_return invalid_transition(from, target);
     }
   }
   co_await publish("order.status_changed", order_id, from, target);
-  http::Response changed = co_await current(order_id);
-  co_return changed;
+  co_return co_await current(order_id);
 }
 
 }  // namespace orders::ordering

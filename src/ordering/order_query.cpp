@@ -1,22 +1,21 @@
 #include "ordering/order_query.hpp"
 
-#include "http/json_body.hpp"
+#include "common/json_body.hpp"
 #include "ordering/order_request.hpp"
 
 namespace orders::ordering {
 
-std::variant<OrderListQuery, std::vector<http::FieldError>> parse_order_list_query(std::string_view query,
-                                                                                   bool allow_user) {
+Outcome<OrderListQuery> parse_order_list_query(std::string_view query, bool allow_user) {
   OrderListQuery q;
-  std::vector<http::FieldError> errors;
-  auto params = http::decode_query(query);
-  if (!params) return std::vector<http::FieldError>{{"query", "is not a valid query string"}};
+  std::vector<FieldError> errors;
+  auto params = decode_query(query);
+  if (!params) return invalid_field("query", "is not a valid query string");
   for (const auto& [key, value] : *params) {
     if (key == "page") {
-      if (auto n = http::parse_query_integer(value, 1, 1'000'000)) q.page = *n;
+      if (auto n = parse_query_integer(value, 1, 1'000'000)) q.page = *n;
       else errors.push_back({"page", "must be an integer from 1 to 1000000"});
     } else if (key == "limit") {
-      if (auto n = http::parse_query_integer(value, 1, 100)) q.limit = *n;
+      if (auto n = parse_query_integer(value, 1, 100)) q.limit = *n;
       else errors.push_back({"limit", "must be an integer from 1 to 100"});
     } else if (key == "status") {
       bool known = false;
@@ -30,7 +29,7 @@ std::variant<OrderListQuery, std::vector<http::FieldError>> parse_order_list_que
       errors.push_back({key, "is not a known query parameter"});
     }
   }
-  if (!errors.empty()) return errors;
+  if (!errors.empty()) return invalid_fields(std::move(errors));
   return q;
 }
 

@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "http/envelope.hpp"
+#include "common/problem.hpp"
 
 namespace orders::ordering {
 
@@ -21,7 +21,6 @@ struct OrderListQuery {
 };
 
 // ?page=&limit=&status=&userId= of GET /api/orders (and page/limit of the per-user list).
-std::variant<OrderListQuery, std::vector<http::FieldError>> parse_order_list_query(std::string_view query,
-                                                                                   bool allow_user = true);
+Outcome<OrderListQuery> parse_order_list_query(std::string_view query, bool allow_user = true);
 
 }  // namespace orders::ordering

@@ -5,12 +5,11 @@
 #include <cstdio>
 #include <set>
 
+#include "common/json_body.hpp"
 #include "common/uuid.hpp"
-#include "http/json_body.hpp"
 
 namespace orders::ordering {
 namespace json = boost::json;
-using http::FieldError;
 
 bool is_valid_user_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxUserIdLength) return false;
@@ -25,19 +24,18 @@ bool is_valid_idempotency_key(std::string_view key) {
   return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-std::variant<OrderRequest, std::vector<FieldError>> parse_order_request(
-    std::string_view text, std::optional<std::string_view> idempotency_key) {
-  http::JsonBody body = http::JsonBody::parse(text);
+Outcome<OrderRequest> parse_order_request(std::string_view text, std::optional<std::string_view> idempotency_key) {
+  JsonBody body = JsonBody::parse(text);
   std::vector<FieldError> errors = body.errors();
   OrderRequest request;
   if (idempotency_key) {
     if (is_valid_idempotency_key(*idempotency_key)) request.idempotency_key = std::string(*idempotency_key);
     else errors.push_back({"Idempotency-Key", "must be 1 to 255 printable ASCII characters"});
   }
-  if (!body.is_object()) return errors;
+  if (!body.is_object()) return invalid_fields(std::move(errors));
   body.reject_unknown({"userId", "items"});
 
-  auto user = body.string("userId", http::Presence::kRequired, 1, kMaxUserIdLength);
+  auto user = body.string("userId", Presence::kRequired, 1, kMaxUserIdLength);
   if (user && !is_valid_user_id(*user)) body.add_error("userId", "must be 1 to 64 characters of A-Z a-z 0-9 _ . @ -");
   else if (user) request.user_id = *user;
 
@@ -80,7 +78,7 @@ std::variant<OrderRequest, std::vector<FieldError>> parse_order_request(
     }
   }
   errors.insert(errors.end(), body.errors().begin(), body.errors().end());
-  if (!errors.empty()) return errors;
+  if (!errors.empty()) return invalid_fields(std::move(errors));
   return request;
 }
 

@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "http/envelope.hpp"
+#include "common/problem.hpp"
 
 namespace orders::ordering {
 
@@ -33,8 +33,7 @@ bool is_valid_user_id(std::string_view user_id);
 bool is_valid_idempotency_key(std::string_view key);
 
 // Body and Idempotency-Key header to a request, or every problem with the field it concerns.
-std::variant<OrderRequest, std::vector<http::FieldError>> parse_order_request(
-    std::string_view body, std::optional<std::string_view> idempotency_key);
+Outcome<OrderRequest> parse_order_request(std::string_view body, std::optional<std::string_view> idempotency_key);
 
 // The fingerprint of the canonical request: the user and the items sorted by product, so the
 // same purchase with its items in another order or other JSON spacing is the same request.

@@ -7,9 +7,11 @@
 #include <stdexcept>
 
 #include "common/dependency_error.hpp"
+#include "storage/postgres/array.hpp"
 #include "storage/postgres/result.hpp"
 
 namespace orders::worker {
+using postgres::pg_array;
 using postgres::Result;
 
 namespace {
@@ -51,8 +53,8 @@ void must(const Result& r, const char* what) {
 struct Columns {
   std::vector<std::optional<std::string>> id, reference, user, total, key, created;
   std::vector<std::optional<std::string>> item_order, item_product, item_qty, item_unit, item_total;
-  explicit Columns(const std::vector<const PersistOrder*>& orders) {
-    for (const PersistOrder* o : orders) {
+  explicit Columns(const std::vector<const ordering::Order*>& orders) {
+    for (const ordering::Order* o : orders) {
       id.emplace_back(o->id);
       reference.emplace_back(o->reference_no);
       user.emplace_back(o->user_id);
@@ -140,7 +142,7 @@ std::string array_of(const std::set<std::string>& ids) {
 enum class Attempt { kCommitted, kGuardFailed, kRowRefused };
 
 // One transaction for the whole set. On kGuardFailed / kRowRefused it has rolled back.
-Attempt persist_together(PGconn* c, const std::vector<const PersistOrder*>& orders, std::set<std::string>& fresh,
+Attempt persist_together(PGconn* c, const std::vector<const ordering::Order*>& orders, std::set<std::string>& fresh,
                          std::string& refusal) {
   Columns col(orders);
   must(exec(c, "BEGIN"), "begin");
@@ -151,7 +153,7 @@ Attempt persist_together(PGconn* c, const std::vector<const PersistOrder*>& orde
   }
   const std::string fresh_ids = array_of(fresh);
   std::set<std::string> products;
-  for (const PersistOrder* o : orders) {
+  for (const ordering::Order* o : orders) {
     if (!fresh.count(o->id)) continue;
     for (const auto& i : o->items) products.insert(i.product_id);
   }
@@ -184,14 +186,14 @@ Attempt persist_together(PGconn* c, const std::vector<const PersistOrder*>& orde
 // Stores one order as FAILED (stock untouched), unless it exists already; true when it was new.
 // `bare`: without its items and its idempotency key, for an order whose full row the record
 // refuses (a check constraint, a product that is gone).
-bool persist_failed(PGconn* c, const PersistOrder& order, const std::string& reason, bool bare) {
-  PersistOrder stripped;
+bool persist_failed(PGconn* c, const ordering::Order& order, const std::string& reason, bool bare) {
+  ordering::Order stripped;
   if (bare) {
     stripped = order;
     stripped.items.clear();
     stripped.idempotency_key.reset();
   }
-  std::vector<const PersistOrder*> one{bare ? &stripped : &order};
+  std::vector<const ordering::Order*> one{bare ? &stripped : &order};
   Columns col(one);
   must(exec(c, "BEGIN"), "begin");
   auto fresh = insert_orders(c, col, "FAILED", reason);
@@ -209,7 +211,7 @@ bool persist_failed(PGconn* c, const PersistOrder& order, const std::string& rea
   return !fresh.empty();
 }
 
-bool all_products_exist(PGconn* c, const PersistOrder& order) {
+bool all_products_exist(PGconn* c, const ordering::Order& order) {
   std::vector<std::optional<std::string>> ids;
   for (const auto& i : order.items) ids.emplace_back(i.product_id);
   Result r = exec(c, "SELECT count(*) FROM products WHERE id = ANY($1::uuid[])", {pg_array(ids)});
@@ -223,32 +225,13 @@ bool is_failed_in_record(PGconn* c, const std::string& id) {
 
 }  // namespace
 
-std::string pg_array(const std::vector<std::optional<std::string>>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    if (!values[i]) {
-      out += "NULL";
-      continue;
-    }
-    out += '"';
-    for (char ch : *values[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
 namespace {
 
 // The order as FAILED in the record, with its units to go back to Redis. With its items when the
 // record takes them, else bare (an order row and its audit events: still one order in PostgreSQL
 // for each 202, G3). Only when even the bare row is refused is it dead-lettered, and its units
 // still go back.
-OrderOutcome store_failed(PGconn* c, const PersistOrder& order, const std::string& reason) {
+OrderOutcome store_failed(PGconn* c, const ordering::Order& order, const std::string& reason) {
   std::string why;
   for (bool bare : {false, true}) {
     try {
@@ -273,7 +256,7 @@ OrderOutcome store_failed(PGconn* c, const PersistOrder& order, const std::strin
 // in the record themselves are left out: they are redeliveries, and stay as they are. A key the
 // query cannot even take (a NUL byte) is asked about alone and counts as not owned: its insert
 // is then refused and the order FAILED, rather than the whole batch held for ever.
-std::set<std::size_t> keys_owned_in_record(PGconn* c, const std::vector<const PersistOrder*>& orders,
+std::set<std::size_t> keys_owned_in_record(PGconn* c, const std::vector<const ordering::Order*>& orders,
                                            const std::vector<std::size_t>& todo) {
   std::vector<std::size_t> keyed;
   std::vector<std::optional<std::string>> n, id, user, key, created;
@@ -311,10 +294,10 @@ std::set<std::size_t> keys_owned_in_record(PGconn* c, const std::vector<const Pe
 
 // Persists the orders at `idx` (no two of them share an idempotency key): one transaction for
 // all, or, when the guard or a row refuses, one per order so only the culprits fail.
-void persist_set(PGconn* c, const std::vector<const PersistOrder*>& orders, const std::vector<std::size_t>& idx,
+void persist_set(PGconn* c, const std::vector<const ordering::Order*>& orders, const std::vector<std::size_t>& idx,
                  std::vector<OrderOutcome>& out) {
   if (idx.empty()) return;
-  std::vector<const PersistOrder*> set;
+  std::vector<const ordering::Order*> set;
   for (std::size_t i : idx) set.push_back(orders[i]);
   std::set<std::string> fresh;
   std::string refusal;
@@ -338,7 +321,7 @@ void persist_set(PGconn* c, const std::vector<const PersistOrder*>& orders, cons
   // with a product PostgreSQL does not have is dead-lettered (its items cannot be stored), and
   // its units go back too.
   for (std::size_t i : idx) {
-    std::vector<const PersistOrder*> one{orders[i]};
+    std::vector<const ordering::Order*> one{orders[i]};
     std::set<std::string> one_fresh;
     std::string why;
     bool refused = false;
@@ -378,7 +361,7 @@ void persist_set(PGconn* c, const std::vector<const PersistOrder*>& orders, cons
 
 }  // namespace
 
-std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const PersistOrder*>& orders) {
+std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const ordering::Order*>& orders) {
   std::vector<OrderOutcome> out(orders.size());
   // G2 in the record: an order whose idempotency key belongs to another order (Redis lost the
   // key's record and a retry made a second order) becomes FAILED with its units given back. Two
@@ -391,7 +374,7 @@ std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const Persi
     std::vector<std::size_t> now, later;
     std::map<std::pair<std::string_view, std::string_view>, std::string_view> key_order;
     for (std::size_t i : todo) {
-      const PersistOrder& o = *orders[i];
+      const ordering::Order& o = *orders[i];
       if (owned.count(i)) {
         out[i] = store_failed(c, o, kDuplicateIdempotencyKey);
         continue;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "worker/order_event.hpp"
+#include "ordering/order_event.hpp"
 
 namespace orders::worker {
 
@@ -37,9 +37,6 @@ struct OrderOutcome {
 // stored FAILED (REFUSED_BY_RECORD), without its items if need be. Neither is ever retried.
 // Blocking libpq on the worker's own thread. Throws DependencyUnavailable when the connection
 // is lost (nothing is acknowledged then; the broker redelivers).
-std::vector<OrderOutcome> persist_batch(PGconn* conn, const std::vector<const PersistOrder*>& orders);
-
-// "{a,b}" with every element quoted and escaped; a missing element is NULL.
-std::string pg_array(const std::vector<std::optional<std::string>>& values);
+std::vector<OrderOutcome> persist_batch(PGconn* conn, const std::vector<const ordering::Order*>& orders);
 
 }  // namespace orders::worker

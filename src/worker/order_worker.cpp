@@ -17,6 +17,7 @@
 #include "common/uuid.hpp"
 #include "metrics/registry.hpp"
 #include "ordering/keys.hpp"
+#include "ordering/units.hpp"
 #include "storage/rabbitmq/connection.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/blocking.hpp"
@@ -60,7 +61,7 @@ WorkerMetrics& worker_metrics() {
 struct Delivery {
   std::uint64_t tag;
   std::string body;
-  std::optional<PersistOrder> order;
+  std::optional<ordering::Order> order;
 };
 
 PgPtr connect_postgres(const config::PostgresEndpoint& pg) {
@@ -80,26 +81,19 @@ RedisPtr connect_redis(const config::RedisEndpoint& endpoint) {
 // After the commit: failed orders, and dead-lettered ones whose reservation cannot be stored,
 // give their units back (once), and pending records go, so GET /api/orders/{id} reads the record. Throws
 // DependencyUnavailable when Redis is down.
-void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>& orders,
+void settle_in_redis(redisContext* redis, const std::vector<const ordering::Order*>& orders,
                      const std::vector<OrderOutcome>& outcomes) {
-  static const std::string kFailedScript = redis::embedded_script("return_units").source;
+  const std::string& script = redis::script("return_units").source;
   for (std::size_t i = 0; i < orders.size(); ++i) {
-    const PersistOrder& o = *orders[i];
+    const ordering::Order& o = *orders[i];
     std::vector<std::string> argv;
     if (outcomes[i].gives_units_back()) {
-      argv = {"EVAL", kFailedScript};
-      std::vector<std::string> keys{"returned:" + o.id, ordering::keys::order(o.id)};
-      std::vector<std::string> quantities;
-      for (const auto& item : o.items) {
-        keys.push_back(catalog::keys::stock(item.product_id));
-        keys.push_back(ordering::keys::buyers(item.product_id));
-        quantities.push_back(std::to_string(item.quantity));
-      }
-      argv.push_back(std::to_string(keys.size()));
-      argv.insert(argv.end(), keys.begin(), keys.end());
-      argv.push_back(o.user_id);
-      argv.push_back(std::to_string(30 * 24 * 3600));
-      argv.insert(argv.end(), quantities.begin(), quantities.end());
+      ordering::OrderUnits units{o.id, o.user_id, {}};
+      for (const auto& item : o.items) units.items.emplace_back(item.product_id, item.quantity);
+      ordering::ScriptCall call = ordering::return_units_call(units);
+      argv = {"EVAL", script, std::to_string(call.keys.size())};
+      argv.insert(argv.end(), call.keys.begin(), call.keys.end());
+      argv.insert(argv.end(), call.args.begin(), call.args.end());
     } else if (outcomes[i].result != PersistResult::kRejected) {
       argv = {"DEL", ordering::keys::order(o.id)};
     } else {
@@ -123,15 +117,6 @@ void settle_in_redis(redisContext* redis, const std::vector<const PersistOrder*>
     freeReplyObject(r);
     if (error) throw std::runtime_error("settling order " + orders[i]->id + " in Redis failed: " + text);
   }
-}
-
-std::string status_event(std::string_view type, const std::string& order_id, std::string_view to,
-                         const std::string& reason) {
-  std::string body = R"({"id":")" + uuid::make_v7() + R"(","type":")" + std::string(type) +
-                     R"(","version":1,"occurredAt":")" + format_rfc3339(now_ms()) + R"(","data":{"orderId":")" +
-                     order_id + R"(","fromStatus":"PENDING","toStatus":")" + std::string(to) + "\"";
-  if (!reason.empty()) body += R"(,"reason":")" + reason + "\"";
-  return body + "}}";
 }
 
 class Worker {
@@ -210,12 +195,12 @@ class Worker {
 
   void settle(amqp_connection_state_t c, std::vector<Delivery>& batch) {
     auto& m = worker_metrics();
-    std::vector<const PersistOrder*> orders;
+    std::vector<const ordering::Order*> orders;
     std::vector<Delivery*> owners;
     std::set<std::uint64_t> rejected;
     for (auto& d : batch) {
       std::string why;
-      d.order = parse_order_created(d.body, &why);
+      d.order = ordering::parse_order_created(d.body, &why);
       if (!d.order) {
         spdlog::error("worker: dead-lettering message {}: {}", d.tag, why);
         m.dead.inc();
@@ -284,7 +269,7 @@ class Worker {
 
   // order.confirmed / order.failed for what this batch changed, after the commit. Without an
   // event outbox in PostgreSQL a notification the broker does not confirm is logged, not retried.
-  void notify(const std::vector<const PersistOrder*>& orders, const std::vector<OrderOutcome>& outcomes) {
+  void notify(const std::vector<const ordering::Order*>& orders, const std::vector<OrderOutcome>& outcomes) {
     // Each completion co-owns the count: one the publisher runs after this bounded wait (and
     // after this function returned) is harmless.
     ConfirmWait confirms;
@@ -294,9 +279,10 @@ class Worker {
       const bool failed = outcomes[i].result == PersistResult::kFailed;
       if (!confirmed && !failed) continue;
       std::string type = confirmed ? "order.confirmed" : "order.failed";
-      std::string body = status_event(type, orders[i]->id, confirmed ? "CONFIRMED" : "FAILED", outcomes[i].reason);
-      auto at = body.find("\"id\":\"");
-      rabbitmq::Message message{"orders", type, body.substr(at + 6, 36), type, std::move(body)};
+      std::string event_id = uuid::make_v7();
+      std::string body = ordering::order_status_event(event_id, type, orders[i]->id, "PENDING",
+                                                      confirmed ? "CONFIRMED" : "FAILED", outcomes[i].reason);
+      rabbitmq::Message message{"orders", type, std::move(event_id), type, std::move(body)};
       ++sent;
       publisher_.enqueue(std::move(message), confirms.completion());
     }

@@ -9,9 +9,11 @@ using namespace orders::catalog;
 
 namespace {
 
+using FieldErrors = std::vector<orders::FieldError>;
+
 template <typename T>
-FieldErrors errors_of(const std::variant<T, FieldErrors>& v) {
-  return std::holds_alternative<FieldErrors>(v) ? std::get<FieldErrors>(v) : FieldErrors{};
+FieldErrors errors_of(const orders::Outcome<T>& v) {
+  return std::holds_alternative<orders::Problem>(v) ? std::get<orders::Problem>(v).details : FieldErrors{};
 }
 
 bool names_field(const FieldErrors& errors, const std::string& field) {

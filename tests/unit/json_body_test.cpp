@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "app/fd_limit.hpp"
-#include "http/json_body.hpp"
+#include "common/json_body.hpp"
 #include "ordering/order_request.hpp"
 
 using namespace orders;
-using orders::http::JsonBody;
+using orders::JsonBody;
 
 namespace {
 
@@ -70,8 +70,8 @@ TEST(OrderRequest, EmptyIdempotencyKeyIsRefusedNotIgnored) {
   const std::string body =
       R"({"userId":"u1","items":[{"productId":"0193a7e2-5c4d-7b1e-9f00-0000000000aa","quantity":1}]})";
   auto empty = ordering::parse_order_request(body, std::string_view{});
-  ASSERT_TRUE(std::holds_alternative<std::vector<http::FieldError>>(empty));
-  EXPECT_EQ(std::get<std::vector<http::FieldError>>(empty)[0].field, "Idempotency-Key");
+  ASSERT_TRUE(std::holds_alternative<Problem>(empty));
+  EXPECT_EQ(std::get<Problem>(empty).details[0].field, "Idempotency-Key");
   auto none = ordering::parse_order_request(body, std::nullopt);
   ASSERT_TRUE(std::holds_alternative<ordering::OrderRequest>(none));
   EXPECT_FALSE(std::get<ordering::OrderRequest>(none).idempotency_key);
@@ -81,8 +81,8 @@ TEST(OrderRequest, RepeatedMemberIsRefused) {
   auto parsed = ordering::parse_order_request(
       R"({"userId":"u","items":[{"productId":"0193a7e2-5c4d-7b1e-9f00-0000000000aa","quantity":1}],"userId":"v"})",
       std::nullopt);
-  ASSERT_TRUE(std::holds_alternative<std::vector<http::FieldError>>(parsed));
-  EXPECT_EQ(std::get<std::vector<http::FieldError>>(parsed)[0].field, "userId");
+  ASSERT_TRUE(std::holds_alternative<Problem>(parsed));
+  EXPECT_EQ(std::get<Problem>(parsed).details[0].field, "userId");
 }
 
 TEST(FdLimit, ConnectionsAreCappedBelowTheDescriptorLimit) {

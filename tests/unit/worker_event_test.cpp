@@ -2,12 +2,13 @@
 
 #include <cstdio>
 
+#include "ordering/order_event.hpp"
 #include "ordering/order_request.hpp"
-#include "worker/order_event.hpp"
-#include "worker/order_persister.hpp"
+#include "storage/postgres/array.hpp"
 
 using namespace orders;
-using namespace orders::worker;
+using namespace orders::ordering;
+using orders::postgres::pg_array;
 
 namespace {
 

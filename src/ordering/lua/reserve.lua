@@ -18,16 +18,22 @@
 -- KEYS[6..] per item, three keys: {p:ID}:stock, {p:ID}:info, {p:ID}:buyers
 -- ARGV[1] user id (validated: [A-Za-z0-9_.@-]{1,64})  ARGV[2] idempotency key ('' = none)
 -- ARGV[3] request fingerprint  ARGV[4] order id  ARGV[5] reference number
--- ARGV[6] createdAt (RFC 3339)  ARGV[7] event id  ARGV[8] API lease on the outbox entry, ms
+-- ARGV[6] createdAt (RFC 3339)  ARGV[7] the order.created event up to its data member
+--   ('{"id":...,"data":', ordering/order_event.cpp builds it; this script adds the data and '}')
+-- ARGV[8] API lease on the outbox entry, ms
 -- ARGV[9] idempotency record TTL, s  ARGV[10] pending order TTL, s
 -- ARGV[11..] per item: product id, quantity
 --
--- Returns {kind, status, body}: kind is 'ACCEPTED', 'REFUSED', 'INVALID' (a total the record
--- cannot hold), 'REPLAY', 'IN_PROGRESS', 'KEY_REUSED' or 'ABANDONED'; body is the response JSON
--- for ACCEPTED, REFUSED, INVALID and REPLAY.
+-- Returns codes and data, never a response (the API words the answer, ordering/order_intake.cpp):
+--   {'ACCEPTED', order JSON, outbox lease deadline (ms), event JSON}
+--   {'REPLAY', order JSON}            the key's earlier purchase, accepted
+--   {'REFUSED', code, item number (1-based), a, b}: PRODUCT_NOT_FOUND, SALE_NOT_ACTIVE,
+--       PURCHASE_LIMIT_EXCEEDED (a = the limit, b = units the user has), OUT_OF_STOCK (a = left)
+--   {'INVALID', 'LINE', item number} | {'INVALID', 'ORDER'}: a total above what the record holds
+--   {'IN_PROGRESS'} | {'KEY_REUSED'} | {'ABANDONED'}
 
 local user, idem_key, fingerprint = ARGV[1], ARGV[2], ARGV[3]
-local order_id, reference, created_at, event_id = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local order_id, reference, created_at, event_head = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local lease_ms, idem_ttl, order_ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local n = (#KEYS - 5) / 3
 -- The most an order (and a line) may total, in cents: 999,999,999,999.99. A Lua number (a
@@ -35,33 +41,22 @@ local n = (#KEYS - 5) / 3
 -- an order accepted here always fits in PostgreSQL.
 local kMaxTotalCents = 99999999999999
 
-if redis.call('EXISTS', KEYS[5]) == 1 then return {'ABANDONED', 503, ''} end
+if redis.call('EXISTS', KEYS[5]) == 1 then return {'ABANDONED'} end
 
 if idem_key ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then
   -- (EXISTS first: most keys are new, and an integer reply costs less than four nils.)
-  local record = redis.call('HMGET', KEYS[1], 'fp', 'state', 'status', 'body')
+  local record = redis.call('HMGET', KEYS[1], 'fp', 'state', 'order_json', 'body')
   if record[1] then
-    if record[1] ~= fingerprint then return {'KEY_REUSED', 422, ''} end
-    if record[2] == 'reserved' then return {'IN_PROGRESS', 409, ''} end
-    return {'REPLAY', tonumber(record[3]), record[4]}
+    if record[1] ~= fingerprint then return {'KEY_REUSED'} end
+    if record[2] == 'reserved' then return {'IN_PROGRESS'} end
+    -- A record written before this version holds the whole 202 body: its order is inside
+    -- '{"success":true,"data":' .. order .. '}'.
+    return {'REPLAY', record[3] or string.sub(record[4], 24, -2)}
   end
 end
 
 local function money(cents)
   return string.format('%d.%02d', math.floor(cents / 100), cents % 100)
-end
-
--- Messages hold only product ids (validated UUIDs) and numbers: nothing to escape.
-local function refuse(status, code, message, i, product_id)
-  local body = '{"success":false,"error":"' .. message .. '","code":"' .. code ..
-      '","details":[{"field":"items[' .. (i == 1 and '0' or tostring(i - 1)) .. '].productId","productId":"' .. product_id ..
-      '","message":"' .. message .. '"}]}'
-  return {'REFUSED', status, body}
-end
-
-local function invalid(field, message)
-  return {'INVALID', 400, '{"success":false,"error":"Request validation failed","code":"VALIDATION_FAILED",' ..
-      '"details":[{"field":"' .. field .. '","message":"' .. message .. '"}]}'}
 end
 
 local time = redis.call('TIME')
@@ -82,40 +77,37 @@ end
 
 for i, it in ipairs(items) do
   if it.active ~= '1' or not it.price then
-    return refuse(404, 'PRODUCT_NOT_FOUND', 'Product ' .. it.product .. ' does not exist or is not on sale', i, it.product)
+    return {'REFUSED', 'PRODUCT_NOT_FOUND', i}
   end
 end
 local total = 0
 for i, it in ipairs(items) do
   local line = it.price * it.qty
   if line > kMaxTotalCents then
-    return invalid('items[' .. (i - 1) .. '].quantity', 'makes a line total above 999999999999.99, the most an order can hold')
+    return {'INVALID', 'LINE', i}
   end
   total = total + line
 end
 if total > kMaxTotalCents then
-  return invalid('items', 'make an order total above 999999999999.99, the most an order can hold')
+  return {'INVALID', 'ORDER'}
 end
 for i, it in ipairs(items) do
   if (it.starts and now < it.starts) or (it.ends and now >= it.ends) then
-    return refuse(409, 'SALE_NOT_ACTIVE', 'The sale of product ' .. it.product .. ' is not open now', i, it.product)
+    return {'REFUSED', 'SALE_NOT_ACTIVE', i}
   end
 end
 for i, it in ipairs(items) do
   if it.max then
     local bought = tonumber(redis.call('HGET', it.buyers_key, user) or '0')
     if bought + it.qty > it.max then
-      return refuse(409, 'PURCHASE_LIMIT_EXCEEDED', 'At most ' .. it.max .. ' units of product ' .. it.product ..
-          ' per user; this user already has ' .. bought, i, it.product)
+      return {'REFUSED', 'PURCHASE_LIMIT_EXCEEDED', i, it.max, bought}
     end
   end
 end
 for i, it in ipairs(items) do
   local left = redis.call('GET', it.stock_key) or '0'
   if tonumber(left) < it.qty then
-    -- The texts of the counter and of ARGV, not the numbers: formatting a Lua number costs more.
-    return refuse(409, 'OUT_OF_STOCK', 'Product ' .. it.product .. ' has ' .. left .. ' units left, ' ..
-        ARGV[10 + i * 2] .. ' requested', i, it.product)
+    return {'REFUSED', 'OUT_OF_STOCK', i, left}
   end
 end
 
@@ -132,18 +124,16 @@ end
 local order = '{"id":"' .. order_id .. '","referenceNo":"' .. reference .. '","userId":"' .. user ..
     '","status":"PENDING","items":[' .. table.concat(parts, ',') .. '],"totalPrice":' .. money(total) ..
     ',"createdAt":"' .. created_at .. '"}'
-local body = '{"success":true,"data":' .. order .. '}'
 -- Everything a worker needs to persist the order without reading Redis.
 local idem_json = 'null'
 if idem_key ~= '' then idem_json = cjson.encode(idem_key) end
-local event = '{"id":"' .. event_id .. '","type":"order.created","version":1,"occurredAt":"' .. created_at ..
-    '","data":{"order":' .. order .. ',"idempotencyKey":' .. idem_json .. '}}'
+local event = event_head .. '{"order":' .. order .. ',"idempotencyKey":' .. idem_json .. '}}'
 
 redis.call('SET', KEYS[2], order, 'EX', order_ttl)
 redis.call('ZADD', KEYS[3], now + lease_ms, order_id)
 redis.call('HSET', KEYS[4], 'event', event, 'idem', idem_key ~= '' and KEYS[1] or '', 'lease', now + lease_ms)
 if idem_key ~= '' then
-  redis.call('HSET', KEYS[1], 'fp', fingerprint, 'state', 'reserved', 'status', 202, 'body', body, 'order', order_id)
+  redis.call('HSET', KEYS[1], 'fp', fingerprint, 'state', 'reserved', 'order_json', order)
   redis.call('EXPIRE', KEYS[1], idem_ttl)
 end
-return {'ACCEPTED', 202, body, tostring(now + lease_ms), event}
+return {'ACCEPTED', order, tostring(now + lease_ms), event}

@@ -9,6 +9,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <map>
 
 #include "common/dependency_error.hpp"
 #include "common/embedded.hpp"
@@ -21,6 +22,22 @@ Script embedded_script(std::string_view name) {
   auto source = embedded::find("lua/" + std::string(name) + ".lua");
   if (!source) throw std::logic_error("Lua script not embedded: " + std::string(name));
   return Script{std::string(name), std::string(*source)};
+}
+
+const Script& script(std::string_view name) {
+  // Every embedded script, made once (thread-safe static initialisation); names never change.
+  static const std::map<std::string, Script, std::less<>> kScripts = [] {
+    std::map<std::string, Script, std::less<>> all;
+    for (const embedded::File& f : embedded::all()) {
+      if (!f.name.starts_with("lua/") || !f.name.ends_with(".lua")) continue;
+      std::string script_name(f.name.substr(4, f.name.size() - 8));
+      all.emplace(script_name, Script{script_name, std::string(f.content)});
+    }
+    return all;
+  }();
+  auto it = kScripts.find(name);
+  if (it == kScripts.end()) throw std::logic_error("Lua script not embedded: " + std::string(name));
+  return it->second;
 }
 
 Reply Reply::from(const redisReply* r) {

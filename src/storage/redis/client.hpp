@@ -42,6 +42,8 @@ struct Script {
 // The script embedded as lua/<name>.lua (src/*/lua/ at build time); throws std::logic_error
 // when there is none (a build mistake).
 Script embedded_script(std::string_view name);
+// The same, made once per process and kept: the one way every caller holds a script.
+const Script& script(std::string_view name);
 
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{2000};

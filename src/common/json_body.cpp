@@ -1,4 +1,4 @@
-#include "http/json_body.hpp"
+#include "common/json_body.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
@@ -8,7 +8,7 @@
 
 #include "common/uuid.hpp"
 
-namespace orders::http {
+namespace orders {
 namespace json = boost::json;
 
 namespace {
@@ -311,4 +311,4 @@ std::optional<QueryParams> decode_query(std::string_view query) {
   return out;
 }
 
-}  // namespace orders::http
+}  // namespace orders

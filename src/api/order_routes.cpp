@@ -1,33 +1,46 @@
-#include "ordering/routes.hpp"
+#include "api/order_routes.hpp"
 
+#include "api/answer.hpp"
 #include "common/dependency_error.hpp"
+#include "common/json_body.hpp"
 #include "common/uuid.hpp"
 #include "http/envelope.hpp"
-#include "http/json_body.hpp"
 #include "ordering/order_query.hpp"
 
-namespace orders::ordering {
+namespace orders::api {
+using namespace ordering;
 namespace asio = boost::asio;
 using http::Method;
 using http::Request;
 using http::Response;
 
+namespace {
+
+Response order_answer(const OrderOutcome& outcome) {
+  if (auto* problem = std::get_if<Problem>(&outcome)) return answer(*problem);
+  return http::ok_raw(std::get<std::string>(outcome));
+}
+
+}  // namespace
+
 void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& reader, OrderLifecycle& lifecycle) {
   router.add(Method::kPost, "/api/orders", [&intake](Request& req) -> asio::awaitable<Response> {
     // Present but empty is refused by the parser (SPEC: an empty key is a 400, not "no key").
     auto parsed = parse_order_request(req.body, req.find_header("Idempotency-Key"));
-    if (auto* errors = std::get_if<std::vector<http::FieldError>>(&parsed)) co_return http::validation_failed(*errors);
-    auto result = co_await intake.purchase(std::get<OrderRequest>(parsed));
-    Response res{.status = result.status, .body = std::move(result.body), .code = std::move(result.code)};
-    if (result.status == 202 && !result.order_id.empty()) res.with_header("Location", "/api/orders/" + result.order_id);
-    if (result.replayed) res.with_header("Idempotent-Replayed", "true");
-    if (result.retry_later) res.with_header("Retry-After", "2");
+    if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
+    auto outcome = co_await intake.purchase(std::get<OrderRequest>(parsed));
+    if (auto* problem = std::get_if<Problem>(&outcome)) co_return answer(*problem);
+    const Accepted& accepted = std::get<Accepted>(outcome);
+    Response res = http::ok_raw(accepted.order_json, 202);
+    res.order_id = accepted.order_id;
+    if (!accepted.order_id.empty()) res.with_header("Location", "/api/orders/" + accepted.order_id);
+    if (accepted.replayed) res.with_header("Idempotent-Replayed", "true");
     co_return res;
   });
 
   router.add(Method::kGet, "/api/orders", [&reader](Request& req) -> asio::awaitable<Response> {
     auto parsed = parse_order_list_query(req.query);
-    if (auto* errors = std::get_if<std::vector<http::FieldError>>(&parsed)) co_return http::validation_failed(*errors);
+    if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
     const auto& q = std::get<OrderListQuery>(parsed);
     auto [json, total] = co_await reader.list(q.page, q.limit, q.status, q.user_id);
     co_return http::ok_list_raw(json, http::Pagination{.page = q.page, .limit = q.limit, .total = total});
@@ -39,7 +52,7 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     if (!is_valid_user_id(user))
       co_return http::validation_failed({{"userId", "must be 1 to 64 characters of A-Z a-z 0-9 _ . @ -"}});
     auto parsed = parse_order_list_query(req.query, /*allow_user=*/false);
-    if (auto* errors = std::get_if<std::vector<http::FieldError>>(&parsed)) co_return http::validation_failed(*errors);
+    if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
     const auto& q = std::get<OrderListQuery>(parsed);
     auto [json, total] = co_await reader.list(q.page, q.limit, q.status, user);
     co_return http::ok_list_raw(json, http::Pagination{.page = q.page, .limit = q.limit, .total = total});
@@ -74,28 +87,28 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
       Method::kPut, "/api/orders/{id}/status",
       [&lifecycle](Request& req) -> asio::awaitable<Response> {
         auto id = uuid::normalize(req.param(0));
-        auto body = http::JsonBody::parse(req.body);
+        auto body = JsonBody::parse(req.body);
         std::optional<OrderStatus> to;
         if (body.is_object()) {
           body.reject_unknown({"status"});
-          auto text = body.string("status", http::Presence::kRequired, 1, 20);
+          auto text = body.string("status", Presence::kRequired, 1, 20);
           if (text) {
             to = parse_status(*text);
             if (!to) body.add_error("status", "must be one of PENDING, CONFIRMED, COMPLETED, CANCELLED, FAILED");
           }
         }
-        std::vector<http::FieldError> errors = body.errors();
-        if (!id) errors.insert(errors.begin(), {"id", "must be a UUID"});
+        std::vector<FieldError> errors = body.errors();
+        if (!id) errors.insert(errors.begin(), {"id", "must be a UUID", {}});
         if (!errors.empty()) co_return http::validation_failed(errors);
-        co_return co_await lifecycle.change_status(*id, *to);
+        co_return order_answer(co_await lifecycle.change_status(*id, *to));
       },
       http::Access::kAdmin);
 
   router.add(Method::kDelete, "/api/orders/{id}", [&lifecycle](Request& req) -> asio::awaitable<Response> {
     auto id = uuid::normalize(req.param(0));
     if (!id) co_return http::validation_failed({{"id", "must be a UUID"}});
-    co_return co_await lifecycle.cancel(*id);
+    co_return order_answer(co_await lifecycle.cancel(*id));
   });
 }
 
-}  // namespace orders::ordering
+}  // namespace orders::api

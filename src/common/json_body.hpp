@@ -8,19 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/field_error.hpp"
 #include "common/money.hpp"
 #include "common/time.hpp"
-#include "http/envelope.hpp"
 
-namespace orders::http {
-
-// A field of a partial update: absent (leave as is), null (clear), or a value.
-template <typename T>
-struct Patch {
-  bool present = false;
-  std::optional<T> value;
-  bool is_null() const { return present && !value; }
-};
+namespace orders {
 
 enum class Presence { kRequired, kOptional };
 
@@ -73,4 +65,4 @@ std::optional<std::int64_t> parse_query_integer(std::string_view text, std::int6
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 std::optional<QueryParams> decode_query(std::string_view query);
 
-}  // namespace orders::http
+}  // namespace orders

@@ -1,13 +1,14 @@
-#include "worker/order_event.hpp"
+#include "ordering/order_event.hpp"
 
 #include <boost/json/parse.hpp>
 #include <charconv>
 
+#include "common/event_envelope.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "ordering/order_request.hpp"
 
-namespace orders::worker {
+namespace orders::ordering {
 namespace json = boost::json;
 
 namespace {
@@ -26,26 +27,12 @@ std::optional<Money> money_of(const json::value& v) {
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<PersistOrder> parse_order_created(std::string_view body, std::string* why) {
-  auto fail = [&](const char* reason) -> std::optional<PersistOrder> {
+std::optional<Order> order_of(const json::object& order, std::string* why) {
+  auto fail = [&](const char* reason) -> std::optional<Order> {
     if (why) *why = reason;
     return std::nullopt;
   };
-  boost::system::error_code ec;
-  json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
-  if (ec || !v.is_object()) return fail("not a JSON object");
-  const auto& event = v.as_object();
-  const json::value* type = event.if_contains("type");
-  if (!type || !type->is_string() || type->as_string() != "order.created") return fail("not an order.created event");
-  const json::value* data = event.if_contains("data");
-  if (!data || !data->is_object()) return fail("no data");
-  const json::value* order_value = data->as_object().if_contains("order");
-  if (!order_value || !order_value->is_object()) return fail("no data.order");
-  const auto& order = order_value->as_object();
-
-  PersistOrder out;
+  Order out;
   auto text = [&](const char* field) -> std::optional<std::string> {
     const json::value* f = order.if_contains(field);
     if (!f || !f->is_string()) return std::nullopt;
@@ -54,7 +41,7 @@ std::optional<PersistOrder> parse_order_created(std::string_view body, std::stri
   auto id = text("id"), reference = text("referenceNo"), user = text("userId"), created = text("createdAt");
   if (!id || !uuid::is_valid(*id)) return fail("bad order id");
   if (!reference || reference->empty()) return fail("bad referenceNo");
-  if (!user || !ordering::is_valid_user_id(*user)) return fail("bad userId");
+  if (!user || !is_valid_user_id(*user)) return fail("bad userId");
   if (!created || !parse_rfc3339(*created)) return fail("bad createdAt");
   out.id = *id;
   out.reference_no = *reference;
@@ -68,20 +55,19 @@ std::optional<PersistOrder> parse_order_created(std::string_view body, std::stri
   Money sum{0};
 
   const json::value* items = order.if_contains("items");
-  if (!items || !items->is_array() || items->as_array().empty() || items->as_array().size() > ordering::kMaxItems) {
+  if (!items || !items->is_array() || items->as_array().empty() || items->as_array().size() > kMaxItems) {
     return fail("bad items");
   }
   for (const auto& item_value : items->as_array()) {
     if (!item_value.is_object()) return fail("bad item");
     const auto& item = item_value.as_object();
-    PersistItem p;
+    OrderLine p;
     const json::value* product = item.if_contains("productId");
     const json::value* qty = item.if_contains("quantity");
     const json::value* unit = item.if_contains("unitPrice");
     const json::value* line = item.if_contains("totalPrice");
     if (!product || !product->is_string() || !uuid::is_valid(product->as_string())) return fail("bad productId");
-    if (!qty || !qty->is_int64() || qty->as_int64() < 1 || qty->as_int64() > ordering::kMaxQuantity)
-      return fail("bad quantity");
+    if (!qty || !qty->is_int64() || qty->as_int64() < 1 || qty->as_int64() > kMaxQuantity) return fail("bad quantity");
     auto unit_money = unit ? money_of(*unit) : std::nullopt;
     if (!unit_money || !line || !line->is_number()) return fail("bad item price");
     auto line_money = checked_mul(*unit_money, qty->as_int64());
@@ -96,9 +82,53 @@ std::optional<PersistOrder> parse_order_created(std::string_view body, std::stri
   }
   if (sum.cents < 0) return fail("bad totalPrice");
   out.total_price = sum;
-  const json::value* key = data->as_object().if_contains("idempotencyKey");
-  if (key && key->is_string()) out.idempotency_key = std::string(key->as_string());
   return out;
 }
 
-}  // namespace orders::worker
+}  // namespace
+
+std::optional<Order> parse_order_created(std::string_view body, std::string* why) {
+  auto fail = [&](const char* reason) -> std::optional<Order> {
+    if (why) *why = reason;
+    return std::nullopt;
+  };
+  boost::system::error_code ec;
+  json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
+  if (ec || !v.is_object()) return fail("not a JSON object");
+  const auto& event = v.as_object();
+  const json::value* type = event.if_contains("type");
+  if (!type || !type->is_string() || type->as_string() != "order.created") return fail("not an order.created event");
+  const json::value* data = event.if_contains("data");
+  if (!data || !data->is_object()) return fail("no data");
+  const json::value* order_value = data->as_object().if_contains("order");
+  if (!order_value || !order_value->is_object()) return fail("no data.order");
+  auto out = order_of(order_value->as_object(), why);
+  const json::value* key = data->as_object().if_contains("idempotencyKey");
+  if (out && key && key->is_string()) out->idempotency_key = std::string(key->as_string());
+  return out;
+}
+
+std::optional<Order> parse_order(std::string_view order_json, std::string* why) {
+  boost::system::error_code ec;
+  json::value v = json::parse(json::string_view(order_json.data(), order_json.size()), ec);
+  if (ec || !v.is_object()) {
+    if (why) *why = "not a JSON object";
+    return std::nullopt;
+  }
+  return order_of(v.as_object(), why);
+}
+
+std::string order_created_head(std::string_view event_id, std::string_view created_at) {
+  return event_head(event_id, "order.created", created_at);
+}
+
+std::string order_status_event(std::string_view event_id, std::string_view type, std::string_view order_id,
+                               std::string_view from, std::string_view to, std::string_view reason) {
+  std::string data = R"({"orderId":")" + std::string(order_id) + R"(","fromStatus":")" + std::string(from) +
+                     R"(","toStatus":")" + std::string(to) + "\"";
+  if (!reason.empty()) data += R"(,"reason":")" + std::string(reason) + "\"";
+  data += '}';
+  return event_json(event_id, type, format_rfc3339(now_ms()), data);
+}
+
+}  // namespace orders::ordering

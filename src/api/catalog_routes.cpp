@@ -1,24 +1,20 @@
-#include "catalog/routes.hpp"
+#include "api/catalog_routes.hpp"
 
+#include "api/answer.hpp"
 #include "catalog/json.hpp"
 #include "catalog/validation.hpp"
 #include "common/error_codes.hpp"
 #include "common/uuid.hpp"
 #include "http/envelope.hpp"
 
-namespace orders::catalog {
+namespace orders::api {
+using namespace catalog;
 namespace asio = boost::asio;
 using http::Method;
 using http::Request;
 using http::Response;
 
 namespace {
-
-Response failure_response(const Failure& f) {
-  std::vector<http::FieldError> details;
-  if (!f.field.empty()) details.push_back({f.field, f.message});
-  return http::error(f.status, f.code, f.message, details);
-}
 
 std::optional<std::string> path_id(const Request& req) { return uuid::normalize(req.param(0)); }
 
@@ -56,9 +52,9 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
       Method::kPost, "/api/categories",
       [&store](Request& req) -> asio::awaitable<Response> {
         auto parsed = parse_new_category(req.body);
-        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
         auto result = co_await store.insert_category(std::get<NewCategory>(parsed));
-        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        if (auto* problem = std::get_if<Problem>(&result)) co_return answer(*problem);
         const Category& c = std::get<Category>(result);
         co_return created(category_json(c), "/api/categories/" + c.id);
       },
@@ -78,9 +74,9 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
         auto id = path_id(req);
         if (!id) co_return bad_id();
         auto parsed = parse_category_patch(req.body);
-        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
         auto result = co_await store.update_category(*id, std::get<CategoryPatch>(parsed));
-        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        if (auto* problem = std::get_if<Problem>(&result)) co_return answer(*problem);
         co_return http::ok_raw(category_json(std::get<Category>(result)));
       },
       http::Access::kAdmin);
@@ -90,14 +86,14 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
       [&store](Request& req) -> asio::awaitable<Response> {
         auto id = path_id(req);
         if (!id) co_return bad_id();
-        if (auto failure = co_await store.delete_category(*id)) co_return failure_response(*failure);
+        if (auto problem = co_await store.delete_category(*id)) co_return answer(*problem);
         co_return http::ok(boost::json::object{{"id", *id}, {"deleted", true}});
       },
       http::Access::kAdmin);
 
   router.add(Method::kGet, "/api/products", [&catalog](Request& req) -> asio::awaitable<Response> {
     auto parsed = parse_product_list_query(req.query);
-    if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+    if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
     const auto& q = std::get<ProductListQuery>(parsed);
     auto page = co_await catalog.list_products(q.page, q.limit, q.category_id);
     co_return http::ok_list_raw(page.json_array,
@@ -117,9 +113,9 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
       Method::kPost, "/api/products",
       [&catalog](Request& req) -> asio::awaitable<Response> {
         auto parsed = parse_new_product(req.body, now_ms());
-        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
         auto result = co_await catalog.create_product(std::get<NewProduct>(parsed));
-        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        if (auto* problem = std::get_if<Problem>(&result)) co_return answer(*problem);
         const std::string& json = std::get<std::string>(result);
         co_return created(json, "/api/products/" + id_of(json));
       },
@@ -131,9 +127,9 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
         auto id = path_id(req);
         if (!id) co_return bad_id();
         auto parsed = parse_product_patch(req.body);
-        if (auto* errors = std::get_if<FieldErrors>(&parsed)) co_return http::validation_failed(*errors);
+        if (auto* problem = std::get_if<Problem>(&parsed)) co_return answer(*problem);
         auto result = co_await catalog.update_product(*id, std::get<ProductPatch>(parsed));
-        if (auto* f = std::get_if<Failure>(&result)) co_return failure_response(*f);
+        if (auto* problem = std::get_if<Problem>(&result)) co_return answer(*problem);
         co_return http::ok_raw(std::get<std::string>(result));
       },
       http::Access::kAdmin);
@@ -149,4 +145,4 @@ void add_catalog_routes(http::Router& router, CatalogService& catalog) {
       http::Access::kAdmin);
 }
 
-}  // namespace orders::catalog
+}  // namespace orders::api

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+
+#include "ordering/stock_gate.hpp"
+#include "storage/rabbitmq/publisher.hpp"
+#include "storage/redis/client.hpp"
+
+namespace orders::ordering {
+
+struct IntakeSettings {
+  // The API's lease on a fresh outbox entry: the relay leaves it alone until then. Longer than
+  // the longest a purchase waits for the broker, so the API decides first.
+  std::chrono::milliseconds outbox_lease{5000};
+  std::chrono::milliseconds relay_lease{10000};
+  std::chrono::seconds idempotency_ttl{24 * 3600};
+  std::chrono::seconds pending_order_ttl{7 * 24 * 3600};
+};
+
+// The purchase's scripts on one Redis connection (src/ordering/lua/: reserve, outbox_confirm,
+// outbox_release, reserve_abandon, outbox_claim): the keys and arguments each script
+// documents, built here and nowhere else.
+class RedisStockGate final : public StockGate {
+ public:
+  RedisStockGate(redis::Client& redis, IntakeSettings settings = {}) : redis_(redis), settings_(settings) {}
+
+  bool connected() const override { return redis_.connected(); }
+  boost::asio::awaitable<ReserveReply> reserve(const Reservation& reservation) override;
+  boost::asio::awaitable<void> confirm(const std::string& order_id) override;
+  boost::asio::awaitable<bool> release(const Reservation& reservation, const std::string& lease_deadline) override;
+  boost::asio::awaitable<std::optional<std::string>> abandon(const std::string& order_id) override;
+  boost::asio::awaitable<std::optional<std::string>> pending_order(const std::string& order_id) override;
+  boost::asio::awaitable<void> return_units(const OrderUnits& units) override;
+  boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> claim_due(long long lease_ms,
+                                                                                     int batch) override;
+  boost::asio::awaitable<long long> outbox_depth() override;
+
+  const IntakeSettings& settings() const { return settings_; }
+
+ private:
+  redis::Client& redis_;
+  IntakeSettings settings_;
+};
+
+// The publisher with confirms as the intake's EventBus.
+class PublisherBus final : public EventBus {
+ public:
+  explicit PublisherBus(rabbitmq::Publisher& publisher) : publisher_(publisher) {}
+  bool connected() const override { return publisher_.connected(); }
+  boost::asio::awaitable<rabbitmq::PublishOutcome> publish(rabbitmq::Message message) override {
+    return publisher_.publish(std::move(message));
+  }
+
+ private:
+  rabbitmq::Publisher& publisher_;
+};
+
+}  // namespace orders::ordering
