@@ -65,7 +65,7 @@ kill_leftovers() {
   # shellcheck disable=SC2086 # lists of PIDs
   kill -TERM $pids 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
-    pids=$(for pid in $pids; do [[ -d /proc/$pid ]] && echo "$pid"; done)
+    pids=$(for pid in $pids; do if [[ -d /proc/$pid ]]; then echo "$pid"; fi; done)
     [[ -n $pids ]] || return 0
     sleep 0.1
   done
