@@ -57,10 +57,17 @@ terminate_pid() {
   wait_pid_gone "$pid" 5 || true
 }
 
-# PIDs of every process below PID $1 (children, grandchildren, ...), from one snapshot of the
-# process table. A daemon that has detached (re-parented to init) is not among them.
+# PIDs of every process below PID $1 (children, grandchildren, ...), from one pass over
+# /proc/*/stat (field 4 is the parent; comm, in parentheses, may contain spaces). A daemon that
+# has detached (re-parented to init) is not among them.
 descendant_pids() {
-  ps -e -o pid=,ppid= | awk -v root="$1" '
+  local f s pid
+  for f in /proc/[0-9]*/stat; do
+    read -r s <"$f" 2>/dev/null || continue
+    pid=${s%% *} s=${s##*) } # "STATE PPID ..."
+    s=${s#* }
+    echo "$pid ${s%% *}"
+  done | awk -v root="$1" '
     { parent[$1] = $2 }
     END {
       for (p in parent) {

@@ -32,9 +32,7 @@ stack_pids() {
   if [[ -f $dir/pgdata-location ]]; then pgdata=$(head -n1 "$dir/pgdata-location"); fi
   {
     if [[ ${1:-} == ports ]]; then
-      for port in "${ports[@]}"; do
-        ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 || true
-      done
+      for port in "${ports[@]}"; do listener_pids "$port"; done
     fi
     for p in /proc/[0-9]*; do
       cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
@@ -50,10 +48,26 @@ stack_pids() {
   done
 }
 
+# Inodes of the TCP sockets listening on PORT (state 0A in /proc/net/tcp{,6}): read straight
+# from /proc, as stack.sh does, since ss (iproute2) is not on every box (a debian:12 container).
+listening_inodes() {
+  awk -v p=":$(printf '%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u
+}
+
+# PIDs holding a socket listening on PORT.
+listener_pids() {
+  local inode
+  for inode in $(listening_inodes "$1"); do
+    find /proc/[0-9]*/fd -maxdepth 1 -lname "socket:\[$inode\]" 2>/dev/null | cut -d/ -f3
+  done
+}
+
+# The stack's ports that something listens on.
 listening_ports() {
   local port
   for port in "${ports[@]}"; do
-    if [[ -n $(ss -ltnH "sport = :$port" 2>/dev/null) ]]; then echo "$port"; fi
+    if [[ -n $(listening_inodes "$port") ]]; then echo "$port"; fi
   done
 }
 
@@ -144,8 +158,9 @@ interrupt_case() {
 kill_leftovers
 purge
 if [[ -n $(listening_ports) ]]; then
-  say "FAIL: ports of base $port_base are in use by processes that are not this stack's:"
-  ss -ltnp | grep -E ":($(IFS='|'; echo "${ports[*]}"))\b" >&2 || true
+  for port in $(listening_ports); do
+    say "FAIL: port $port is in use by a process that is not this stack's: pid $(listener_pids "$port" | sort -u | tr '\n' ' ')"
+  done
   trap 'rm -rf "$work"' EXIT
   exit 1
 fi
