@@ -26,7 +26,7 @@ rabbit_set_paths() {
 rmq() {
   local tool=$1
   shift
-  timeout "${RMQ_TIMEOUT:-$((WAIT_SECS + 15))}" env HOME="$MQ_HOME" \
+  timeout "${RMQ_TIMEOUT:-$((WAIT_SECS + 15))}" env HOME="$MQ_HOME" ORDERS_STACK_DIR="$DIR" \
     RABBITMQ_CONF_ENV_FILE="$MQ_DIR/rabbitmq-env.conf" \
     RABBITMQ_NODENAME="$MQ_NODE" \
     RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
@@ -71,10 +71,18 @@ rabbit_stray_pids() {
   return 0
 }
 
+# An epmd is found by its pid file or by its port; but the port alone cannot tell ours from
+# another stack's on the same ports (another checkout's test stack on the same port base), so
+# one found only by its port must also carry ORDERS_STACK_DIR=DIR in its environment: ensure_epmd
+# and rmq (whose erl would start an epmd itself) set it.
+epmd_is_ours() { grep -qzxF "ORDERS_STACK_DIR=$DIR" "/proc/$1/environ" 2>/dev/null; }
+
 epmd_pids() {
-  local pid
-  for pid in $(read_pidfile "$EPMD_PID") $(pids_on_port "$EPMD_PORT"); do
-    if pid_alive "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == epmd ]]; then echo "$pid"; fi
+  local pid recorded
+  recorded=$(read_pidfile "$EPMD_PID")
+  for pid in $recorded $(pids_on_port "$EPMD_PORT"); do
+    if ! pid_alive "$pid" || [[ $(cat "/proc/$pid/comm" 2>/dev/null) != epmd ]]; then continue; fi
+    if [[ $pid == "$recorded" ]] || epmd_is_ours "$pid"; then echo "$pid"; fi
   done | sort -u
 }
 
@@ -115,7 +123,7 @@ ensure_epmd() {
     return 0
   fi
   require_free_port "$EPMD_PORT" epmd
-  launch "$EPMD_LOG" env ERL_EPMD_ADDRESS=127.0.0.1 epmd -port "$EPMD_PORT" -daemon ||
+  launch "$EPMD_LOG" env ORDERS_STACK_DIR="$DIR" ERL_EPMD_ADDRESS=127.0.0.1 epmd -port "$EPMD_PORT" -daemon ||
     { show_log "$EPMD_LOG"; die "epmd failed to start on port $EPMD_PORT"; }
   for ((i = 0; i < 50; i++)); do
     pid=$(epmd_pids | head -n1)
