@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "catalog/keys.hpp"
+#include "common/backoff.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
@@ -141,15 +142,15 @@ class Worker {
       : pg_(pg), redis_endpoint_(redis), amqp_(amqp), publisher_(publisher), options_(options), stop_(stop) {}
 
   void run() {
-    std::chrono::milliseconds backoff{0};
+    Backoff backoff(options_.min_backoff, options_.max_backoff);
     while (!stop_) {
       try {
         consume();
         return;
       } catch (const std::exception& e) {
-        backoff = backoff.count() == 0 ? options_.min_backoff : std::min(backoff * 2, options_.max_backoff);
-        spdlog::warn("worker: {}; reconnecting in {} ms", e.what(), backoff.count());
-        sleep_unless_stopped(backoff);
+        const auto wait = backoff.next();
+        spdlog::warn("worker: {}; reconnecting in {} ms", e.what(), wait.count());
+        sleep_unless_stopped(wait);
       }
     }
   }
@@ -228,7 +229,7 @@ class Worker {
     }
     if (!orders.empty()) {
       // Hold the batch until PostgreSQL and Redis take it: releasing it would count a delivery.
-      std::chrono::milliseconds backoff{0};
+      Backoff backoff(options_.min_backoff, options_.max_backoff);
       for (;;) {
         try {
           if (!pg_conn_ || PQstatus(pg_conn_.get()) != CONNECTION_OK) pg_conn_ = connect_postgres(pg_);
@@ -266,9 +267,9 @@ class Worker {
           if (stop_) throw;
           pg_conn_.reset();
           redis_conn_.reset();
-          backoff = backoff.count() == 0 ? options_.min_backoff : std::min(backoff * 2, options_.max_backoff);
-          spdlog::warn("worker: batch of {} held: {}; retrying in {} ms", orders.size(), e.what(), backoff.count());
-          sleep_unless_stopped(backoff);
+          const auto wait = backoff.next();
+          spdlog::warn("worker: batch of {} held: {}; retrying in {} ms", orders.size(), e.what(), wait.count());
+          sleep_unless_stopped(wait);
           if (stop_) throw;
         }
       }

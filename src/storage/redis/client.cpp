@@ -109,6 +109,7 @@ Client::Client(asio::any_io_executor executor, config::RedisEndpoint endpoint, C
     : executor_(executor),
       endpoint_(std::move(endpoint)),
       options_(options),
+      backoff_(options.min_backoff, options.max_backoff),
       reconnect_timer_(executor),
       connect_timer_(executor),
       watchdog_(executor) {}
@@ -194,8 +195,7 @@ void Client::schedule_reconnect(const std::string& reason) {
   last_error_ = reason;
   state_ = State::kWaitingToRetry;
   connect_timer_.cancel();
-  backoff_ = backoff_.count() == 0 ? options_.min_backoff : std::min(backoff_ * 2, options_.max_backoff);
-  reconnect_timer_.expires_after(backoff_);
+  reconnect_timer_.expires_after(backoff_.next());
   reconnect_timer_.async_wait([this, alive = alive_](auto ec) {
     if (ec || !*alive || state_ != State::kWaitingToRetry) return;
     open();
@@ -213,7 +213,7 @@ void Client::on_connect(const redisAsyncContext* ctx, int status) {
   }
   self->connect_timer_.cancel();
   self->state_ = State::kConnected;
-  self->backoff_ = std::chrono::milliseconds{0};
+  self->backoff_.reset();
   spdlog::info("Redis {} connected", self->endpoint_.display());
 }
 

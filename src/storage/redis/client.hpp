@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/backoff.hpp"
 #include "config/config.hpp"
 
 struct redisAsyncContext;
@@ -94,13 +95,13 @@ class Client {
   boost::asio::any_io_executor executor_;
   config::RedisEndpoint endpoint_;
   ClientOptions options_;
+  Backoff backoff_;
   redisAsyncContext* ctx_ = nullptr;
   std::shared_ptr<Watcher> watcher_;
   State state_ = State::kStopped;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer watchdog_;
-  std::chrono::milliseconds backoff_{0};
   std::string last_error_ = "not connected yet";
   // Send times of the commands awaiting replies, oldest first (replies come in order).
   std::deque<std::chrono::steady_clock::time_point> in_flight_;
