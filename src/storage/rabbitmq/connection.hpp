@@ -3,7 +3,9 @@
 #include <amqp.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +14,12 @@
 namespace orders::rabbitmq {
 
 inline constexpr amqp_channel_t kChannel = 1;
+
+// A message taken from a queue, to be acknowledged (or rejected) by its tag.
+struct Delivery {
+  std::uint64_t tag = 0;
+  std::string body;
+};
 
 struct ConnectionStateDeleter {
   void operator()(amqp_connection_state_t c) const;
@@ -26,6 +34,19 @@ class Connection {
 
   amqp_connection_state_t native() const { return state_.get(); }
   int socket_fd() const { return amqp_get_sockfd(state_.get()); }
+
+  // Consuming with manual acknowledgements: at most `prefetch` unacknowledged messages
+  // (basic.qos), then basic.consume on `queue`.
+  void consume(std::string_view queue, std::uint16_t prefetch);
+  // The next message, or nullopt when none came within `wait`. Throws
+  // DependencyUnavailable("RabbitMQ", "consume failed") when the connection fails.
+  std::optional<Delivery> next_delivery(std::chrono::milliseconds wait);
+  // basic.ack (every message up to `tag` when `multiple`); throws DependencyUnavailable when it
+  // cannot be sent.
+  void ack(std::uint64_t tag, bool multiple);
+  // basic.reject: without `requeue`, the message goes to the queue's dead-letter exchange. A
+  // failure to send shows on the next call on the connection.
+  void reject(std::uint64_t tag, bool requeue);
 
   // Checks the reply of the last synchronous RPC; throws with `what` and the broker's reason.
   void check_rpc(std::string_view what) const;
