@@ -1,5 +1,6 @@
 #include "storage/rabbitmq/connection.hpp"
 
+#include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
 
@@ -91,6 +92,15 @@ Connection::Connection(const config::AmqpEndpoint& endpoint, std::chrono::millis
   }
   state_.reset(raw);
   guard.c = nullptr;
+}
+
+int Connection::socket_fd() const { return amqp_get_sockfd(state_.get()); }
+
+std::optional<std::uint32_t> Connection::queue_message_count(std::string_view queue) {
+  auto* ok = amqp_queue_declare(state_.get(), kChannel, bytes(queue), /*passive=*/1, 0, 0, 0, amqp_empty_table);
+  check_rpc("queue.declare (passive)");
+  if (!ok) return std::nullopt;
+  return ok->message_count;
 }
 
 void Connection::consume(std::string_view queue, std::uint16_t prefetch) {

@@ -1,5 +1,6 @@
 #include "storage/rabbitmq/publisher.hpp"
 
+#include <amqp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
