@@ -1,6 +1,3 @@
-#include <hiredis/hiredis.h>
-#include <libpq-fe.h>
-
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstdio>
@@ -18,15 +15,14 @@
 #include "common/dependency_error.hpp"
 #include "ordering/keys.hpp"
 #include "storage/postgres/array.hpp"
+#include "storage/postgres/blocking.hpp"
 #include "storage/postgres/result.hpp"
 #include "storage/redis/blocking.hpp"
-#include "storage/redis/client.hpp"
 
 namespace orders::app {
 namespace {
 
-using RedisPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
-using PgPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using redis::Reply;
 using Quantities = std::map<std::string, long long>;  // product or user -> units
 
 // A cancel older than this whose units Redis has not confirmed back is stuck (the API died
@@ -68,11 +64,11 @@ struct ProductState {
   Quantities expected_buyers;
 };
 
-postgres::Result pg_exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params = {}) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p.c_str());
-  return postgres::Result(
-      PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+postgres::Result pg_exec(postgres::BlockingConnection& c, const std::string& sql,
+                         const std::vector<std::string>& params = {}) {
+  postgres::Params values;
+  for (const auto& p : params) values.add(p);
+  return c.exec(sql, values);
 }
 
 void must(const postgres::Result& r, const char* what) {
@@ -83,25 +79,23 @@ std::string array_of(const std::vector<std::string>& values) {
   return postgres::pg_array(std::vector<std::optional<std::string>>(values.begin(), values.end()));
 }
 
-std::string text(const redisReply* r) {
-  return r && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : std::string();
-}
+std::string text(const Reply& r) { return r.type == Reply::Type::kString ? r.str : std::string(); }
 
 // The pending order records (accepted, not yet persisted by a worker, or persisted and not yet
 // dropped), by id.
-std::map<std::string, OrderUnits> pending_orders(redisContext* c) {
+std::map<std::string, OrderUnits> pending_orders(redis::BlockingConnection& c) {
   std::map<std::string, OrderUnits> orders;
   std::string cursor = "0";
   do {
-    auto r = redis::blocking_command(c, {"SCAN", cursor, "MATCH", "order:*", "COUNT", "1000"});
-    if (r->type != REDIS_REPLY_ARRAY) throw std::runtime_error("SCAN: " + text(r.get()));
-    cursor.assign(r->element[0]->str, r->element[0]->len);
-    for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
-      std::string key(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
-      auto order = redis::blocking_command(c, {"GET", key});
-      if (order->type != REDIS_REPLY_STRING) continue;  // gone since the SCAN saw it
+    Reply r = c.command({"SCAN", cursor, "MATCH", "order:*", "COUNT", "1000"});
+    if (r.type != Reply::Type::kArray) throw std::runtime_error("SCAN: " + text(r));
+    cursor = r.elements[0].str;
+    for (const Reply& element : r.elements[1].elements) {
+      const std::string& key = element.str;
+      Reply order = c.command({"GET", key});
+      if (order.type != Reply::Type::kString) continue;  // gone since the SCAN saw it
       boost::system::error_code ec;
-      auto v = boost::json::parse(boost::json::string_view(order->str, order->len), ec);
+      auto v = boost::json::parse(boost::json::string_view(order.str.data(), order.str.size()), ec);
       if (ec || !v.is_object() || !v.as_object().contains("items") || !v.as_object().contains("userId")) continue;
       OrderUnits o;
       o.id = key.substr(6);
@@ -140,37 +134,38 @@ struct Reading {
   std::vector<std::string> returned_flags;  // cancelled orders Redis has had back, flag unset
 };
 
-bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& ids, bool fix, Reading& out) {
+bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, const std::vector<std::string>& ids,
+               bool fix, Reading& out) {
   out = Reading{};
   std::vector<std::string> watch{"WATCH"};
   for (const auto& id : ids) watch.push_back(catalog::keys::stock(id));
-  auto watched = redis::blocking_command(redis, watch);
-  if (watched->type == REDIS_REPLY_ERROR) throw std::runtime_error("WATCH: " + text(watched.get()));
+  Reply watched = redis.command(watch);
+  if (watched.is_error()) throw std::runtime_error("WATCH: " + text(watched));
   // Leaves the connection without a WATCH whatever happens below.
   struct Unwatch {
-    redisContext* c;
+    redis::BlockingConnection* c;
     bool armed = true;
     ~Unwatch() {
-      if (armed) redis::blocking_command(c, {"UNWATCH"});
+      if (armed) c->command({"UNWATCH"});
     }
-  } unwatch{redis};
+  } unwatch{&redis};
 
   std::map<std::string, ProductState> by_id;
   for (const auto& id : ids) {
     ProductState p;
     p.id = id;
-    auto counter = redis::blocking_command(redis, {"GET", catalog::keys::stock(id)});
-    if (counter->type == REDIS_REPLY_STRING) p.counter = std::stoll(text(counter.get()));
-    auto buyers = redis::blocking_command(redis, {"HGETALL", ordering::keys::buyers(id)});
-    for (std::size_t i = 0; buyers->type == REDIS_REPLY_ARRAY && i + 1 < buyers->elements; i += 2) {
-      long long units = std::stoll(text(buyers->element[i + 1]));
-      if (units > 0) p.buyers[text(buyers->element[i])] = units;
+    Reply counter = redis.command({"GET", catalog::keys::stock(id)});
+    if (counter.type == Reply::Type::kString) p.counter = std::stoll(text(counter));
+    Reply buyers = redis.command({"HGETALL", ordering::keys::buyers(id)});
+    for (std::size_t i = 0; buyers.type == Reply::Type::kArray && i + 1 < buyers.elements.size(); i += 2) {
+      long long units = std::stoll(text(buyers.elements[i + 1]));
+      if (units > 0) p.buyers[text(buyers.elements[i])] = units;
     }
-    auto info = redis::blocking_command(redis,
-                                        {"HMGET", catalog::keys::info(id), "active", "price", "max", "starts", "ends"});
-    if (info->type == REDIS_REPLY_ARRAY && info->elements == 5 && info->element[0]->type == REDIS_REPLY_STRING) {
-      p.info = Rules{text(info->element[0]), text(info->element[1]), text(info->element[2]), text(info->element[3]),
-                     text(info->element[4])};
+    Reply info = redis.command({"HMGET", catalog::keys::info(id), "active", "price", "max", "starts", "ends"});
+    if (info.type == Reply::Type::kArray && info.elements.size() == 5 &&
+        info.elements[0].type == Reply::Type::kString) {
+      const auto& e = info.elements;
+      p.info = Rules{text(e[0]), text(e[1]), text(e[2]), text(e[3]), text(e[4])};
     }
     by_id.emplace(id, std::move(p));
   }
@@ -179,14 +174,7 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
   std::vector<std::string> pending_ids;
   for (const auto& [id, o] : pending) pending_ids.push_back(id);
   const std::string product_array = array_of(ids);
-  must(pg_exec(pg, "BEGIN"), "begin");
-  struct Rollback {
-    PGconn* c;
-    bool armed = true;
-    ~Rollback() {
-      if (armed) PQclear(PQexec(c, "ROLLBACK"));
-    }
-  } rollback{pg};
+  postgres::Transaction tx(pg);  // rolled back on any way out before the commit
   // In id order, as the workers and cancels lock them.
   auto locked = pg_exec(pg, "SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE",
                         {product_array});
@@ -238,8 +226,7 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
                       "   FROM order_items x WHERE x.order_id = o.id AND x.product_id = ANY($1::uuid[])) ORDER BY o.id",
                       {product_array, std::to_string(kOwedGraceSeconds)});
   must(owed, "owed returns");
-  rollback.armed = false;
-  must(pg_exec(pg, "COMMIT"), "commit");
+  tx.commit();
 
   std::map<std::string, std::pair<OrderUnits, bool>> owed_orders;  // id -> units, stuck
   for (int i = 0; i < owed.rows(); ++i) {
@@ -267,8 +254,8 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
   }
   for (auto& [id, entry] : owed_orders) {
     if (pending.count(id)) continue;  // its return drops the pending record: counted above
-    auto marker = redis::blocking_command(redis, {"EXISTS", ordering::keys::returned(id)});
-    if (marker->type == REDIS_REPLY_INTEGER && marker->integer == 1) {
+    Reply marker = redis.command({"EXISTS", ordering::keys::returned(id)});
+    if (marker.type == Reply::Type::kInteger && marker.integer == 1) {
       out.returned_flags.push_back(id);  // Redis has them; only the flag is missing
       continue;
     }
@@ -282,12 +269,15 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
   // The repairs, all or nothing, only if no counter moved. Owed units go back with them: the
   // counters are set as if returned, and the markers say so to any later DELETE.
   auto queued = [&](const std::vector<std::string>& command) {
-    auto r = redis::blocking_command(redis, command);
-    if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error(command[0] + ": " + text(r.get()));
+    Reply r = redis.command(command);
+    if (r.is_error()) throw std::runtime_error(command[0] + ": " + text(r));
   };
+  // Queued in MULTI, an EVALSHA of a script Redis forgot fails only in EXEC (after the other
+  // repairs applied): the script is loaded afresh right before.
+  const redis::Script& kPublish = redis::script("product_publish");
+  const std::string publish_sha = fix ? redis.load(kPublish) : std::string();
   queued({"MULTI"});
   if (fix) {
-    static const std::string kPublish = redis::embedded_script("product_publish").source;
     for (auto& [id, p] : by_id) {
       if (!p.active) continue;  // deactivated meanwhile: no counter comes back
       const long long target = p.stock - p.pending;
@@ -313,8 +303,9 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
         if (hset.size() > 2) queued(hset);
       }
       if (p.rules.active == "1" && (!p.info || *p.info != p.rules)) {
-        queued({"EVAL", kPublish, "4", catalog::keys::info(id), catalog::keys::stock(id), catalog::keys::cache(id),
-                catalog::keys::gen(id), p.rules.price, p.rules.max, p.rules.starts, p.rules.ends, "", p.version});
+        queued({"EVALSHA", publish_sha, "4", catalog::keys::info(id), catalog::keys::stock(id),
+                catalog::keys::cache(id), catalog::keys::gen(id), p.rules.price, p.rules.max, p.rules.starts,
+                p.rules.ends, "", p.version});
       }
     }
     for (const OrderUnits& o : out.owed) {
@@ -322,12 +313,12 @@ bool read_once(PGconn* pg, redisContext* redis, const std::vector<std::string>& 
               std::to_string(ordering::keys::kReturnedMarkerTtlSeconds)});
     }
   }
-  auto exec = redis::blocking_command(redis, {"EXEC"});
+  Reply exec = redis.command({"EXEC"});
   unwatch.armed = false;
-  if (exec->type == REDIS_REPLY_NIL) return false;
-  if (exec->type != REDIS_REPLY_ARRAY) throw std::runtime_error("EXEC: " + text(exec.get()));
-  for (std::size_t i = 0; i < exec->elements; ++i) {
-    if (exec->element[i]->type == REDIS_REPLY_ERROR) throw std::runtime_error("repair: " + text(exec->element[i]));
+  if (exec.type == Reply::Type::kNil) return false;
+  if (exec.type != Reply::Type::kArray) throw std::runtime_error("EXEC: " + text(exec));
+  for (const Reply& repair : exec.elements) {
+    if (repair.is_error()) throw std::runtime_error("repair: " + text(repair));
   }
   for (const auto& id : ids) out.products.push_back(std::move(by_id.at(id)));
   return true;
@@ -362,14 +353,15 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
     std::cerr << "orders reconcile: " << e.what() << '\n';
     return kExitUnavailable;
   }
-  PgPtr conn(PQconnectdb(pg.conninfo.c_str()), &PQfinish);
-  RedisPtr redis{nullptr, &redisFree};
   std::vector<ProductState> products;
   std::vector<std::string> busy;
   std::size_t owed_orders = 0;
   try {
-    redis = redis::connect_blocking(redis_endpoint, std::chrono::seconds(5));
-    auto active = pg_exec(conn.get(), "SELECT id FROM products WHERE is_active ORDER BY created_at, id");
+    postgres::ConnectOptions pg_options;
+    pg_options.display = pg.display();
+    auto conn = postgres::BlockingConnection::connect(pg.conninfo, pg_options);
+    auto redis = redis::BlockingConnection::connect(redis_endpoint, std::chrono::seconds(5));
+    auto active = pg_exec(conn, "SELECT id FROM products WHERE is_active ORDER BY created_at, id");
     must(active, "products");
     std::vector<std::string> ids;
     for (int i = 0; i < active.rows(); ++i) ids.emplace_back(active.get(i, 0));
@@ -383,7 +375,7 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
     // Every product in one reading at rest; under traffic, one at a time, each read again
     // while its counter moves.
     Reading all;
-    if (!ids.empty() && read_once(conn.get(), redis.get(), ids, fix, all)) {
+    if (!ids.empty() && read_once(conn, redis, ids, fix, all)) {
       products = std::move(all.products);
       settle(all);
     } else {
@@ -392,7 +384,7 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
         bool done = false;
         for (int attempt = 0; attempt < kAttempts && !done; ++attempt) {
           if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-          done = read_once(conn.get(), redis.get(), {id}, fix, one);
+          done = read_once(conn, redis, {id}, fix, one);
         }
         if (!done) {
           busy.push_back(id);
@@ -404,7 +396,7 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
     }
     if (fix && !flags.empty()) {
       // Redis has these orders' units back (the markers say so): the record says so too.
-      must(pg_exec(conn.get(),
+      must(pg_exec(conn,
                    "UPDATE orders SET units_returned_at = now() WHERE id = ANY($1::uuid[]) AND status = 'CANCELLED'"
                    " AND units_returned_at IS NULL",
                    {array_of(flags)}),

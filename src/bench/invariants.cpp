@@ -1,18 +1,18 @@
 #include "bench/invariants.hpp"
 
-#include <hiredis/hiredis.h>
-#include <libpq-fe.h>
 #include <sys/time.h>
 
 #include <algorithm>
 #include <array>
 #include <climits>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
+#include "storage/postgres/blocking.hpp"
 #include "storage/postgres/result.hpp"
 #include "storage/redis/blocking.hpp"
 
@@ -20,9 +20,6 @@ namespace orders::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using PgPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
-using RedisPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
-using ReplyPtr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 
 // A PostgreSQL array literal of UUIDs ({a,b,…}), sent as one text parameter.
 std::string uuid_array(const std::vector<std::string>& ids) {
@@ -78,23 +75,22 @@ constexpr auto kReconnectFor = std::chrono::seconds(60);
 struct SaleRecord::Impl {
   config::PostgresEndpoint pg_endpoint;
   config::RedisEndpoint redis_endpoint;
-  PgPtr pg{nullptr, &PQfinish};
-  RedisPtr redis{nullptr, &redisFree};
+  std::optional<postgres::BlockingConnection> pg;
+  std::optional<redis::BlockingConnection> redis;
 
   void connect_postgres() {
-    const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
-    const char* values[] = {pg_endpoint.conninfo.c_str(), "5", "orders-bench", "-c statement_timeout=30000", nullptr};
-    pg.reset(PQconnectdbParams(keys, values, 1));
-    if (!pg || PQstatus(pg.get()) != CONNECTION_OK) {
-      std::string why = one_line(pg ? PQerrorMessage(pg.get()) : "out of memory");
-      pg.reset();
-      throw DependencyUnavailable("PostgreSQL", "cannot connect to " + pg_endpoint.display() + ": " + why);
-    }
+    pg.reset();
+    postgres::ConnectOptions options;
+    options.timeout = std::chrono::seconds(5);
+    options.application_name = "orders-bench";
+    options.server_options = "-c statement_timeout=30000";
+    options.display = pg_endpoint.display();
+    pg = postgres::BlockingConnection::connect(pg_endpoint.conninfo, options);
   }
 
   void connect_redis() {
     redis.reset();
-    redis = redis::connect_blocking(redis_endpoint, std::chrono::seconds(5));
+    redis = redis::BlockingConnection::connect(redis_endpoint, std::chrono::seconds(5));
   }
 
   // Runs `attempt` until it does not throw DependencyUnavailable, reconnecting in between.
@@ -113,12 +109,13 @@ struct SaleRecord::Impl {
 
   postgres::Result query(const char* name, const char* sql, const std::string& param) {
     return with_reconnect([&] {
-      if (!pg || PQstatus(pg.get()) != CONNECTION_OK) connect_postgres();
-      const char* values[] = {param.c_str()};
-      postgres::Result r(PQexecParams(pg.get(), sql, 1, nullptr, values, nullptr, nullptr, 0));
+      if (!pg || pg->broken()) connect_postgres();
+      postgres::Params params;
+      params.add(param);
+      postgres::Result r = pg->exec(sql, params);
       if (!r.ok()) {
-        if (PQstatus(pg.get()) != CONNECTION_OK) {
-          std::string why = one_line(PQerrorMessage(pg.get()));
+        if (pg->broken()) {
+          std::string why = pg->error_message();
           pg.reset();
           throw DependencyUnavailable("PostgreSQL", why);
         }
@@ -128,29 +125,27 @@ struct SaleRecord::Impl {
     });
   }
 
-  ReplyPtr command(const std::vector<std::string>& args) {
+  redis::Reply command(const std::vector<std::string>& args) {
     return with_reconnect([&] {
-      if (!redis || redis->err) connect_redis();
+      if (!redis || redis->broken()) connect_redis();
       return raw_command(args);
     });
   }
 
-  ReplyPtr raw_command(const std::vector<std::string>& args) {
-    ReplyPtr owned{nullptr, &freeReplyObject};
+  redis::Reply raw_command(const std::vector<std::string>& args) {
+    redis::Reply reply;
     try {
-      owned = redis::blocking_command(redis.get(), args);
+      reply = redis->command(args);
     } catch (const DependencyUnavailable&) {
       redis.reset();  // connect again on the next attempt
       throw;
     }
-    const redisReply* r = owned.get();
-    if (r->type == REDIS_REPLY_ERROR) {
+    if (reply.is_error()) {
       // LOADING: a restarted Redis still reading its AOF; ask again.
-      std::string message(r->str, r->len);
-      if (message.starts_with("LOADING")) throw DependencyUnavailable("Redis", message);
-      throw std::runtime_error("Redis " + redis_endpoint.display() + ": " + message);
+      if (reply.str.starts_with("LOADING")) throw DependencyUnavailable("Redis", reply.str);
+      throw std::runtime_error("Redis " + redis_endpoint.display() + ": " + reply.str);
     }
-    return owned;
+    return reply;
   }
 };
 
@@ -187,7 +182,7 @@ std::vector<ProductRecord> SaleRecord::products(const std::vector<std::string>& 
     if (it == by_id.end()) continue;
     ProductRecord p = std::move(it->second);
     auto reply = impl_->command({"GET", catalog::keys::stock(p.id)});
-    if (reply->type == REDIS_REPLY_STRING) p.counter = std::stoll(std::string(reply->str, reply->len));
+    if (reply.type == redis::Reply::Type::kString) p.counter = std::stoll(reply.str);
     products.push_back(std::move(p));
   }
   return products;

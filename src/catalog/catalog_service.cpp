@@ -17,22 +17,9 @@
 namespace orders::catalog {
 namespace asio = boost::asio;
 using redis::Reply;
+using redis::script;
 
 namespace {
-
-const redis::Script& script(std::string_view name) {
-  struct Scripts {
-    redis::Script cache_fill = redis::embedded_script("cache_fill");
-    redis::Script product_publish = redis::embedded_script("product_publish");
-    redis::Script product_remove = redis::embedded_script("product_remove");
-    redis::Script stock_set = redis::embedded_script("stock_set");
-  };
-  static const Scripts scripts;
-  if (name == "cache_fill") return scripts.cache_fill;
-  if (name == "product_publish") return scripts.product_publish;
-  if (name == "product_remove") return scripts.product_remove;
-  return scripts.stock_set;
-}
 
 struct CatalogMetrics {
   metrics::Family<metrics::Counter>& cache = metrics::registry().counter("cache_requests_total",

@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/backoff.hpp"
 #include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
 #include "common/logging.hpp"
@@ -115,7 +116,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> active{0};
   std::size_t next_shard = 0;
-  std::chrono::milliseconds accept_backoff_{0};
+  Backoff accept_backoff_{std::chrono::milliseconds(10), std::chrono::milliseconds(1000)};
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -132,18 +133,18 @@ struct Server::Impl {
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
-      accept_backoff_ = std::chrono::milliseconds{0};
+      accept_backoff_.reset();
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(*target.shard.io, session(std::move(socket), target), asio::detached);
     }
   }
 
   asio::awaitable<void> back_off_accepting(const boost::system::error_code& ec) {
-    accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    const auto pause_for = accept_backoff_.next();
     http_metrics().accept_backoffs.inc();
-    spdlog::warn("accept failed: {}; pausing accepts for {} ms ({} connections open)", ec.message(),
-                 accept_backoff_.count(), active.load());
-    asio::steady_timer pause(acceptor->get_executor(), accept_backoff_);
+    spdlog::warn("accept failed: {}; pausing accepts for {} ms ({} connections open)", ec.message(), pause_for.count(),
+                 active.load());
+    asio::steady_timer pause(acceptor->get_executor(), pause_for);
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 

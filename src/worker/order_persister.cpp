@@ -8,11 +8,13 @@
 
 #include "common/dependency_error.hpp"
 #include "storage/postgres/array.hpp"
+#include "storage/postgres/blocking.hpp"
 #include "storage/postgres/result.hpp"
 
 namespace orders::worker {
 using postgres::pg_array;
 using postgres::Result;
+using postgres::Transaction;
 
 namespace {
 
@@ -33,16 +35,36 @@ bool is_transient(const Result& r) {
   return state == postgres::kUniqueViolation && r.constraint() == "orders_user_idempotency_key";
 }
 
-// Runs one statement. A transient failure throws DependencyUnavailable: the worker holds the
-// batch and tries it again. Other failures come back as a Result that is not ok().
-Result exec(PGconn* c, const char* sql, const std::vector<std::string>& params = {}) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p.c_str());
-  Result r(PQexecParams(c, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
-  if (!r.ok() && (PQstatus(c) != CONNECTION_OK || is_transient(r))) {
-    throw DependencyUnavailable("PostgreSQL", "retryable failure: " + r.error_message());
+// The persister's statements, its transactions' included: a transient failure throws
+// DependencyUnavailable (the worker holds the batch and tries it again). Other failures come
+// back as a Result that is not ok().
+class Session final : public postgres::Executor {
+ public:
+  explicit Session(postgres::BlockingConnection& conn) : conn_(conn) {}
+
+  using Executor::exec;
+  Result exec(std::string_view sql, const postgres::Params& params) override {
+    Result r = conn_.exec(sql, params);
+    if (!r.ok() && (conn_.broken() || is_transient(r))) {
+      throw DependencyUnavailable("PostgreSQL", "retryable failure: " + r.error_message());
+    }
+    return r;
   }
-  return r;
+
+  // After a refused statement, whose transaction has rolled back: the connection may have gone
+  // with it, and then nothing of this batch is decided.
+  void throw_if_lost() const {
+    if (conn_.broken()) throw DependencyUnavailable("PostgreSQL", "retryable failure: " + conn_.error_message());
+  }
+
+ private:
+  postgres::BlockingConnection& conn_;
+};
+
+Result exec(Session& c, const char* sql, const std::vector<std::string>& params = {}) {
+  postgres::Params values;
+  for (const auto& p : params) values.add(p);
+  return c.exec(sql, values);
 }
 
 void must(const Result& r, const char* what) {
@@ -124,7 +146,7 @@ constexpr const char* kFailedEvents =
     "   AS e(n, type, from_status, to_status) ORDER BY id, e.n";
 
 // Inserts the orders (status given), returns the ids that were new.
-std::set<std::string> insert_orders(PGconn* c, const Columns& col, const char* status, const std::string& reason) {
+std::set<std::string> insert_orders(Session& c, const Columns& col, const char* status, const std::string& reason) {
   Result r = exec(c, kInsertOrders,
                   {pg_array(col.id), pg_array(col.reference), pg_array(col.user), pg_array(col.total),
                    pg_array(col.key), pg_array(col.created), status, reason});
@@ -142,13 +164,13 @@ std::string array_of(const std::set<std::string>& ids) {
 enum class Attempt { kCommitted, kGuardFailed, kRowRefused };
 
 // One transaction for the whole set. On kGuardFailed / kRowRefused it has rolled back.
-Attempt persist_together(PGconn* c, const std::vector<const ordering::Order*>& orders, std::set<std::string>& fresh,
+Attempt persist_together(Session& c, const std::vector<const ordering::Order*>& orders, std::set<std::string>& fresh,
                          std::string& refusal) {
   Columns col(orders);
-  must(exec(c, "BEGIN"), "begin");
+  Transaction tx(c);
   fresh = insert_orders(c, col, "CONFIRMED", "");
   if (fresh.empty()) {
-    must(exec(c, "COMMIT"), "commit");
+    tx.commit();
     return Attempt::kCommitted;
   }
   const std::string fresh_ids = array_of(fresh);
@@ -162,7 +184,7 @@ Attempt persist_together(PGconn* c, const std::vector<const ordering::Order*>& o
                       {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), fresh_ids});
   if (!taken.ok() || taken.rows() != static_cast<int>(products.size())) {
     refusal = taken.ok() ? "" : taken.error_message();
-    exec(c, "ROLLBACK");
+    tx.rollback();
     return taken.ok() ? Attempt::kGuardFailed : Attempt::kRowRefused;
   }
   for (auto [sql, params] :
@@ -175,18 +197,18 @@ Attempt persist_together(PGconn* c, const std::vector<const ordering::Order*>& o
     Result r = exec(c, sql, params);
     if (!r.ok()) {
       refusal = r.error_message();
-      exec(c, "ROLLBACK");
+      tx.rollback();
       return Attempt::kRowRefused;
     }
   }
-  must(exec(c, "COMMIT"), "commit");
+  tx.commit();
   return Attempt::kCommitted;
 }
 
 // Stores one order as FAILED (stock untouched), unless it exists already; true when it was new.
 // `bare`: without its items and its idempotency key, for an order whose full row the record
 // refuses (a check constraint, a product that is gone).
-bool persist_failed(PGconn* c, const ordering::Order& order, const std::string& reason, bool bare) {
+bool persist_failed(Session& c, const ordering::Order& order, const std::string& reason, bool bare) {
   ordering::Order stripped;
   if (bare) {
     stripped = order;
@@ -195,7 +217,7 @@ bool persist_failed(PGconn* c, const ordering::Order& order, const std::string& 
   }
   std::vector<const ordering::Order*> one{bare ? &stripped : &order};
   Columns col(one);
-  must(exec(c, "BEGIN"), "begin");
+  Transaction tx(c);
   auto fresh = insert_orders(c, col, "FAILED", reason);
   if (!fresh.empty()) {
     const std::string ids = array_of(fresh);
@@ -207,18 +229,18 @@ bool persist_failed(PGconn* c, const ordering::Order& order, const std::string& 
     }
     must(exec(c, kFailedEvents, {ids, reason}), "failed events");
   }
-  must(exec(c, "COMMIT"), "commit");
+  tx.commit();
   return !fresh.empty();
 }
 
-bool all_products_exist(PGconn* c, const ordering::Order& order) {
+bool all_products_exist(Session& c, const ordering::Order& order) {
   std::vector<std::optional<std::string>> ids;
   for (const auto& i : order.items) ids.emplace_back(i.product_id);
   Result r = exec(c, "SELECT count(*) FROM products WHERE id = ANY($1::uuid[])", {pg_array(ids)});
   return r.ok() && r.get_int(0, 0) == static_cast<long long>(order.items.size());
 }
 
-bool is_failed_in_record(PGconn* c, const std::string& id) {
+bool is_failed_in_record(Session& c, const std::string& id) {
   Result r = exec(c, "SELECT status = 'FAILED' FROM orders WHERE id = $1", {id});
   return r.ok() && r.rows() == 1 && r.get_bool(0, 0);
 }
@@ -231,7 +253,7 @@ namespace {
 // record takes them, else bare (an order row and its audit events: still one order in PostgreSQL
 // for each 202, G3). Only when even the bare row is refused is it dead-lettered, and its units
 // still go back.
-OrderOutcome store_failed(PGconn* c, const ordering::Order& order, const std::string& reason) {
+OrderOutcome store_failed(Session& c, const ordering::Order& order, const std::string& reason) {
   std::string why;
   for (bool bare : {false, true}) {
     try {
@@ -242,7 +264,7 @@ OrderOutcome store_failed(PGconn* c, const ordering::Order& order, const std::st
     } catch (const DependencyUnavailable&) {
       throw;
     } catch (const std::exception& e) {
-      exec(c, "ROLLBACK");
+      c.throw_if_lost();
       why = e.what();
     }
   }
@@ -256,7 +278,7 @@ OrderOutcome store_failed(PGconn* c, const ordering::Order& order, const std::st
 // in the record themselves are left out: they are redeliveries, and stay as they are. A key the
 // query cannot even take (a NUL byte) is asked about alone and counts as not owned: its insert
 // is then refused and the order FAILED, rather than the whole batch held for ever.
-std::set<std::size_t> keys_owned_in_record(PGconn* c, const std::vector<const ordering::Order*>& orders,
+std::set<std::size_t> keys_owned_in_record(Session& c, const std::vector<const ordering::Order*>& orders,
                                            const std::vector<std::size_t>& todo) {
   std::vector<std::size_t> keyed;
   std::vector<std::optional<std::string>> n, id, user, key, created;
@@ -294,7 +316,7 @@ std::set<std::size_t> keys_owned_in_record(PGconn* c, const std::vector<const or
 
 // Persists the orders at `idx` (no two of them share an idempotency key): one transaction for
 // all, or, when the guard or a row refuses, one per order so only the culprits fail.
-void persist_set(PGconn* c, const std::vector<const ordering::Order*>& orders, const std::vector<std::size_t>& idx,
+void persist_set(Session& c, const std::vector<const ordering::Order*>& orders, const std::vector<std::size_t>& idx,
                  std::vector<OrderOutcome>& out) {
   if (idx.empty()) return;
   std::vector<const ordering::Order*> set;
@@ -307,7 +329,7 @@ void persist_set(PGconn* c, const std::vector<const ordering::Order*>& orders, c
   } catch (const DependencyUnavailable&) {
     throw;
   } catch (const std::exception&) {
-    exec(c, "ROLLBACK");  // a refused row: the per-order pass below finds it
+    c.throw_if_lost();  // a refused row (rolled back): the per-order pass below finds it
   }
   if (together == Attempt::kCommitted) {
     for (std::size_t i : idx) {
@@ -344,7 +366,7 @@ void persist_set(PGconn* c, const std::vector<const ordering::Order*>& orders, c
     } catch (const DependencyUnavailable&) {
       throw;
     } catch (const std::exception& e) {
-      exec(c, "ROLLBACK");
+      c.throw_if_lost();
       why = e.what();
       refused = true;
     }
@@ -361,7 +383,9 @@ void persist_set(PGconn* c, const std::vector<const ordering::Order*>& orders, c
 
 }  // namespace
 
-std::vector<OrderOutcome> persist_batch(PGconn* c, const std::vector<const ordering::Order*>& orders) {
+std::vector<OrderOutcome> persist_batch(postgres::BlockingConnection& conn,
+                                        const std::vector<const ordering::Order*>& orders) {
+  Session c(conn);
   std::vector<OrderOutcome> out(orders.size());
   // G2 in the record: an order whose idempotency key belongs to another order (Redis lost the
   // key's record and a retry made a second order) becomes FAILED with its units given back. Two

@@ -1,11 +1,14 @@
 #pragma once
 
-#include <libpq-fe.h>
-
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ordering/order_event.hpp"
+
+namespace orders::postgres {
+class BlockingConnection;
+}
 
 namespace orders::worker {
 
@@ -35,8 +38,10 @@ struct OrderOutcome {
 // An order whose idempotency key already has an order (in the record, within 24 h, or earlier
 // in the batch) is stored FAILED (DUPLICATE_IDEMPOTENCY_KEY); an order the record refuses is
 // stored FAILED (REFUSED_BY_RECORD), without its items if need be. Neither is ever retried.
-// Blocking libpq on the worker's own thread. Throws DependencyUnavailable when the connection
-// is lost (nothing is acknowledged then; the broker redelivers).
-std::vector<OrderOutcome> persist_batch(PGconn* conn, const std::vector<const ordering::Order*>& orders);
+// Blocking, on the worker's own thread. Throws DependencyUnavailable when the connection is lost
+// or a statement failed in a way another attempt can clear (nothing is acknowledged then; the
+// worker holds the batch and tries it again).
+std::vector<OrderOutcome> persist_batch(postgres::BlockingConnection& conn,
+                                        const std::vector<const ordering::Order*>& orders);
 
 }  // namespace orders::worker

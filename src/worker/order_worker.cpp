@@ -1,10 +1,6 @@
 #include "worker/order_worker.hpp"
 
-#include <amqp.h>
-#include <hiredis/hiredis.h>
-#include <libpq-fe.h>
 #include <spdlog/spdlog.h>
-#include <sys/time.h>
 
 #include <memory>
 #include <optional>
@@ -12,16 +8,17 @@
 #include <thread>
 
 #include "catalog/keys.hpp"
+#include "common/backoff.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "metrics/registry.hpp"
 #include "ordering/keys.hpp"
 #include "ordering/units.hpp"
+#include "storage/postgres/blocking.hpp"
 #include "storage/rabbitmq/connection.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/blocking.hpp"
-#include "storage/redis/client.hpp"
 #include "worker/confirm_wait.hpp"
 #include "worker/order_persister.hpp"
 
@@ -29,8 +26,6 @@ namespace orders::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using PgPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
-using RedisPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
 
 struct WorkerMetrics {
   metrics::Counter& batches = metrics::registry().counter("worker_batches_total", "Batches persisted").with({});
@@ -64,58 +59,45 @@ struct Delivery {
   std::optional<ordering::Order> order;
 };
 
-PgPtr connect_postgres(const config::PostgresEndpoint& pg) {
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {pg.conninfo.c_str(), "5", "orders-worker", nullptr};
-  PgPtr conn(PQconnectdbParams(keys, values, 1), &PQfinish);
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    throw DependencyUnavailable("PostgreSQL", conn ? PQerrorMessage(conn.get()) : "out of memory");
-  }
-  return conn;
+postgres::BlockingConnection connect_postgres(const config::PostgresEndpoint& pg) {
+  postgres::ConnectOptions options;
+  options.timeout = std::chrono::seconds(5);
+  options.application_name = "orders-worker";
+  return postgres::BlockingConnection::connect(pg.conninfo, options);
 }
 
-RedisPtr connect_redis(const config::RedisEndpoint& endpoint) {
-  return redis::connect_blocking(endpoint, std::chrono::seconds(2));
+redis::BlockingConnection connect_redis(const config::RedisEndpoint& endpoint) {
+  return redis::BlockingConnection::connect(endpoint, std::chrono::seconds(2));
 }
 
 // After the commit: failed orders, and dead-lettered ones whose reservation cannot be stored,
 // give their units back (once), and pending records go, so GET /api/orders/{id} reads the record. Throws
 // DependencyUnavailable when Redis is down.
-void settle_in_redis(redisContext* redis, const std::vector<const ordering::Order*>& orders,
+void settle_in_redis(redis::BlockingConnection& redis, const std::vector<const ordering::Order*>& orders,
                      const std::vector<OrderOutcome>& outcomes) {
-  const std::string& script = redis::script("return_units").source;
+  // One round trip for the batch; settled[n] is the order of commands[n].
+  std::vector<redis::Command> commands;
+  std::vector<const ordering::Order*> settled;
   for (std::size_t i = 0; i < orders.size(); ++i) {
     const ordering::Order& o = *orders[i];
-    std::vector<std::string> argv;
     if (outcomes[i].gives_units_back()) {
       ordering::OrderUnits units{o.id, o.user_id, {}};
       for (const auto& item : o.items) units.items.emplace_back(item.product_id, item.quantity);
       ordering::ScriptCall call = ordering::return_units_call(units);
-      argv = {"EVAL", script, std::to_string(call.keys.size())};
-      argv.insert(argv.end(), call.keys.begin(), call.keys.end());
-      argv.insert(argv.end(), call.args.begin(), call.args.end());
+      commands.push_back(
+          redis::Command::eval(redis::script("return_units"), std::move(call.keys), std::move(call.args)));
     } else if (outcomes[i].result != PersistResult::kRejected) {
-      argv = {"DEL", ordering::keys::order(o.id)};
+      commands.push_back(redis::Command::of({"DEL", ordering::keys::order(o.id)}));
     } else {
       continue;
     }
-    std::vector<const char*> args;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      args.push_back(a.c_str());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(redis, static_cast<int>(args.size()), args.data(), lens.data());
+    settled.push_back(&o);
   }
-  for (std::size_t i = 0; i < orders.size(); ++i) {
-    if (outcomes[i].result == PersistResult::kRejected && !outcomes[i].gives_units_back()) continue;
-    void* reply = nullptr;
-    if (redisGetReply(redis, &reply) != REDIS_OK) throw DependencyUnavailable("Redis", redis->errstr);
-    auto* r = static_cast<redisReply*>(reply);
-    bool error = r->type == REDIS_REPLY_ERROR;
-    std::string text = error ? std::string(r->str, r->len) : "";
-    freeReplyObject(r);
-    if (error) throw std::runtime_error("settling order " + orders[i]->id + " in Redis failed: " + text);
+  const std::vector<redis::Reply> replies = redis.pipeline(commands);
+  for (std::size_t n = 0; n < replies.size(); ++n) {
+    if (replies[n].is_error()) {
+      throw std::runtime_error("settling order " + settled[n]->id + " in Redis failed: " + replies[n].str);
+    }
   }
 }
 
@@ -126,15 +108,15 @@ class Worker {
       : pg_(pg), redis_endpoint_(redis), amqp_(amqp), publisher_(publisher), options_(options), stop_(stop) {}
 
   void run() {
-    std::chrono::milliseconds backoff{0};
+    Backoff backoff(options_.min_backoff, options_.max_backoff);
     while (!stop_) {
       try {
         consume();
         return;
       } catch (const std::exception& e) {
-        backoff = backoff.count() == 0 ? options_.min_backoff : std::min(backoff * 2, options_.max_backoff);
-        spdlog::warn("worker: {}; reconnecting in {} ms", e.what(), backoff.count());
-        sleep_unless_stopped(backoff);
+        const auto wait = backoff.next();
+        spdlog::warn("worker: {}; reconnecting in {} ms", e.what(), wait.count());
+        sleep_unless_stopped(wait);
       }
     }
   }
@@ -150,50 +132,36 @@ class Worker {
     // AMQP calls, and a missed heartbeat would make the broker requeue (and count) the batch.
     rabbitmq::Connection amqp(amqp_, std::chrono::seconds(5), /*heartbeat_seconds=*/0);
     rabbitmq::declare_topology(amqp);
-    amqp_connection_state_t c = amqp.native();
-    amqp_basic_qos(c, rabbitmq::kChannel, 0, static_cast<std::uint16_t>(options_.prefetch), 0);
-    amqp.check_rpc("basic.qos");
-    amqp_basic_consume(c, rabbitmq::kChannel, rabbitmq::bytes(rabbitmq::kPersistQueue), amqp_empty_bytes, 0, 0, 0,
-                       amqp_empty_table);
-    amqp.check_rpc("basic.consume");
+    amqp.consume(rabbitmq::kPersistQueue, static_cast<std::uint16_t>(options_.prefetch));
     spdlog::info("worker consuming {} (prefetch {}, batches of up to {})", rabbitmq::kPersistQueue, options_.prefetch,
                  options_.batch_size);
     while (!stop_) {
-      std::vector<Delivery> batch = collect(c);
-      if (!batch.empty()) settle(c, batch);
+      std::vector<Delivery> batch = collect(amqp);
+      if (!batch.empty()) settle(amqp, batch);
     }
   }
 
   // Waits up to 200 ms for a first message (to notice `stop`), then takes what arrives within
   // the batch wait, up to the batch size.
-  std::vector<Delivery> collect(amqp_connection_state_t c) {
+  std::vector<Delivery> collect(rabbitmq::Connection& amqp) {
     std::vector<Delivery> batch;
     Clock::time_point deadline{};
     while (static_cast<int>(batch.size()) < options_.batch_size) {
       auto wait = batch.empty() ? std::chrono::milliseconds(200)
                                 : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (!batch.empty() && wait.count() <= 0) break;
-      timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
-      amqp_maybe_release_buffers(c);
-      amqp_envelope_t envelope;
-      amqp_rpc_reply_t reply = amqp_consume_message(c, &envelope, &tv, 0);
-      if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) {
+      std::optional<rabbitmq::Delivery> message = amqp.next_delivery(wait);
+      if (!message) {
         if (batch.empty()) return batch;
         break;
       }
-      if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-        throw DependencyUnavailable("RabbitMQ", "consume failed");
-      }
-      Delivery d{envelope.delivery_tag,
-                 std::string(static_cast<char*>(envelope.message.body.bytes), envelope.message.body.len), std::nullopt};
-      amqp_destroy_envelope(&envelope);
       if (batch.empty()) deadline = Clock::now() + options_.batch_wait;
-      batch.push_back(std::move(d));
+      batch.push_back(Delivery{message->tag, std::move(message->body), std::nullopt});
     }
     return batch;
   }
 
-  void settle(amqp_connection_state_t c, std::vector<Delivery>& batch) {
+  void settle(rabbitmq::Connection& amqp, std::vector<Delivery>& batch) {
     auto& m = worker_metrics();
     std::vector<const ordering::Order*> orders;
     std::vector<Delivery*> owners;
@@ -204,7 +172,7 @@ class Worker {
       if (!d.order) {
         spdlog::error("worker: dead-lettering message {}: {}", d.tag, why);
         m.dead.inc();
-        amqp_basic_reject(c, rabbitmq::kChannel, d.tag, /*requeue=*/0);
+        amqp.reject(d.tag, /*requeue=*/false);
         rejected.insert(d.tag);
         continue;
       }
@@ -213,13 +181,13 @@ class Worker {
     }
     if (!orders.empty()) {
       // Hold the batch until PostgreSQL and Redis take it: releasing it would count a delivery.
-      std::chrono::milliseconds backoff{0};
+      Backoff backoff(options_.min_backoff, options_.max_backoff);
       for (;;) {
         try {
-          if (!pg_conn_ || PQstatus(pg_conn_.get()) != CONNECTION_OK) pg_conn_ = connect_postgres(pg_);
-          auto outcomes = persist_batch(pg_conn_.get(), orders);
-          if (!redis_conn_ || redis_conn_->err) redis_conn_ = connect_redis(redis_endpoint_);
-          settle_in_redis(redis_conn_.get(), orders, outcomes);
+          if (!pg_conn_ || pg_conn_->broken()) pg_conn_ = connect_postgres(pg_);
+          auto outcomes = persist_batch(*pg_conn_, orders);
+          if (!redis_conn_ || redis_conn_->broken()) redis_conn_ = connect_redis(redis_endpoint_);
+          settle_in_redis(*redis_conn_, orders, outcomes);
           std::int64_t oldest_ms = 0;
           for (std::size_t i = 0; i < orders.size(); ++i) {
             if (auto created = parse_rfc3339(orders[i]->created_at)) {
@@ -237,7 +205,7 @@ class Worker {
               case PersistResult::kRejected:
                 spdlog::error("worker: dead-lettering order {}: {}", orders[i]->id, outcomes[i].reason);
                 m.dead.inc();
-                amqp_basic_reject(c, rabbitmq::kChannel, owners[i]->tag, /*requeue=*/0);
+                amqp.reject(owners[i]->tag, /*requeue=*/false);
                 rejected.insert(owners[i]->tag);
                 break;
             }
@@ -251,9 +219,9 @@ class Worker {
           if (stop_) throw;
           pg_conn_.reset();
           redis_conn_.reset();
-          backoff = backoff.count() == 0 ? options_.min_backoff : std::min(backoff * 2, options_.max_backoff);
-          spdlog::warn("worker: batch of {} held: {}; retrying in {} ms", orders.size(), e.what(), backoff.count());
-          sleep_unless_stopped(backoff);
+          const auto wait = backoff.next();
+          spdlog::warn("worker: batch of {} held: {}; retrying in {} ms", orders.size(), e.what(), wait.count());
+          sleep_unless_stopped(wait);
           if (stop_) throw;
         }
       }
@@ -262,7 +230,7 @@ class Worker {
     // already done, and acking it again would close the channel).
     for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
       if (rejected.count(it->tag)) continue;
-      rabbitmq::Connection::check_status(amqp_basic_ack(c, rabbitmq::kChannel, it->tag, /*multiple=*/1), "ack");
+      amqp.ack(it->tag, /*multiple=*/true);
       break;
     }
   }
@@ -298,8 +266,8 @@ class Worker {
   rabbitmq::Publisher& publisher_;
   WorkerOptions options_;
   const std::atomic<bool>& stop_;
-  PgPtr pg_conn_{nullptr, &PQfinish};
-  RedisPtr redis_conn_{nullptr, &redisFree};
+  std::optional<postgres::BlockingConnection> pg_conn_;
+  std::optional<redis::BlockingConnection> redis_conn_;
 };
 
 }  // namespace

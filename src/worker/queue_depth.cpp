@@ -44,10 +44,8 @@ void QueueDepthProbe::run() {
       while (!stop_) {
         for (std::string_view queue : {rabbitmq::kPersistQueue, rabbitmq::kDeadQueue}) {
           // Passive: only asks; a queue that does not exist yet is an error, not a creation.
-          auto* ok = amqp_queue_declare(connection.native(), rabbitmq::kChannel, rabbitmq::bytes(queue), 1, 0, 0, 0,
-                                        amqp_empty_table);
-          connection.check_rpc("queue.declare (passive)");
-          if (ok) queue_messages().with({queue}).set(static_cast<double>(ok->message_count));
+          if (auto n = connection.queue_message_count(queue))
+            queue_messages().with({queue}).set(static_cast<double>(*n));
         }
         sleep_unless_stopped(interval_);
       }

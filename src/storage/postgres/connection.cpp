@@ -1,5 +1,6 @@
 #include "storage/postgres/connection.hpp"
 
+#include <libpq-fe.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -30,8 +31,14 @@ std::string trimmed_error(PGconn* conn) {
 
 }  // namespace
 
+void ConnDeleter::operator()(PGconn* c) const { PQfinish(c); }
+
 Connection::Connection(asio::any_io_executor executor, ConnPtr conn)
     : conn_(std::move(conn)), socket_(executor, ::dup(PQsocket(conn_.get()))) {}
+
+bool Connection::broken() const { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+
+bool Connection::in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
 
 void Connection::fail(std::string_view what, Failure kind) {
   broken_ = true;

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -10,14 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "storage/postgres/handles.hpp"
 #include "storage/postgres/result.hpp"
 
 namespace orders::postgres {
-
-struct ConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
 
 // How a failed execute() left its statement; the pool decides from it whether running the
 // statement again on another connection is safe.
@@ -49,7 +43,7 @@ class Connection {
     co_return r;
   }
 
-  bool broken() const { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+  bool broken() const;
   // Why the last execute() threw (kNone if it did not).
   Failure failure() const { return failure_; }
   // For a connection that sat idle: reads, without blocking, whatever the server sent in the
@@ -57,7 +51,7 @@ class Connection {
   // whether the connection can still take a statement. A dead one is broken() afterwards.
   bool usable_after_idle();
   // Inside a transaction block (or a failed one) it must not go back to a pool as is.
-  bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+  bool in_transaction() const;
   PGconn* native() const { return conn_.get(); }
 
   Connection(boost::asio::any_io_executor executor, ConnPtr conn);

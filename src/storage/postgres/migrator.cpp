@@ -1,7 +1,5 @@
 #include "storage/postgres/migrator.hpp"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -13,7 +11,7 @@
 
 #include "common/dependency_error.hpp"
 #include "common/embedded.hpp"
-#include "storage/postgres/connection.hpp"
+#include "storage/postgres/blocking.hpp"
 #include "storage/postgres/result.hpp"
 
 namespace orders::postgres {
@@ -39,13 +37,13 @@ std::string one_line(std::string s) {
   return s;
 }
 
-Result exec(PGconn* c, const std::string& sql) { return Result(PQexec(c, sql.c_str())); }
+// Without parameters over the simple protocol: a migration file holds several statements.
+Result exec(BlockingConnection& c, const std::string& sql) { return c.exec_script(sql); }
 
-Result exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p.c_str());
-  return Result(
-      PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+Result exec(BlockingConnection& c, const std::string& sql, const std::vector<std::string>& params) {
+  Params values;
+  for (const auto& p : params) values.add(p);
+  return c.exec(sql, values);
 }
 
 }  // namespace
@@ -93,13 +91,10 @@ MigrationReport migrate(const std::string& conninfo, const std::vector<Migration
       throw std::runtime_error("two migrations share version " + migrations[i].version);
     }
   }
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {conninfo.c_str(), "5", "orders-migrate", nullptr};
-  ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    throw DependencyUnavailable("PostgreSQL", one_line(conn ? PQerrorMessage(conn.get()) : "out of memory"));
-  }
-  PGconn* c = conn.get();
+  ConnectOptions options;
+  options.timeout = std::chrono::seconds(5);
+  options.application_name = "orders-migrate";
+  BlockingConnection c = BlockingConnection::connect(conninfo, options);
   exec(c, "SET client_min_messages = warning").expect_ok("set");
   // Session-level lock: a second `orders migrate` waits here until the first is done.
   exec(c, "SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")").expect_ok("advisory lock");

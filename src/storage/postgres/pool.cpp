@@ -14,7 +14,10 @@ Lease::~Lease() {
 }
 
 Pool::Pool(asio::any_io_executor executor, std::string conninfo, PoolOptions options)
-    : executor_(std::move(executor)), conninfo_(std::move(conninfo)), options_(options) {}
+    : executor_(std::move(executor)),
+      conninfo_(std::move(conninfo)),
+      options_(options),
+      backoff_(options.min_backoff, options.max_backoff) {}
 
 Pool::~Pool() {
   for (auto& w : waiters_) w->timer.cancel();
@@ -52,12 +55,11 @@ asio::awaitable<Lease> Pool::acquire() {
       ++open_;
       try {
         auto conn = co_await Connection::connect(executor_, conninfo_, options_.connect_timeout);
-        backoff_ = std::chrono::milliseconds{0};
+        backoff_.reset();
         co_return Lease(this, std::move(conn));
       } catch (const DependencyUnavailable& e) {
         --open_;
-        backoff_ = backoff_.count() == 0 ? options_.min_backoff : std::min(backoff_ * 2, options_.max_backoff);
-        retry_after_ = Clock::now() + backoff_;
+        retry_after_ = Clock::now() + backoff_.next();
         last_error_ = e.what();
         throw;
       }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/backoff.hpp"
 #include "storage/postgres/connection.hpp"
 
 namespace orders::postgres {
@@ -95,7 +96,7 @@ class Pool {
   std::size_t open_ = 0;  // idle + leased + connecting
   std::deque<std::shared_ptr<Waiter>> waiters_;
   std::chrono::steady_clock::time_point retry_after_{};
-  std::chrono::milliseconds backoff_{0};
+  Backoff backoff_;
   std::string last_error_;
 };
 

@@ -1,9 +1,39 @@
 #include "storage/postgres/result.hpp"
 
+#include <libpq-fe.h>
+
 #include <charconv>
 #include <stdexcept>
 
 namespace orders::postgres {
+
+void ResultDeleter::operator()(PGresult* r) const { PQclear(r); }
+
+bool Result::ok() const {
+  if (!result_) return false;
+  auto s = PQresultStatus(result_.get());
+  return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+std::string_view Result::sqlstate() const { return field(PG_DIAG_SQLSTATE); }
+std::string_view Result::constraint() const { return field(PG_DIAG_CONSTRAINT_NAME); }
+
+std::string Result::error_message() const {
+  return result_ ? std::string(PQresultErrorMessage(result_.get())) : std::string("no result");
+}
+
+int Result::rows() const { return result_ ? PQntuples(result_.get()) : 0; }
+bool Result::is_null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+
+std::string_view Result::get(int row, int col) const {
+  return {PQgetvalue(result_.get(), row, col), static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+}
+
+std::string_view Result::field(int code) const {
+  if (!result_) return {};
+  const char* v = PQresultErrorField(result_.get(), code);
+  return v ? std::string_view(v) : std::string_view{};
+}
 
 const Result& Result::expect_ok(std::string_view statement_name) const {
   if (!ok()) {

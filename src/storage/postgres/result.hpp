@@ -1,13 +1,13 @@
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "storage/postgres/handles.hpp"
 
 namespace orders::postgres {
 
@@ -17,7 +17,7 @@ inline constexpr std::string_view kForeignKeyViolation = "23503";
 inline constexpr std::string_view kCheckViolation = "23514";
 
 struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
+  void operator()(PGresult* r) const;
 };
 
 // One statement's result. A failed statement is a Result too (ok() is false) so that
@@ -27,25 +27,16 @@ class Result {
   Result() = default;
   explicit Result(PGresult* r) : result_(r) {}
 
-  bool ok() const {
-    if (!result_) return false;
-    auto s = PQresultStatus(result_.get());
-    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-  }
-  std::string_view sqlstate() const { return field(PG_DIAG_SQLSTATE); }
-  std::string_view constraint() const { return field(PG_DIAG_CONSTRAINT_NAME); }
-  std::string error_message() const {
-    return result_ ? std::string(PQresultErrorMessage(result_.get())) : std::string("no result");
-  }
+  bool ok() const;
+  std::string_view sqlstate() const;
+  std::string_view constraint() const;
+  std::string error_message() const;
   // Throws std::runtime_error with the server's message unless ok().
   const Result& expect_ok(std::string_view statement_name) const;
 
-  int rows() const { return result_ ? PQntuples(result_.get()) : 0; }
-  int columns() const { return result_ ? PQnfields(result_.get()) : 0; }
-  bool is_null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
-  std::string_view get(int row, int col) const {
-    return {PQgetvalue(result_.get(), row, col), static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
-  }
+  int rows() const;
+  bool is_null(int row, int col) const;
+  std::string_view get(int row, int col) const;
   std::optional<std::string_view> get_optional(int row, int col) const {
     if (is_null(row, col)) return std::nullopt;
     return get(row, col);
@@ -56,11 +47,7 @@ class Result {
   long long affected() const;
 
  private:
-  std::string_view field(int code) const {
-    if (!result_) return {};
-    const char* v = PQresultErrorField(result_.get(), code);
-    return v ? std::string_view(v) : std::string_view{};
-  }
+  std::string_view field(int code) const;
   std::unique_ptr<PGresult, ResultDeleter> result_;
 };
 

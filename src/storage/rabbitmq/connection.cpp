@@ -1,5 +1,6 @@
 #include "storage/rabbitmq/connection.hpp"
 
+#include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
 
@@ -91,6 +92,48 @@ Connection::Connection(const config::AmqpEndpoint& endpoint, std::chrono::millis
   }
   state_.reset(raw);
   guard.c = nullptr;
+}
+
+int Connection::socket_fd() const { return amqp_get_sockfd(state_.get()); }
+
+std::optional<std::uint32_t> Connection::queue_message_count(std::string_view queue) {
+  auto* ok = amqp_queue_declare(state_.get(), kChannel, bytes(queue), /*passive=*/1, 0, 0, 0, amqp_empty_table);
+  check_rpc("queue.declare (passive)");
+  if (!ok) return std::nullopt;
+  return ok->message_count;
+}
+
+void Connection::consume(std::string_view queue, std::uint16_t prefetch) {
+  amqp_connection_state_t c = state_.get();
+  amqp_basic_qos(c, kChannel, 0, prefetch, 0);
+  check_rpc("basic.qos");
+  amqp_basic_consume(c, kChannel, bytes(queue), amqp_empty_bytes, /*no_local=*/0, /*no_ack=*/0, /*exclusive=*/0,
+                     amqp_empty_table);
+  check_rpc("basic.consume");
+}
+
+std::optional<Delivery> Connection::next_delivery(std::chrono::milliseconds wait) {
+  amqp_connection_state_t c = state_.get();
+  timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
+  amqp_maybe_release_buffers(c);
+  amqp_envelope_t envelope;
+  amqp_rpc_reply_t reply = amqp_consume_message(c, &envelope, &tv, 0);
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) {
+    return std::nullopt;
+  }
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) throw DependencyUnavailable(kDependency, "consume failed");
+  Delivery d{envelope.delivery_tag,
+             std::string(static_cast<char*>(envelope.message.body.bytes), envelope.message.body.len)};
+  amqp_destroy_envelope(&envelope);
+  return d;
+}
+
+void Connection::ack(std::uint64_t tag, bool multiple) {
+  check_status(amqp_basic_ack(state_.get(), kChannel, tag, multiple ? 1 : 0), "ack");
+}
+
+void Connection::reject(std::uint64_t tag, bool requeue) {
+  amqp_basic_reject(state_.get(), kChannel, tag, requeue ? 1 : 0);
 }
 
 void declare_topology(Connection& connection) {

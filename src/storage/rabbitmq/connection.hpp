@@ -1,17 +1,30 @@
 #pragma once
 
-#include <amqp.h>
-
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/config.hpp"
 
+// rabbitmq-c's handles, declared as amqp.h declares them, so that this header names them without
+// including rabbitmq-c: only the .cpp files under src/storage/ (and tests) see the C client.
+struct amqp_connection_state_t_;
+struct amqp_bytes_t_;
+using amqp_connection_state_t = amqp_connection_state_t_*;
+using amqp_bytes_t = amqp_bytes_t_;
+
 namespace orders::rabbitmq {
 
-inline constexpr amqp_channel_t kChannel = 1;
+inline constexpr std::uint16_t kChannel = 1;  // an amqp_channel_t
+
+// A message taken from a queue, to be acknowledged (or rejected) by its tag.
+struct Delivery {
+  std::uint64_t tag = 0;
+  std::string body;
+};
 
 struct ConnectionStateDeleter {
   void operator()(amqp_connection_state_t c) const;
@@ -25,7 +38,24 @@ class Connection {
   Connection(const config::AmqpEndpoint& endpoint, std::chrono::milliseconds timeout, int heartbeat_seconds = 10);
 
   amqp_connection_state_t native() const { return state_.get(); }
-  int socket_fd() const { return amqp_get_sockfd(state_.get()); }
+  int socket_fd() const;
+
+  // Consuming with manual acknowledgements: at most `prefetch` unacknowledged messages
+  // (basic.qos), then basic.consume on `queue`.
+  void consume(std::string_view queue, std::uint16_t prefetch);
+  // The next message, or nullopt when none came within `wait`. Throws
+  // DependencyUnavailable("RabbitMQ", "consume failed") when the connection fails.
+  std::optional<Delivery> next_delivery(std::chrono::milliseconds wait);
+  // basic.ack (every message up to `tag` when `multiple`); throws DependencyUnavailable when it
+  // cannot be sent.
+  void ack(std::uint64_t tag, bool multiple);
+  // The number of messages ready in `queue` (a passive queue.declare: a queue that does not
+  // exist is an error, not a creation). Throws DependencyUnavailable naming the RPC.
+  // nullopt when the broker answered without a count.
+  std::optional<std::uint32_t> queue_message_count(std::string_view queue);
+  // basic.reject: without `requeue`, the message goes to the queue's dead-letter exchange. A
+  // failure to send shows on the next call on the connection.
+  void reject(std::uint64_t tag, bool requeue);
 
   // Checks the reply of the last synchronous RPC; throws with `what` and the broker's reason.
   void check_rpc(std::string_view what) const;

@@ -1,5 +1,6 @@
 #include "storage/rabbitmq/publisher.hpp"
 
+#include <amqp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -10,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/backoff.hpp"
 #include "common/dependency_error.hpp"
 #include "storage/rabbitmq/connection.hpp"
 
@@ -117,7 +119,7 @@ void Publisher::fail_outstanding(PublishOutcome outcome) {
 
 void Publisher::run() {
   std::unique_ptr<Connection> connection = std::move(first_connection_);
-  std::chrono::milliseconds backoff{0};
+  Backoff backoff(options_.min_backoff, options_.max_backoff);
   while (!stopping_) {
     if (!connection) {
       try {
@@ -126,19 +128,19 @@ void Publisher::run() {
         amqp_confirm_select(connection->native(), kChannel);
         connection->check_rpc("confirm.select");
         next_tag_ = 1;
-        backoff = std::chrono::milliseconds{0};
+        backoff.reset();
         connected_ = true;
         spdlog::info("RabbitMQ {} connected (publisher)", endpoint_.display());
       } catch (const std::exception& e) {
         connection.reset();
-        backoff = backoff.count() == 0 ? options_.min_backoff : std::min(backoff * 2, options_.max_backoff);
-        spdlog::warn("RabbitMQ publisher: {}; retrying in {} ms", e.what(), backoff.count());
+        const auto wait = backoff.next();
+        spdlog::warn("RabbitMQ publisher: {}; retrying in {} ms", e.what(), wait.count());
         // Messages queued meanwhile cannot wait for a broker that may not come back soon.
         std::deque<Pending> refused;
         {
           std::unique_lock lock(mutex_);
           refused.swap(queue_);
-          backoff_cv_.wait_for(lock, backoff, [this] { return stopping_.load(); });
+          backoff_cv_.wait_for(lock, wait, [this] { return stopping_.load(); });
         }
         for (auto& p : refused) p.completion->complete(PublishOutcome::kNotSent);
         continue;

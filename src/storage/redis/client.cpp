@@ -9,66 +9,12 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <map>
 
 #include "common/dependency_error.hpp"
-#include "common/embedded.hpp"
 
 namespace orders::redis {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-
-Script embedded_script(std::string_view name) {
-  auto source = embedded::find("lua/" + std::string(name) + ".lua");
-  if (!source) throw std::logic_error("Lua script not embedded: " + std::string(name));
-  return Script{std::string(name), std::string(*source)};
-}
-
-const Script& script(std::string_view name) {
-  // Every embedded script, made once (thread-safe static initialisation); names never change.
-  static const std::map<std::string, Script, std::less<>> kScripts = [] {
-    std::map<std::string, Script, std::less<>> all;
-    for (const embedded::File& f : embedded::all()) {
-      if (!f.name.starts_with("lua/") || !f.name.ends_with(".lua")) continue;
-      std::string script_name(f.name.substr(4, f.name.size() - 8));
-      all.emplace(script_name, Script{script_name, std::string(f.content)});
-    }
-    return all;
-  }();
-  auto it = kScripts.find(name);
-  if (it == kScripts.end()) throw std::logic_error("Lua script not embedded: " + std::string(name));
-  return it->second;
-}
-
-Reply Reply::from(const redisReply* r) {
-  Reply out;
-  if (!r) return out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.type = Type::kString;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = Type::kStatus;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = Type::kError;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = Type::kInteger;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = Type::kArray;
-      out.elements.reserve(r->elements);
-      for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(from(r->element[i]));
-      break;
-    default: out.type = Type::kNil;
-  }
-  return out;
-}
 
 // Maps hiredis's event hooks onto Asio waits on a dup of the context's socket. hiredis asks
 // to start/stop reading and writing; each armed wait calls back into hiredis when ready.
@@ -126,6 +72,7 @@ Client::Client(asio::any_io_executor executor, config::RedisEndpoint endpoint, C
     : executor_(executor),
       endpoint_(std::move(endpoint)),
       options_(options),
+      backoff_(options.min_backoff, options.max_backoff),
       reconnect_timer_(executor),
       connect_timer_(executor),
       watchdog_(executor) {}
@@ -211,8 +158,7 @@ void Client::schedule_reconnect(const std::string& reason) {
   last_error_ = reason;
   state_ = State::kWaitingToRetry;
   connect_timer_.cancel();
-  backoff_ = backoff_.count() == 0 ? options_.min_backoff : std::min(backoff_ * 2, options_.max_backoff);
-  reconnect_timer_.expires_after(backoff_);
+  reconnect_timer_.expires_after(backoff_.next());
   reconnect_timer_.async_wait([this, alive = alive_](auto ec) {
     if (ec || !*alive || state_ != State::kWaitingToRetry) return;
     open();
@@ -230,7 +176,7 @@ void Client::on_connect(const redisAsyncContext* ctx, int status) {
   }
   self->connect_timer_.cancel();
   self->state_ = State::kConnected;
-  self->backoff_ = std::chrono::milliseconds{0};
+  self->backoff_.reset();
   spdlog::info("Redis {} connected", self->endpoint_.display());
 }
 

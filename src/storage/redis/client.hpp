@@ -12,38 +12,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/backoff.hpp"
 #include "config/config.hpp"
+#include "storage/redis/reply.hpp"
 
 struct redisAsyncContext;
-struct redisReply;
 
 namespace orders::redis {
-
-// An owned copy of a hiredis reply (hiredis frees its own right after the callback).
-struct Reply {
-  enum class Type { kString, kArray, kInteger, kNil, kStatus, kError };
-  Type type = Type::kNil;
-  long long integer = 0;
-  std::string str;  // string, status or error text
-  std::vector<Reply> elements;
-
-  bool is_error() const { return type == Type::kError; }
-  bool is_nil() const { return type == Type::kNil; }
-  static Reply from(const redisReply* r);
-};
-
-// A Lua script run by EVALSHA; loaded on first use and again after NOSCRIPT (a restarted or
-// flushed Redis forgets scripts).
-struct Script {
-  std::string name;
-  std::string source;
-};
-
-// The script embedded as lua/<name>.lua (src/*/lua/ at build time); throws std::logic_error
-// when there is none (a build mistake).
-Script embedded_script(std::string_view name);
-// The same, made once per process and kept: the one way every caller holds a script.
-const Script& script(std::string_view name);
 
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{2000};
@@ -96,13 +71,13 @@ class Client {
   boost::asio::any_io_executor executor_;
   config::RedisEndpoint endpoint_;
   ClientOptions options_;
+  Backoff backoff_;
   redisAsyncContext* ctx_ = nullptr;
   std::shared_ptr<Watcher> watcher_;
   State state_ = State::kStopped;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer watchdog_;
-  std::chrono::milliseconds backoff_{0};
   std::string last_error_ = "not connected yet";
   // Send times of the commands awaiting replies, oldest first (replies come in order).
   std::deque<std::chrono::steady_clock::time_point> in_flight_;
