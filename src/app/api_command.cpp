@@ -13,6 +13,7 @@
 #include "app/probes.hpp"
 #include "common/dependency_error.hpp"
 #include "http/server.hpp"
+#include "ordering/outbox_relay.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 
 namespace orders::app {

@@ -8,6 +8,7 @@
 #include "ordering/order_intake.hpp"
 #include "ordering/order_lifecycle.hpp"
 #include "ordering/order_reader.hpp"
+#include "ordering/postgres_order_log.hpp"
 #include "ordering/redis_stock_gate.hpp"
 #include "storage/postgres/pool.hpp"
 #include "storage/rabbitmq/publisher.hpp"
@@ -27,7 +28,8 @@ struct ApiShard {
         events(publisher),
         intake(stock, events),
         orders(postgres),
-        lifecycle(postgres, stock, events, orders) {}
+        order_log(postgres, orders),
+        lifecycle(order_log, stock, events) {}
 
   postgres::Pool postgres;
   redis::Client redis;
@@ -36,6 +38,7 @@ struct ApiShard {
   ordering::PublisherBus events;
   ordering::OrderIntake intake;
   ordering::OrderReader orders;
+  ordering::PostgresOrderLog order_log;
   ordering::OrderLifecycle lifecycle;
   http::Router router;
 };

@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -13,7 +11,9 @@
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "metrics/registry.hpp"
+#include "ordering/intake_metrics.hpp"
 #include "ordering/order_event.hpp"
+#include "ordering/reference_number.hpp"
 
 namespace orders::ordering {
 namespace asio = boost::asio;
@@ -21,29 +21,6 @@ using Clock = std::chrono::steady_clock;
 using Kind = ReserveReply::Kind;
 
 namespace {
-
-struct OrderingMetrics {
-  metrics::Counter& accepted = metrics::registry().counter("orders_accepted_total", "Purchases answered 202").with({});
-  metrics::Family<metrics::Counter>& rejected = metrics::registry().counter("orders_rejected_total",
-                                                                            "Purchases refused, by reason", {"reason"});
-  metrics::Family<metrics::Counter>& confirms = metrics::registry().counter(
-      "publish_confirms_total", "order.created publishes by broker outcome", {"result"});
-  metrics::Counter& replayed = metrics::registry()
-                                   .counter("idempotent_replays_total",
-                                            "Purchases answered from the idempotency record")
-                                   .with({});
-  metrics::Counter& republished =
-      metrics::registry().counter("outbox_republished_total", "Outbox entries the relay published again").with({});
-  metrics::Gauge& outbox_depth =
-      metrics::registry().gauge("outbox_depth", "Orders reserved but not yet confirmed by the broker").with({});
-  metrics::Histogram& reservation =
-      metrics::registry().histogram("reservation_duration_seconds", "The reservation script's round trip", {}).with({});
-};
-
-OrderingMetrics& ordering_metrics() {
-  static OrderingMetrics m;
-  return m;
-}
 
 // A purchase refused for one of its items: the message names the product, the detail the item.
 Problem item_refusal(ProblemKind kind, std::string_view code, std::size_t item, const std::string& product,
@@ -55,21 +32,6 @@ Problem item_refusal(ProblemKind kind, std::string_view code, std::size_t item, 
 constexpr std::string_view kMostAnOrderHolds = "999999999999.99, the most an order can hold";
 
 }  // namespace
-
-std::string reference_number(const std::string& order_id) {
-  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  unsigned __int128 value = 0;
-  for (char c : order_id) {
-    if (c == '-') continue;
-    value = (value << 4) | static_cast<unsigned>(c <= '9' ? c - '0' : c - 'a' + 10);
-  }
-  std::string out(26, '0');
-  for (int i = 25; i >= 0; --i) {
-    out[i] = kAlphabet[static_cast<unsigned>(value & 31)];
-    value >>= 5;
-  }
-  return "ORD-" + out;
-}
 
 OrderIntake::OrderIntake(StockGate& stock, EventBus& events, IntakeSettings settings)
     : stock_(stock), events_(events), settings_(settings) {
@@ -227,52 +189,6 @@ asio::awaitable<PurchaseOutcome> OrderIntake::resolve_lost_reply(const std::stri
 
 asio::awaitable<std::optional<std::string>> OrderIntake::pending_order(const std::string& order_id) {
   co_return co_await stock_.pending_order(order_id);
-}
-
-OutboxRelay::OutboxRelay(asio::any_io_executor executor, StockGate& stock, EventBus& events, IntakeSettings settings,
-                         std::chrono::milliseconds interval)
-    : executor_(executor), stock_(stock), events_(events), settings_(settings), interval_(interval), timer_(executor) {}
-
-void OutboxRelay::start() { asio::co_spawn(executor_, run(), asio::detached); }
-
-void OutboxRelay::stop() {
-  stopping_ = true;
-  *alive_ = false;
-  timer_.cancel();
-}
-
-asio::awaitable<void> OutboxRelay::run() {
-  auto alive = alive_;
-  while (*alive && !stopping_) {
-    try {
-      co_await sweep();
-    } catch (const std::exception& e) {
-      spdlog::warn("outbox relay: {}", e.what());
-    }
-    if (!*alive) co_return;
-    timer_.expires_after(interval_);
-    auto [ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || !*alive) co_return;
-  }
-}
-
-asio::awaitable<void> OutboxRelay::sweep() {
-  if (!stock_.connected()) co_return;
-  auto& m = ordering_metrics();
-  m.outbox_depth.set(static_cast<double>(co_await stock_.outbox_depth()));
-  if (!events_.connected()) co_return;
-  auto due = co_await stock_.claim_due(settings_.relay_lease.count(), 500);
-  for (auto& [order_id, event] : due) {
-    // Publish with confirm, one after another: the relay handles the exceptions, not the bulk.
-    auto event_id_at = event.find("\"id\":\"");
-    std::string event_id = event_id_at == std::string::npos ? uuid::make_v7() : event.substr(event_id_at + 6, 36);
-    rabbitmq::Message message{"orders", "order.created", event_id, "order.created", event};
-    auto outcome = co_await events_.publish(std::move(message));
-    m.confirms.with({rabbitmq::to_string(outcome)}).inc();
-    if (outcome != rabbitmq::PublishOutcome::kConfirmed) continue;  // the lease expires; tried again
-    m.republished.inc();
-    co_await stock_.confirm(order_id);
-  }
 }
 
 }  // namespace orders::ordering

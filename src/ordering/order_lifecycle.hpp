@@ -4,10 +4,9 @@
 #include <string>
 
 #include "common/problem.hpp"
-#include "ordering/order_reader.hpp"
+#include "ordering/order_log.hpp"
 #include "ordering/order_status.hpp"
 #include "ordering/stock_gate.hpp"
-#include "storage/postgres/pool.hpp"
 
 namespace orders::ordering {
 
@@ -24,23 +23,23 @@ Problem invalid_transition(std::string_view from, std::string_view to);
 // same id changes nothing and sells nothing.
 class OrderLifecycle {
  public:
-  OrderLifecycle(postgres::Pool& pool, StockGate& stock, EventBus& events, OrderReader& reader)
-      : pool_(pool), stock_(stock), events_(events), reader_(reader) {}
+  OrderLifecycle(OrderLog& log, StockGate& stock, EventBus& events) : log_(log), stock_(stock), events_(events) {}
 
   boost::asio::awaitable<OrderOutcome> cancel(const std::string& order_id);
   boost::asio::awaitable<OrderOutcome> change_status(const std::string& order_id, OrderStatus to);
 
  private:
+  // The record's answer to a cancel, tried again (briefly) after a deadlock.
+  boost::asio::awaitable<CancelRecord> cancel_in_record(const std::string& order_id, int& retries);
   boost::asio::awaitable<void> publish(std::string_view type, const std::string& order_id, std::string_view from,
                                        std::string_view to);
   boost::asio::awaitable<OrderOutcome> current(const std::string& order_id);
   // The units go back to Redis once, whoever gets here; then the record says so.
   boost::asio::awaitable<void> return_units(const OrderUnits& units);
 
-  postgres::Pool& pool_;
+  OrderLog& log_;
   StockGate& stock_;
   EventBus& events_;
-  OrderReader& reader_;
 };
 
 }  // namespace orders::ordering

@@ -45,4 +45,8 @@ bool can_transition(OrderStatus from, OrderStatus to) {
   return false;
 }
 
+bool api_may_set(OrderStatus from, OrderStatus to) {
+  return can_transition(from, to) && to != OrderStatus::kConfirmed && to != OrderStatus::kFailed;
+}
+
 }  // namespace orders::ordering

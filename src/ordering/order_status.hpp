@@ -13,5 +13,7 @@ std::optional<OrderStatus> parse_status(std::string_view text);
 // The lifecycle of SPEC section 4, as data: PENDING → CONFIRMED → COMPLETED;
 // PENDING or CONFIRMED → CANCELLED; PENDING → FAILED.
 bool can_transition(OrderStatus from, OrderStatus to);
+// What the API may set: CONFIRMED and FAILED are the worker's to set.
+bool api_may_set(OrderStatus from, OrderStatus to);
 
 }  // namespace orders::ordering

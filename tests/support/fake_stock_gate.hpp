@@ -36,6 +36,7 @@ class FakeStockGate final : public ordering::StockGate {
   std::vector<std::string> abandoned;
   std::vector<ordering::OrderUnits> returned;
   std::optional<std::string> pending;  // pending_order() answers this for any id
+  bool return_fails = false;           // return_units() throws DependencyUnavailable (Redis down)
 
   bool connected() const override { return is_connected; }
 
@@ -67,6 +68,7 @@ class FakeStockGate final : public ordering::StockGate {
   }
   boost::asio::awaitable<std::optional<std::string>> pending_order(const std::string&) override { co_return pending; }
   boost::asio::awaitable<void> return_units(const ordering::OrderUnits& units) override {
+    if (return_fails) throw DependencyUnavailable("Redis", "down");
     returned.push_back(units);
     co_return;
   }

@@ -6,6 +6,7 @@
 #include "common/uuid.hpp"
 #include "ordering/order_event.hpp"
 #include "ordering/order_intake.hpp"
+#include "ordering/outbox_relay.hpp"
 #include "support/fake_stock_gate.hpp"
 #include "support/run_coroutine.hpp"
 
