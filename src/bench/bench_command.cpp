@@ -268,16 +268,37 @@ int validate_common(const Settings& s, const char* command) {
   return 0;
 }
 
-}  // namespace
+// Runs the body of `orders bench COMMAND` and turns a failure into its exit code, said once on
+// stderr: a dependency down 3, anything else (the bench's own set-up included) 1.
+int exit_code_of_run(const char* command, ProgressLine& progress, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const DependencyUnavailable& e) {
+    progress.end();
+    std::cerr << "orders bench " << command << ": " << e.what() << '\n';
+    return kExitUnavailable;
+  } catch (const std::exception& e) {
+    progress.end();
+    std::cerr << "orders bench " << command << ": " << e.what() << '\n';
+    return kExitFailure;
+  }
+}
 
-int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettings& s) {
+// ---- orders bench flash-sale
+
+// Where the sale fires and where its record lies.
+struct SaleEndpoints {
   std::vector<HttpTarget> targets;
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis;
+};
+
+// 0, or kExitConfig once it has said which flag is wrong.
+int parse_sale_settings(const config::Dependencies& deps, const FlashSaleSettings& s, SaleEndpoints& endpoints) {
   try {
-    targets = bench::parse_targets(s.urls);
-    pg = config::parse_postgres_url(deps.database_url);
-    redis = config::parse_redis_url(deps.redis_url);
+    endpoints.targets = bench::parse_targets(s.urls);
+    endpoints.pg = config::parse_postgres_url(deps.database_url);
+    endpoints.redis = config::parse_redis_url(deps.redis_url);
   } catch (const config::ConfigError& e) {
     std::cerr << "orders bench flash-sale: " << e.what() << '\n';
     return kExitConfig;
@@ -289,191 +310,238 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
                  "--duration-limit > 0 please\n";
     return kExitConfig;
   }
-  const auto threads = static_cast<std::size_t>(s.threads);
-  const auto limit = std::chrono::milliseconds(static_cast<long long>(s.duration_limit_seconds * 1000));
-  ProgressLine progress;
-  try {
-    app::probe_postgres(pg);
-    app::probe_redis(redis);
-    bench::SaleRecord record(pg, redis);
-    const std::string run_id = make_run_id();
-    const auto product_ids = create_products(targets, s.products, s.stock, run_id);
-
-    // --- firing
-    std::vector<std::unique_ptr<bench::PurchasePlan>> plans;
-    std::vector<std::unique_ptr<LoadClient>> clients;
-    std::uint64_t planned_requests = 0;
-    const auto deadline = Clock::now() + limit;
-    for (std::size_t t = 0; t < threads; ++t) {
-      bench::PurchasePlanOptions o{product_ids, s.buyers, s.retry_share, run_id, t, threads};
-      plans.push_back(std::make_unique<bench::PurchasePlan>(std::move(o)));
-      const auto f = plans.back()->retry_figures();
-      planned_requests += plans.back()->purchases() + f.keys_concurrent + f.keys_after_answer;
-      clients.push_back(std::make_unique<LoadClient>(
-          targets,
-          client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
-          *plans.back()));
-    }
-    run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
-      std::uint64_t accepted = 0;
-      for (const auto& p : plans) accepted += p->live_accepted().get();
-      return format("[%4.0fs] sent %llu/%llu  accepted %llu  2xx %llu  4xx %llu  5xx %llu  no answer %llu  %.0f req/s",
-                    seconds, ll(t.sent), ll(planned_requests), ll(accepted), ll(t.ok), ll(t.client_errors),
-                    ll(t.server_errors), ll(t.no_answer), rate);
-    });
-    const LoadStats stats = merged_stats(clients);
-
-    bench::SaleClientView view;
-    view.product_ids = product_ids;
-    view.stock = s.stock;
-    view.buyers = s.buyers;
-    view.accepted_units.assign(product_ids.size(), 0);
-    std::uint64_t decisions = 0, fired = 0, purchases = 0;
-    for (const auto& p : plans) {
-      for (std::size_t i = 0; i < product_ids.size(); ++i) view.accepted_units[i] += p->accepted_per_product()[i];
-      p->append_order_ids(view.accepted_order_ids);
-      view.accepted_without_id += p->accepted_without_id();
-      view.retries.merge(p->retry_figures());
-      decisions += p->decisions();
-      fired += p->fired();
-      purchases += p->purchases();
-    }
-    view.all_fired = fired == purchases;
-    const std::uint64_t accepted = view.accepted_order_ids.size() + view.accepted_without_id;
-    const double firing_seconds = stats.seconds();
-
-    // --- waiting for the workers, then the guarantees
-    const auto drain_deadline = Clock::now() + limit;
-    auto last_line = Clock::now();
-    const auto drain_started = Clock::now();
-    auto drain = bench::wait_for_drain(
-        record, product_ids, view.accepted_units, drain_deadline,
-        std::chrono::seconds(static_cast<long>(std::max(1.0, s.drain_stall_seconds))),
-        [&](const bench::DrainStatus& d) {
-          if (Clock::now() - last_line < std::chrono::seconds(1)) return;
-          last_line = Clock::now();
-          progress.show(
-              format("[drain %3.0fs] persisted %llu/%llu accepted units, Redis = PostgreSQL stock for %zu/%zu "
-                     "products",
-                     std::chrono::duration<double>(Clock::now() - drain_started).count(), ll(d.persisted_units),
-                     ll(d.accepted_units), d.counters_matching, d.products));
-        });
-    progress.end();
-    bench::SaleCounts counts;
-    const auto checks = bench::check_sale(record, view, &counts);
-    bool passed = true;
-    for (const auto& c : checks) passed = passed && c.verdict != bench::Verdict::kFail;
-
-    const auto server_errors = stats.statuses.count_if(is_5xx);
-    if (s.json) {
-      std::string out;
-      JsonWriter w(out);
-      w.begin_object();
-      w.key("command").string("flash-sale");
-      w.key("runId").string(run_id);
-      w.key("urls").begin_array();
-      for (const auto& t : targets) w.string(t.url);
-      w.end_array();
-      w.key("products").begin_array();
-      for (const auto& id : product_ids) w.string(id);
-      w.end_array();
-      w.key("stockPerProduct").number(s.stock);
-      w.key("buyers").number(ll(s.buyers));
-      w.key("connections").number(s.connections);
-      w.key("threads").number(s.threads);
-      w.key("retryShare").raw_number(format("%.4f", s.retry_share));
-      w.key("requests").number(ll(stats.sent));
-      w.key("purchasesFired").number(ll(fired));
-      w.key("retriesFired").number(ll(view.retries.retries_fired));
-      w.key("allFired").boolean(view.all_fired);
-      w.key("firingSeconds").raw_number(format("%.3f", firing_seconds));
-      w.key("requestsPerSecond").raw_number(format("%.1f", per_second(stats.answered, firing_seconds)));
-      w.key("decisions").number(ll(decisions));
-      w.key("decisionsPerSecond").raw_number(format("%.1f", per_second(decisions, firing_seconds)));
-      w.key("accepted").number(ll(accepted));
-      w.key("acceptedPerSecond").raw_number(format("%.1f", per_second(accepted, firing_seconds)));
-      write_latency(w, stats.latency);
-      write_statuses(w, stats.statuses);
-      w.key("serverErrors").number(ll(server_errors));
-      w.key("noAnswer").number(ll(stats.no_answer));
-      w.key("retries").begin_object();
-      w.key("keysConcurrent").number(ll(view.retries.keys_concurrent));
-      w.key("keysAfterAnswer").number(ll(view.retries.keys_after_answer));
-      w.key("replayed").number(ll(view.retries.replayed));
-      w.key("inProgress").number(ll(view.retries.in_progress));
-      w.key("sameOrder").number(ll(view.retries.same_order));
-      w.key("conflicts").number(ll(view.retries.conflicts));
-      w.end_object();
-      w.key("drain").begin_object();
-      w.key("drained").boolean(drain.drained);
-      w.key("seconds").raw_number(format("%.3f", drain.seconds));
-      if (!drain.drained) w.key("why").string(drain.why);
-      w.end_object();
-      w.key("record").begin_object();
-      w.key("accepted").number(counts.accepted);
-      w.key("persisted").number(counts.persisted);
-      w.key("failed").number(counts.failed);
-      w.key("lost").number(counts.lost);
-      w.key("duplicated").number(counts.duplicated);
-      w.end_object();
-      w.key("checks").begin_array();
-      for (const auto& c : checks) {
-        w.begin_object();
-        w.key("name").string(c.name);
-        w.key("title").string(c.title);
-        w.key("result").string(bench::to_string(c.verdict));
-        w.key("detail").string(c.detail);
-        w.end_object();
-      }
-      w.end_array();
-      w.key("passed").boolean(passed);
-      w.end_object();
-      std::printf("%s\n", out.c_str());
-    } else {
-      std::printf(
-          "orders bench flash-sale: run %s, %d product%s x %lld units, %llu buyers, %d connections on %d "
-          "thread%s, retry share %.2f\n",
-          run_id.c_str(), s.products, s.products == 1 ? "" : "s", s.stock, ll(s.buyers), s.connections, s.threads,
-          s.threads == 1 ? "" : "s", s.retry_share);
-      for (const auto& t : targets) std::printf("%-11s%s\n", "target", t.url.c_str());
-      std::printf("%-11s%llu requests in %.2f s: %.0f answers/s (%llu purchases, %llu retries)%s\n", "firing",
-                  ll(stats.sent), firing_seconds, per_second(stats.answered, firing_seconds), ll(fired),
-                  ll(view.retries.retries_fired), view.all_fired ? "" : " -- STOPPED BY THE TIME LIMIT");
-      std::printf("%-11s%llu (202 or 409 OUT_OF_STOCK): %.0f/s\n", "decisions", ll(decisions),
-                  per_second(decisions, firing_seconds));
-      std::printf("%-11s%llu orders: %.0f/s\n", "accepted", ll(accepted), per_second(accepted, firing_seconds));
-      std::printf("%-11s%s\n", "latency", latency_line(stats.latency).c_str());
-      print_statuses(stats.statuses);
-      std::printf(
-          "%-11s%llu keys sent twice (%llu at once, %llu after the answer): %llu answers replayed, %llu in "
-          "progress\n",
-          "retries", ll(view.retries.keys_concurrent + view.retries.keys_after_answer),
-          ll(view.retries.keys_concurrent), ll(view.retries.keys_after_answer), ll(view.retries.replayed),
-          ll(view.retries.in_progress));
-      std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
-      if (drain.drained) std::printf("%-11spersisted %.2f s after the firing\n", "drain", drain.seconds);
-      else std::printf("%-11sNOT DRAINED after %.2f s (%s)\n", "drain", drain.seconds, drain.why.c_str());
-      for (const auto& c : checks) {
-        std::printf("%s %s %s: %s\n", c.name.c_str(), std::string(bench::to_string(c.verdict)).c_str(), c.title.c_str(),
-                    c.detail.c_str());
-      }
-      std::printf("%-11s%s\n", "result", passed ? "PASS" : "FAIL");
-    }
-    std::fflush(stdout);
-    return passed ? 0 : kExitFailure;
-  } catch (const DependencyUnavailable& e) {
-    progress.end();
-    std::cerr << "orders bench flash-sale: " << e.what() << '\n';
-    return kExitUnavailable;
-  } catch (const std::exception& e) {
-    progress.end();
-    std::cerr << "orders bench flash-sale: " << e.what() << '\n';
-    return kExitFailure;
-  }
+  return 0;
 }
 
-int run_bench_read(const ReadSettings& s) {
-  std::vector<HttpTarget> targets;
+// --duration-limit bounds the firing and, again, the wait for the workers.
+std::chrono::milliseconds duration_limit(const FlashSaleSettings& s) {
+  return std::chrono::milliseconds(static_cast<long long>(s.duration_limit_seconds * 1000));
+}
+
+// The plans (what each client thread sent and what it was answered) and the load figures.
+struct SaleFiring {
+  std::vector<std::unique_ptr<bench::PurchasePlan>> plans;
+  LoadStats stats;
+};
+
+// One PurchasePlan and one LoadClient per thread, fired until every purchase is answered or
+// the duration limit passes.
+SaleFiring fire_purchases(const std::vector<HttpTarget>& targets, const std::vector<std::string>& product_ids,
+                          const std::string& run_id, const FlashSaleSettings& s, ProgressLine& progress) {
+  const auto threads = static_cast<std::size_t>(s.threads);
+  SaleFiring firing;
+  std::vector<std::unique_ptr<LoadClient>> clients;
+  std::uint64_t planned_requests = 0;
+  const auto deadline = Clock::now() + duration_limit(s);
+  for (std::size_t t = 0; t < threads; ++t) {
+    bench::PurchasePlanOptions o{product_ids, s.buyers, s.retry_share, run_id, t, threads};
+    firing.plans.push_back(std::make_unique<bench::PurchasePlan>(std::move(o)));
+    const auto f = firing.plans.back()->retry_figures();
+    planned_requests += firing.plans.back()->purchases() + f.keys_concurrent + f.keys_after_answer;
+    clients.push_back(std::make_unique<LoadClient>(
+        targets,
+        client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
+        *firing.plans.back()));
+  }
+  run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
+    std::uint64_t accepted = 0;
+    for (const auto& p : firing.plans) accepted += p->live_accepted().get();
+    return format("[%4.0fs] sent %llu/%llu  accepted %llu  2xx %llu  4xx %llu  5xx %llu  no answer %llu  %.0f req/s",
+                  seconds, ll(t.sent), ll(planned_requests), ll(accepted), ll(t.ok), ll(t.client_errors),
+                  ll(t.server_errors), ll(t.no_answer), rate);
+  });
+  firing.stats = merged_stats(clients);
+  return firing;
+}
+
+// What the clients saw, summed over the plans: `view` is what the checks hold against the record.
+struct SaleTally {
+  bench::SaleClientView view;
+  std::uint64_t decisions = 0;  // 202 or 409 OUT_OF_STOCK
+  std::uint64_t fired = 0;      // purchases sent (retries aside)
+  std::uint64_t accepted = 0;   // distinct orders answered 202
+};
+
+SaleTally tally_plans(const std::vector<std::unique_ptr<bench::PurchasePlan>>& plans,
+                      const std::vector<std::string>& product_ids, const FlashSaleSettings& s) {
+  SaleTally tally;
+  auto& view = tally.view;
+  view.product_ids = product_ids;
+  view.stock = s.stock;
+  view.buyers = s.buyers;
+  view.accepted_units.assign(product_ids.size(), 0);
+  std::uint64_t purchases = 0;
+  for (const auto& p : plans) {
+    for (std::size_t i = 0; i < product_ids.size(); ++i) view.accepted_units[i] += p->accepted_per_product()[i];
+    p->append_order_ids(view.accepted_order_ids);
+    view.accepted_without_id += p->accepted_without_id();
+    view.retries.merge(p->retry_figures());
+    tally.decisions += p->decisions();
+    tally.fired += p->fired();
+    purchases += p->purchases();
+  }
+  view.all_fired = tally.fired == purchases;
+  tally.accepted = view.accepted_order_ids.size() + view.accepted_without_id;
+  return tally;
+}
+
+// Waits (at most the duration limit again) until the workers have persisted what was accepted,
+// with a progress line a second.
+bench::DrainResult wait_for_workers(bench::SaleRecord& record, const SaleTally& tally, const FlashSaleSettings& s,
+                                    ProgressLine& progress) {
+  const auto drain_deadline = Clock::now() + duration_limit(s);
+  auto last_line = Clock::now();
+  const auto drain_started = Clock::now();
+  auto drain = bench::wait_for_drain(
+      record, tally.view.product_ids, tally.view.accepted_units, drain_deadline,
+      std::chrono::seconds(static_cast<long>(std::max(1.0, s.drain_stall_seconds))), [&](const bench::DrainStatus& d) {
+        if (Clock::now() - last_line < std::chrono::seconds(1)) return;
+        last_line = Clock::now();
+        progress.show(
+            format("[drain %3.0fs] persisted %llu/%llu accepted units, Redis = PostgreSQL stock for %zu/%zu "
+                   "products",
+                   std::chrono::duration<double>(Clock::now() - drain_started).count(), ll(d.persisted_units),
+                   ll(d.accepted_units), d.counters_matching, d.products));
+      });
+  progress.end();
+  return drain;
+}
+
+// G1–G5 against the record, and the counts a fault drill reads.
+struct SaleVerdict {
+  std::vector<bench::Check> checks;
+  bench::SaleCounts counts;
+  bool passed = true;  // no check failed
+};
+
+SaleVerdict check_guarantees(bench::SaleRecord& record, const bench::SaleClientView& view) {
+  SaleVerdict verdict;
+  verdict.checks = bench::check_sale(record, view, &verdict.counts);
+  for (const auto& c : verdict.checks) verdict.passed = verdict.passed && c.verdict != bench::Verdict::kFail;
+  return verdict;
+}
+
+// Everything the report of a flash sale says.
+struct SaleReport {
+  const FlashSaleSettings& settings;
+  const std::string& run_id;
+  const std::vector<HttpTarget>& targets;
+  const std::vector<std::string>& product_ids;
+  const LoadStats& stats;
+  const SaleTally& tally;
+  const bench::DrainResult& drain;
+  const SaleVerdict& verdict;
+};
+
+void print_sale_json(const SaleReport& r) {
+  const auto& s = r.settings;
+  const auto& stats = r.stats;
+  const auto& retries = r.tally.view.retries;
+  const auto& counts = r.verdict.counts;
+  const double firing_seconds = stats.seconds();
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("command").string("flash-sale");
+  w.key("runId").string(r.run_id);
+  w.key("urls").begin_array();
+  for (const auto& t : r.targets) w.string(t.url);
+  w.end_array();
+  w.key("products").begin_array();
+  for (const auto& id : r.product_ids) w.string(id);
+  w.end_array();
+  w.key("stockPerProduct").number(s.stock);
+  w.key("buyers").number(ll(s.buyers));
+  w.key("connections").number(s.connections);
+  w.key("threads").number(s.threads);
+  w.key("retryShare").raw_number(format("%.4f", s.retry_share));
+  w.key("requests").number(ll(stats.sent));
+  w.key("purchasesFired").number(ll(r.tally.fired));
+  w.key("retriesFired").number(ll(retries.retries_fired));
+  w.key("allFired").boolean(r.tally.view.all_fired);
+  w.key("firingSeconds").raw_number(format("%.3f", firing_seconds));
+  w.key("requestsPerSecond").raw_number(format("%.1f", per_second(stats.answered, firing_seconds)));
+  w.key("decisions").number(ll(r.tally.decisions));
+  w.key("decisionsPerSecond").raw_number(format("%.1f", per_second(r.tally.decisions, firing_seconds)));
+  w.key("accepted").number(ll(r.tally.accepted));
+  w.key("acceptedPerSecond").raw_number(format("%.1f", per_second(r.tally.accepted, firing_seconds)));
+  write_latency(w, stats.latency);
+  write_statuses(w, stats.statuses);
+  w.key("serverErrors").number(ll(stats.statuses.count_if(is_5xx)));
+  w.key("noAnswer").number(ll(stats.no_answer));
+  w.key("retries").begin_object();
+  w.key("keysConcurrent").number(ll(retries.keys_concurrent));
+  w.key("keysAfterAnswer").number(ll(retries.keys_after_answer));
+  w.key("replayed").number(ll(retries.replayed));
+  w.key("inProgress").number(ll(retries.in_progress));
+  w.key("sameOrder").number(ll(retries.same_order));
+  w.key("conflicts").number(ll(retries.conflicts));
+  w.end_object();
+  w.key("drain").begin_object();
+  w.key("drained").boolean(r.drain.drained);
+  w.key("seconds").raw_number(format("%.3f", r.drain.seconds));
+  if (!r.drain.drained) w.key("why").string(r.drain.why);
+  w.end_object();
+  w.key("record").begin_object();
+  w.key("accepted").number(counts.accepted);
+  w.key("persisted").number(counts.persisted);
+  w.key("failed").number(counts.failed);
+  w.key("lost").number(counts.lost);
+  w.key("duplicated").number(counts.duplicated);
+  w.end_object();
+  w.key("checks").begin_array();
+  for (const auto& c : r.verdict.checks) {
+    w.begin_object();
+    w.key("name").string(c.name);
+    w.key("title").string(c.title);
+    w.key("result").string(bench::to_string(c.verdict));
+    w.key("detail").string(c.detail);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("passed").boolean(r.verdict.passed);
+  w.end_object();
+  std::printf("%s\n", out.c_str());
+}
+
+void print_sale_text(const SaleReport& r) {
+  const auto& s = r.settings;
+  const auto& stats = r.stats;
+  const auto& retries = r.tally.view.retries;
+  const double firing_seconds = stats.seconds();
+  std::printf(
+      "orders bench flash-sale: run %s, %d product%s x %lld units, %llu buyers, %d connections on %d "
+      "thread%s, retry share %.2f\n",
+      r.run_id.c_str(), s.products, s.products == 1 ? "" : "s", s.stock, ll(s.buyers), s.connections, s.threads,
+      s.threads == 1 ? "" : "s", s.retry_share);
+  for (const auto& t : r.targets) std::printf("%-11s%s\n", "target", t.url.c_str());
+  std::printf("%-11s%llu requests in %.2f s: %.0f answers/s (%llu purchases, %llu retries)%s\n", "firing",
+              ll(stats.sent), firing_seconds, per_second(stats.answered, firing_seconds), ll(r.tally.fired),
+              ll(retries.retries_fired), r.tally.view.all_fired ? "" : " -- STOPPED BY THE TIME LIMIT");
+  std::printf("%-11s%llu (202 or 409 OUT_OF_STOCK): %.0f/s\n", "decisions", ll(r.tally.decisions),
+              per_second(r.tally.decisions, firing_seconds));
+  std::printf("%-11s%llu orders: %.0f/s\n", "accepted", ll(r.tally.accepted),
+              per_second(r.tally.accepted, firing_seconds));
+  std::printf("%-11s%s\n", "latency", latency_line(stats.latency).c_str());
+  print_statuses(stats.statuses);
+  std::printf(
+      "%-11s%llu keys sent twice (%llu at once, %llu after the answer): %llu answers replayed, %llu in "
+      "progress\n",
+      "retries", ll(retries.keys_concurrent + retries.keys_after_answer), ll(retries.keys_concurrent),
+      ll(retries.keys_after_answer), ll(retries.replayed), ll(retries.in_progress));
+  std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
+  if (r.drain.drained) std::printf("%-11spersisted %.2f s after the firing\n", "drain", r.drain.seconds);
+  else std::printf("%-11sNOT DRAINED after %.2f s (%s)\n", "drain", r.drain.seconds, r.drain.why.c_str());
+  for (const auto& c : r.verdict.checks) {
+    std::printf("%s %s %s: %s\n", c.name.c_str(), std::string(bench::to_string(c.verdict)).c_str(), c.title.c_str(),
+                c.detail.c_str());
+  }
+  std::printf("%-11s%s\n", "result", r.verdict.passed ? "PASS" : "FAIL");
+}
+
+// ---- orders bench read
+
+int parse_read_settings(const ReadSettings& s, std::vector<HttpTarget>& targets) {
   try {
     targets = bench::parse_targets(s.urls);
   } catch (const config::ConfigError& e) {
@@ -485,99 +553,162 @@ int run_bench_read(const ReadSettings& s) {
     std::cerr << "orders bench read: --products >= 1 and --duration > 0 please\n";
     return kExitConfig;
   }
-  const auto threads = static_cast<std::size_t>(s.threads);
-  ProgressLine progress;
-  try {
-    std::vector<std::string> paths;
-    std::size_t warm_hits = 0;
-    if (!s.path.empty()) {
-      paths.push_back(s.path);
-    } else {
-      const auto product_ids = create_products(targets, s.products, 1000000, make_run_id());
-      // Warm: the first read fills the cache (MISS), the second should find it.
-      for (const auto& id : product_ids) {
-        paths.push_back("/api/products/" + id);
-        for (int round = 0; round < 2; ++round) {
-          auto answer = bench::exchange(targets[0], "GET", paths.back(), {}, {});
-          if (answer.status != 200)
-            throw SetupError("GET " + paths.back() + " answered " + std::to_string(answer.status));
-          if (round == 1 && answer.cache_hit) ++warm_hits;
-        }
-      }
-    }
+  return 0;
+}
 
-    std::vector<std::unique_ptr<bench::ProductReads>> reads;
-    std::vector<std::unique_ptr<LoadClient>> clients;
-    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long long>(s.duration_seconds * 1000));
-    for (std::size_t t = 0; t < threads; ++t) {
-      reads.push_back(std::make_unique<bench::ProductReads>(targets, paths));
-      clients.push_back(std::make_unique<LoadClient>(
-          targets,
-          client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
-          *reads.back()));
-    }
-    run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
-      return format("[%4.0fs] answered %llu  2xx %llu  4xx %llu  5xx %llu  no answer %llu  %.0f req/s", seconds,
-                    ll(t.answered), ll(t.ok), ll(t.client_errors), ll(t.server_errors), ll(t.no_answer), rate);
-    });
-    const LoadStats stats = merged_stats(clients);
-    std::uint64_t hits = 0, ok = 0;
-    for (const auto& r : reads) {
-      hits += r->cache_hits();
-      ok += r->ok();
-    }
-    const double seconds = stats.seconds();
-    const double hit_share = stats.answered ? static_cast<double>(hits) / static_cast<double>(stats.answered) : 0.0;
-    if (s.json) {
-      std::string out;
-      JsonWriter w(out);
-      w.begin_object();
-      w.key("command").string("read");
-      w.key("urls").begin_array();
-      for (const auto& t : targets) w.string(t.url);
-      w.end_array();
-      if (!s.path.empty()) w.key("path").string(s.path);
-      else w.key("products").number(s.products);
-      w.key("connections").number(s.connections);
-      w.key("threads").number(s.threads);
-      w.key("requests").number(ll(stats.sent));
-      w.key("answered").number(ll(stats.answered));
-      w.key("seconds").raw_number(format("%.3f", seconds));
-      w.key("requestsPerSecond").raw_number(format("%.1f", per_second(stats.answered, seconds)));
-      write_latency(w, stats.latency);
-      write_statuses(w, stats.statuses);
-      w.key("serverErrors").number(ll(stats.statuses.count_if(is_5xx)));
-      w.key("noAnswer").number(ll(stats.no_answer));
-      w.key("cacheHits").number(ll(hits));
-      w.key("cacheHitShare").raw_number(format("%.4f", hit_share));
-      w.end_object();
-      std::printf("%s\n", out.c_str());
-    } else {
-      const std::string what = !s.path.empty() ? "GET " + s.path
-                                               : format("%d product%s (%zu of them HIT after warming)", s.products,
-                                                        s.products == 1 ? "" : "s", warm_hits);
-      std::printf("orders bench read: %s, %d connections on %d thread%s, %.0f s\n", what.c_str(), s.connections,
-                  s.threads, s.threads == 1 ? "" : "s", s.duration_seconds);
-      for (const auto& t : targets) std::printf("%-11s%s\n", "target", t.url.c_str());
-      std::printf("%-11s%llu answered in %.2f s: %.0f req/s\n", "requests", ll(stats.answered), seconds,
-                  per_second(stats.answered, seconds));
-      std::printf("%-11s%s\n", "latency", latency_line(stats.latency).c_str());
-      print_statuses(stats.statuses);
-      std::printf("%-11sX-Cache HIT %.2f%% (%llu of %llu answers)\n", "cache", hit_share * 100, ll(hits),
-                  ll(stats.answered));
-      std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
-    }
-    std::fflush(stdout);
-    return ok > 0 ? 0 : kExitFailure;
-  } catch (const DependencyUnavailable& e) {
-    progress.end();
-    std::cerr << "orders bench read: " << e.what() << '\n';
-    return kExitUnavailable;
-  } catch (const std::exception& e) {
-    progress.end();
-    std::cerr << "orders bench read: " << e.what() << '\n';
-    return kExitFailure;
+// The paths to read round robin: --path, or products created for the run with their cache warm.
+struct ReadPaths {
+  std::vector<std::string> paths;
+  std::size_t warm_hits = 0;  // products that answered X-Cache: HIT on their second read
+};
+
+ReadPaths prepare_paths(const std::vector<HttpTarget>& targets, const ReadSettings& s) {
+  ReadPaths r;
+  if (!s.path.empty()) {
+    r.paths.push_back(s.path);
+    return r;
   }
+  const auto product_ids = create_products(targets, s.products, 1000000, make_run_id());
+  // Warm: the first read fills the cache (MISS), the second should find it.
+  for (const auto& id : product_ids) {
+    r.paths.push_back("/api/products/" + id);
+    for (int round = 0; round < 2; ++round) {
+      auto answer = bench::exchange(targets[0], "GET", r.paths.back(), {}, {});
+      if (answer.status != 200)
+        throw SetupError("GET " + r.paths.back() + " answered " + std::to_string(answer.status));
+      if (round == 1 && answer.cache_hit) ++r.warm_hits;
+    }
+  }
+  return r;
+}
+
+struct ReadFiring {
+  LoadStats stats;
+  std::uint64_t cache_hits = 0;
+  std::uint64_t ok = 0;  // 200 answers
+};
+
+// One ProductReads and one LoadClient per thread, reading for --duration.
+ReadFiring fire_reads(const std::vector<HttpTarget>& targets, const std::vector<std::string>& paths,
+                      const ReadSettings& s, ProgressLine& progress) {
+  const auto threads = static_cast<std::size_t>(s.threads);
+  std::vector<std::unique_ptr<bench::ProductReads>> reads;
+  std::vector<std::unique_ptr<LoadClient>> clients;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long long>(s.duration_seconds * 1000));
+  for (std::size_t t = 0; t < threads; ++t) {
+    reads.push_back(std::make_unique<bench::ProductReads>(targets, paths));
+    clients.push_back(std::make_unique<LoadClient>(
+        targets,
+        client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
+        *reads.back()));
+  }
+  run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
+    return format("[%4.0fs] answered %llu  2xx %llu  4xx %llu  5xx %llu  no answer %llu  %.0f req/s", seconds,
+                  ll(t.answered), ll(t.ok), ll(t.client_errors), ll(t.server_errors), ll(t.no_answer), rate);
+  });
+  ReadFiring firing;
+  firing.stats = merged_stats(clients);
+  for (const auto& r : reads) {
+    firing.cache_hits += r->cache_hits();
+    firing.ok += r->ok();
+  }
+  return firing;
+}
+
+double hit_share(const ReadFiring& f) {
+  return f.stats.answered ? static_cast<double>(f.cache_hits) / static_cast<double>(f.stats.answered) : 0.0;
+}
+
+void print_read_json(const ReadSettings& s, const std::vector<HttpTarget>& targets, const ReadFiring& f) {
+  const auto& stats = f.stats;
+  const double seconds = stats.seconds();
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("command").string("read");
+  w.key("urls").begin_array();
+  for (const auto& t : targets) w.string(t.url);
+  w.end_array();
+  if (!s.path.empty()) w.key("path").string(s.path);
+  else w.key("products").number(s.products);
+  w.key("connections").number(s.connections);
+  w.key("threads").number(s.threads);
+  w.key("requests").number(ll(stats.sent));
+  w.key("answered").number(ll(stats.answered));
+  w.key("seconds").raw_number(format("%.3f", seconds));
+  w.key("requestsPerSecond").raw_number(format("%.1f", per_second(stats.answered, seconds)));
+  write_latency(w, stats.latency);
+  write_statuses(w, stats.statuses);
+  w.key("serverErrors").number(ll(stats.statuses.count_if(is_5xx)));
+  w.key("noAnswer").number(ll(stats.no_answer));
+  w.key("cacheHits").number(ll(f.cache_hits));
+  w.key("cacheHitShare").raw_number(format("%.4f", hit_share(f)));
+  w.end_object();
+  std::printf("%s\n", out.c_str());
+}
+
+void print_read_text(const ReadSettings& s, const std::vector<HttpTarget>& targets, const ReadPaths& paths,
+                     const ReadFiring& f) {
+  const auto& stats = f.stats;
+  const double seconds = stats.seconds();
+  const std::string what = !s.path.empty() ? "GET " + s.path
+                                           : format("%d product%s (%zu of them HIT after warming)", s.products,
+                                                    s.products == 1 ? "" : "s", paths.warm_hits);
+  std::printf("orders bench read: %s, %d connections on %d thread%s, %.0f s\n", what.c_str(), s.connections, s.threads,
+              s.threads == 1 ? "" : "s", s.duration_seconds);
+  for (const auto& t : targets) std::printf("%-11s%s\n", "target", t.url.c_str());
+  std::printf("%-11s%llu answered in %.2f s: %.0f req/s\n", "requests", ll(stats.answered), seconds,
+              per_second(stats.answered, seconds));
+  std::printf("%-11s%s\n", "latency", latency_line(stats.latency).c_str());
+  print_statuses(stats.statuses);
+  std::printf("%-11sX-Cache HIT %.2f%% (%llu of %llu answers)\n", "cache", hit_share(f) * 100, ll(f.cache_hits),
+              ll(stats.answered));
+  std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
+}
+
+}  // namespace
+
+int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettings& s) {
+  SaleEndpoints endpoints;
+  if (int rc = parse_sale_settings(deps, s, endpoints)) return rc;
+  ProgressLine progress;
+  return exit_code_of_run("flash-sale", progress, [&] {
+    app::probe_postgres(endpoints.pg);
+    app::probe_redis(endpoints.redis);
+    bench::SaleRecord record(endpoints.pg, endpoints.redis);
+    const std::string run_id = make_run_id();
+    const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id);
+    const SaleFiring firing = fire_purchases(endpoints.targets, product_ids, run_id, s, progress);
+    const SaleTally tally = tally_plans(firing.plans, product_ids, s);
+    const bench::DrainResult drain = wait_for_workers(record, tally, s, progress);
+    const SaleVerdict verdict = check_guarantees(record, tally.view);
+    const SaleReport report{.settings = s,
+                            .run_id = run_id,
+                            .targets = endpoints.targets,
+                            .product_ids = product_ids,
+                            .stats = firing.stats,
+                            .tally = tally,
+                            .drain = drain,
+                            .verdict = verdict};
+    if (s.json) print_sale_json(report);
+    else print_sale_text(report);
+    std::fflush(stdout);
+    return verdict.passed ? 0 : kExitFailure;
+  });
+}
+
+int run_bench_read(const ReadSettings& s) {
+  std::vector<HttpTarget> targets;
+  if (int rc = parse_read_settings(s, targets)) return rc;
+  ProgressLine progress;
+  return exit_code_of_run("read", progress, [&] {
+    const ReadPaths paths = prepare_paths(targets, s);
+    const ReadFiring firing = fire_reads(targets, paths.paths, s, progress);
+    if (s.json) print_read_json(s, targets, firing);
+    else print_read_text(s, targets, paths, firing);
+    std::fflush(stdout);
+    return firing.ok > 0 ? 0 : kExitFailure;
+  });
 }
 
 }  // namespace orders::bench

@@ -38,15 +38,6 @@ long long page_count(long long total, long long limit) {
   return (total + limit - 1) / limit;
 }
 
-Response ok_list(json::value data, const Pagination& p) {
-  json::object body;
-  body["success"] = true;
-  body["data"] = std::move(data);
-  body["pagination"] = {
-      {"page", p.page}, {"limit", p.limit}, {"total", p.total}, {"pages", page_count(p.total, p.limit)}};
-  return Response{.status = 200, .body = json::serialize(body)};
-}
-
 Response error(int status, std::string_view code, std::string_view message, json::array details) {
   json::object body;
   body["success"] = false;

@@ -25,7 +25,6 @@ Response ok(boost::json::value data, int status = 200);
 // The same envelopes around data that is already JSON text (hot paths, exact decimals).
 Response ok_raw(std::string_view data_json, int status = 200);
 Response ok_list_raw(std::string_view array_json, const Pagination& pagination);
-Response ok_list(boost::json::value data, const Pagination& pagination);
 Response error(int status, std::string_view code, std::string_view message,
                const std::vector<FieldError>& details = {});
 Response error(int status, std::string_view code, std::string_view message, boost::json::array details);

@@ -353,8 +353,6 @@ void Server::start() {
 
 std::uint16_t Server::port() const { return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0; }
 
-std::size_t Server::active_sessions() const { return impl_->active.load(); }
-
 bool Server::shutdown(Clock::duration grace) {
   impl_->stopping = true;
   if (impl_->acceptor) {

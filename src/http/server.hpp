@@ -45,8 +45,6 @@ class Server {
   // every session ended before the deadline.
   bool shutdown(std::chrono::steady_clock::duration grace);
 
-  std::size_t active_sessions() const;
-
   struct Impl;
 
  private:

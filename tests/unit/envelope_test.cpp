@@ -16,8 +16,9 @@ TEST(Envelope, SuccessWrapsData) {
 }
 
 TEST(Envelope, ListAddsPagination) {
-  Response r = ok_list(json::array{1, 2}, Pagination{.page = 2, .limit = 10, .total = 21});
+  Response r = ok_list_raw("[1,2]", Pagination{.page = 2, .limit = 10, .total = 21});
   auto v = json::parse(r.body).as_object();
+  EXPECT_EQ(v.at("data"), (json::array{1, 2}));
   auto p = v.at("pagination").as_object();
   EXPECT_EQ(p.at("page"), 2);
   EXPECT_EQ(p.at("limit"), 10);
