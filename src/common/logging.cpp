@@ -9,9 +9,30 @@
 #include "common/json_writer.hpp"
 
 namespace orders::logging {
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '\n' && c != '\r') {
+      out += c;
+      continue;
+    }
+    while (i + 1 < text.size() &&
+           (text[i + 1] == '\n' || text[i + 1] == '\r' || text[i + 1] == ' ' || text[i + 1] == '\t')) {
+      ++i;
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+    if (i + 1 < text.size() && !out.empty()) out += ' ';
+  }
+  return out;
+}
+
 namespace {
 
-constexpr std::string_view kTextPattern = "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%t] %v";
+// %& is the message on one line (below): one event, one line, whatever a library's error says.
+constexpr std::string_view kTextPattern = "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%t] %&";
 // %* is the message as a JSON string (below); request lines bring their own fields (%v).
 constexpr std::string_view kJsonPattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":%*})";
 constexpr std::string_view kJsonRequestPattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,%v})";
@@ -26,9 +47,20 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
 };
 
+// libpq's errors come as several lines ("ERROR:  ...\nDETAIL:  ...\n"): in text mode each line
+// break, with the indentation after it, becomes one space, and a trailing one goes.
+class OneLineMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string line = one_line(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<OneLineMessageFlag>(); }
+};
+
 std::unique_ptr<spdlog::formatter> make_formatter(std::string_view pattern) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  formatter->add_flag<JsonMessageFlag>('*').set_pattern(std::string(pattern));
+  formatter->add_flag<JsonMessageFlag>('*').add_flag<OneLineMessageFlag>('&').set_pattern(std::string(pattern));
   return formatter;
 }
 
@@ -36,6 +68,8 @@ Format g_format = Format::kText;
 std::shared_ptr<spdlog::logger> g_requests;
 
 }  // namespace
+
+Format format() { return g_format; }
 
 std::optional<Format> parse_format(std::string_view name) {
   if (name == "text") return Format::kText;

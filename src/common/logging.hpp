@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 // Logging set-up shared by every subcommand: one stderr sink, text for people or one JSON
@@ -13,6 +14,11 @@ std::optional<Format> parse_format(std::string_view name);  // "text" or "json"
 
 // Installs the default logger and the request logger. Call once, before any thread logs.
 void configure(Format format, std::string_view level = "info");
+// The format configure() installed.
+Format format();
+
+// The text on one line: each line break, with the indentation after it, one space.
+std::string one_line(std::string_view text);
 
 // One finished HTTP request. `order_id` is empty when the request concerns no order.
 struct RequestRecord {
