@@ -58,12 +58,16 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
     co_return http::ok_list_raw(json, http::Pagination{.page = q.page, .limit = q.limit, .total = total});
   });
 
-  router.add(Method::kGet, "/api/orders/{id}/logs", [&reader](Request& req) -> asio::awaitable<Response> {
+  router.add(Method::kGet, "/api/orders/{id}/logs", [&intake, &reader](Request& req) -> asio::awaitable<Response> {
     auto id = uuid::normalize(req.param(0));
     if (!id) co_return http::validation_failed({{"id", "must be a UUID"}});
     auto logs = co_await reader.logs(*id);
-    if (!logs) co_return http::not_found("Order");
-    co_return http::ok_raw(*logs);
+    if (logs) co_return http::ok_raw(*logs);
+    // Not in the record yet: a pending order's trail so far is its creation.
+    auto pending = co_await intake.pending_order(*id);
+    auto order = pending ? parse_order(*pending) : std::nullopt;
+    if (!order) co_return http::not_found("Order");
+    co_return http::ok_raw(pending_order_logs(*order));
   });
 
   router.add(Method::kGet, "/api/orders/{id}", [&intake, &reader](Request& req) -> asio::awaitable<Response> {

@@ -225,13 +225,19 @@ std::optional<Money> JsonBody::money(std::string_view field, Presence presence, 
   else if (v->is_uint64() && v->as_uint64() < 100'000'000'000)
     m = Money{static_cast<std::int64_t>(v->as_uint64()) * 100};
   else if (v->is_double()) m = money_from_double(v->as_double());
+  const std::string range = "must be between " + Money{min_cents}.to_decimal() + " and " +
+                            Money{max_cents}.to_decimal();
   if (!m) {
-    add_error(std::string(field), v->is_number() ? "must have at most two decimals" : "must be a number");
+    // Too large for exact cents (1e20) is out of range, not a matter of decimals.
+    const double cents = v->is_number() ? v->to_number<double>() * 100 : 0;
+    const bool out_of_range = cents > static_cast<double>(max_cents) || cents < static_cast<double>(min_cents);
+    add_error(std::string(field), !v->is_number() ? "must be a number"
+                                  : out_of_range  ? range
+                                                  : "must have at most two decimals");
     return std::nullopt;
   }
   if (m->cents < min_cents || m->cents > max_cents) {
-    add_error(std::string(field),
-              "must be between " + Money{min_cents}.to_decimal() + " and " + Money{max_cents}.to_decimal());
+    add_error(std::string(field), range);
     return std::nullopt;
   }
   return m;
@@ -301,6 +307,8 @@ std::optional<QueryParams> decode_query(std::string_view query) {
   QueryParams out;
   for (auto param : *params) {
     auto key = *param.key;
+    // "?page=2&" or "a=1&&b=2": an empty piece names nothing, as browsers and proxies treat it.
+    if (key.empty() && !param.has_value) continue;
     std::string value;
     if (param.has_value) {
       auto decoded = *param.value;

@@ -173,8 +173,8 @@ struct Server::Impl {
   }
 
   // X-Request-Id: the caller's, when it is a sane token (1-128 of [A-Za-z0-9._:-]), else a new one.
-  static std::string request_id_of(const Request& req) {
-    std::string_view given = req.header("X-Request-Id");
+  static std::string request_id_of(const Request& req) { return request_id_from(req.header("X-Request-Id")); }
+  static std::string request_id_from(std::string_view given) {
     const bool sane = !given.empty() && given.size() <= 128 && std::all_of(given.begin(), given.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
     });
@@ -251,7 +251,10 @@ struct Server::Impl {
     return out;
   }
 
-  asio::awaitable<void> reply_and_close(beast::tcp_stream& stream, Response res) {
+  // An answer before (or instead of) reading a request: it still carries a request id, the
+  // caller's when its headers were read, so a client can quote it.
+  asio::awaitable<void> reply_and_close(beast::tcp_stream& stream, Response res, std::string_view given_id = {}) {
+    res.with_header("X-Request-Id", request_id_from(given_id));
     auto out = to_beast(std::move(res), 11, false);
     stream.expires_after(std::chrono::seconds(5));
     co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
@@ -302,7 +305,10 @@ struct Server::Impl {
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == bhttp::error::body_limit) {
-          co_await reply_and_close(stream, body_too_large(options.max_body_bytes));
+          // The headers were read: the caller's request id is known.
+          auto given = parser.get().find("X-Request-Id");
+          std::string id = given == parser.get().end() ? std::string() : std::string(given->value());
+          co_await reply_and_close(stream, body_too_large(options.max_body_bytes), id);
         } else if (ec == bhttp::error::header_limit) {
           co_await reply_and_close(stream, error(431, codes::kHeadersTooLarge,
                                                  "Request headers are larger than 16 KiB; the connection closes"));

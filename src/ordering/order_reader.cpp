@@ -64,4 +64,11 @@ boost::asio::awaitable<std::optional<std::string>> OrderReader::logs(const std::
   co_return std::string(r.get(0, 1));
 }
 
+std::string pending_order_logs(const Order& order) {
+  // Ids, statuses and times are ours (a UUID, fixed names, RFC 3339): nothing to escape.
+  return R"([{"id":null,"orderId":")" + order.id +
+         R"(","eventType":"CREATED","fromStatus":null,"toStatus":"PENDING","details":null,"createdAt":")" +
+         order.created_at + "\"}]";
+}
+
 }  // namespace orders::ordering

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "ordering/order_event.hpp"
 #include "storage/postgres/pool.hpp"
 
 namespace orders::ordering {
@@ -25,5 +26,9 @@ class OrderReader {
  private:
   postgres::Pool& pool_;
 };
+
+// The audit trail of an order still pending in Redis: its CREATED entry, as the record will
+// hold it once a worker persists the order (the entry has no record id yet: null).
+std::string pending_order_logs(const Order& order);
 
 }  // namespace orders::ordering

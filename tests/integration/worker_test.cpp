@@ -642,3 +642,28 @@ TEST_F(Workers, AnOrderWithTotalsBeyondTwelveDigitsIsStoredExactly) {
   EXPECT_EQ(redis_get("{p:" + a + "}:stock"), "0");
   EXPECT_EQ(dead_letter_count(), dead_before);
 }
+
+TEST_F(Workers, APendingOrdersAuditTrailIsItsCreationUntilAWorkerPersistsIt) {
+  std::string product = create_product(port(), R"({"name":"pending trail","price":2,"stock":5})");
+  stop_workers();
+  auto r = http_request(port(), "POST", "/api/orders", body_for("trail" + orders::uuid::make_v7().substr(24), product));
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto order = json_of(r).at("data");
+  std::string id(order.at("id").as_string());
+  auto pending = http_get(port(), "/api/orders/" + id + "/logs");
+  ASSERT_EQ(pending.status, 200) << pending.body;
+  auto entries = json_of(pending).at("data").as_array();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].at("id").is_null());
+  EXPECT_EQ(std::string(entries[0].at("orderId").as_string()), id);
+  EXPECT_EQ(entries[0].at("eventType"), "CREATED");
+  EXPECT_TRUE(entries[0].at("fromStatus").is_null());
+  EXPECT_EQ(entries[0].at("toStatus"), "PENDING");
+  EXPECT_EQ(entries[0].at("createdAt"), order.at("createdAt"));
+  restart_workers();
+  ASSERT_EQ(wait_for("SELECT status FROM orders WHERE id = '" + id + "'", "CONFIRMED"), "CONFIRMED");
+  auto persisted = json_of(http_get(port(), "/api/orders/" + id + "/logs")).at("data").as_array();
+  ASSERT_EQ(persisted.size(), 2u);
+  EXPECT_TRUE(persisted[0].at("id").is_int64()) << "the record's entry has its id";
+  EXPECT_EQ(persisted[1].at("eventType"), "CONFIRMED");
+}

@@ -209,6 +209,29 @@ TEST_F(HttpServerTest, OversizedHeadersAre431) {
   EXPECT_NE(answer.find("REQUEST_HEADERS_TOO_LARGE"), std::string::npos);
 }
 
+// Answers given before a request could be read still carry a request id (the caller's when
+// its headers were read), so a client can quote it.
+TEST_F(HttpServerTest, AnswersBeforeReadingTheRequestCarryARequestId) {
+  auto id_of = [](const std::string& answer) {
+    auto at = answer.find("X-Request-Id: ");
+    if (at == std::string::npos) return std::string();
+    return answer.substr(at + 14, answer.find("\r\n", at) - at - 14);
+  };
+  std::string big = orders::testing::raw_exchange(
+      port_, "GET /ok HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_EQ(big.rfind("HTTP/1.1 431", 0), 0u) << big.substr(0, 200);
+  EXPECT_EQ(id_of(big).size(), 36u) << big.substr(0, 300);
+  std::string malformed = orders::testing::raw_exchange(port_, "GET /ok HTTP/1.1\r\nHost x\r\n\r\n");
+  EXPECT_EQ(malformed.rfind("HTTP/1.1 400", 0), 0u) << malformed.substr(0, 200);
+  EXPECT_EQ(id_of(malformed).size(), 36u) << malformed.substr(0, 300);
+  std::string too_long = orders::testing::raw_exchange(
+      port_,
+      "POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-7\r\nContent-Type: application/json\r\n"
+      "Content-Length: 99999999\r\n\r\n{}");
+  EXPECT_EQ(too_long.rfind("HTTP/1.1 400", 0), 0u) << too_long.substr(0, 200);
+  EXPECT_EQ(id_of(too_long), "trace-7") << too_long.substr(0, 300);
+}
+
 TEST_F(HttpServerTest, RequestIdIsEchoedOrGenerated) {
   auto given = http_request(port_, "GET", "/ok", {}, {{"X-Request-Id", "trace-42.a:b_c"}});
   EXPECT_EQ(given.header("x-request-id"), "trace-42.a:b_c");

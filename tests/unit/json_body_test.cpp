@@ -91,3 +91,33 @@ TEST(FdLimit, ConnectionsAreCappedBelowTheDescriptorLimit) {
   EXPECT_EQ(app::connection_cap(10000, 50, 100), 1u);
   EXPECT_GE(app::raise_fd_limit(), 1u);
 }
+
+TEST(JsonBody, APriceTooLargeForCentsSaysTheRangeNotTheDecimals) {
+  auto huge = JsonBody::parse(R"({"price":1e20})");
+  auto price = huge.money("price", Presence::kRequired, 0, 99'999'999'999);
+  EXPECT_FALSE(price);
+  ASSERT_EQ(huge.errors().size(), 1u);
+  EXPECT_EQ(huge.errors()[0].message, "must be between 0.00 and 999999999.99");
+  auto fine = JsonBody::parse(R"({"price":1.234})");
+  EXPECT_FALSE(fine.money("price", Presence::kRequired, 0, 99'999'999'999));
+  EXPECT_EQ(fine.errors().at(0).message, "must have at most two decimals");
+  auto negative = JsonBody::parse(R"({"price":-1e30})");
+  EXPECT_FALSE(negative.money("price", Presence::kRequired, 0, 99'999'999'999));
+  EXPECT_EQ(negative.errors().at(0).message, "must be between 0.00 and 999999999.99");
+}
+
+TEST(QueryString, EmptyPiecesFromATrailingOrDoubledAmpersandAreIgnored) {
+  auto trailing = decode_query("page=2&");
+  ASSERT_TRUE(trailing);
+  ASSERT_EQ(trailing->size(), 1u);
+  EXPECT_EQ((*trailing)[0], (std::pair<std::string, std::string>{"page", "2"}));
+  auto doubled = decode_query("page=2&&limit=5");
+  ASSERT_TRUE(doubled);
+  EXPECT_EQ(doubled->size(), 2u);
+  auto only = decode_query("&");
+  ASSERT_TRUE(only);
+  EXPECT_TRUE(only->empty());
+  auto empty_key = decode_query("=x");
+  ASSERT_TRUE(empty_key);
+  EXPECT_EQ(empty_key->size(), 1u) << "a value without a name is still named (and refused) by the caller";
+}
