@@ -2,11 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <random>
 
 #include "catalog/json.hpp"
-#include "catalog/keys.hpp"
+#include "catalog/redis_catalog_cache.hpp"
 #include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
 #include "common/time.hpp"
@@ -16,8 +15,6 @@
 
 namespace orders::catalog {
 namespace asio = boost::asio;
-using redis::Reply;
-using redis::script;
 
 namespace {
 
@@ -40,33 +37,48 @@ CatalogMetrics& catalog_metrics() {
   return m;
 }
 
-std::optional<std::int64_t> integer_of(const Reply& r) {
-  if (r.type == Reply::Type::kInteger) return r.integer;
-  if (r.type == Reply::Type::kString) {
-    try {
-      return std::stoll(r.str);
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
-
-void expect_script_ok(const Reply& r, std::string_view name) {
-  if (r.is_error()) throw std::runtime_error("script " + std::string(name) + " failed: " + r.str);
-}
-
 }  // namespace
+
+struct CatalogService::Production {
+  Production(postgres::Pool& pool, redis::Client& redis, rabbitmq::Publisher* publisher)
+      : store(pool), cache(redis), sink(publisher ? std::make_unique<PublisherSink>(*publisher) : nullptr) {}
+  CatalogStore store;
+  RedisCatalogCache cache;
+  std::unique_ptr<PublisherSink> sink;
+};
 
 CatalogService::CatalogService(postgres::Pool& pool, redis::Client& redis, SingleFlight<LoadedProduct>& loads,
                                CacheSettings settings, rabbitmq::Publisher* events)
-    : store_(pool), redis_(redis), loads_(loads), settings_(settings), events_(events) {
+    : CatalogService(std::make_unique<Production>(pool, redis, events), loads, settings) {}
+
+CatalogService::CatalogService(std::unique_ptr<Production> production, SingleFlight<LoadedProduct>& loads,
+                               CacheSettings settings)
+    : production_(std::move(production)),
+      record_(production_->store),
+      cache_(production_->cache),
+      stock_(production_->cache),
+      loads_(loads),
+      settings_(settings),
+      events_(production_->sink.get()) {
   catalog_metrics();
+}
+
+CatalogService::CatalogService(ProductRecord& record, CatalogCache& cache, LiveStock& stock,
+                               SingleFlight<LoadedProduct>& loads, CacheSettings settings, EventSink* events)
+    : record_(record), cache_(cache), stock_(stock), loads_(loads), settings_(settings), events_(events) {
+  catalog_metrics();
+}
+
+CatalogService::~CatalogService() = default;
+
+CatalogStore& CatalogService::store() {
+  if (!production_) throw std::logic_error("CatalogService::store(): made from seams, no CatalogStore");
+  return production_->store;
 }
 
 asio::awaitable<LoadedProduct> CatalogService::read_record(const std::string& id) {
   catalog_metrics().db_loads.inc();
-  auto product = co_await store_.find_product(id);
+  auto product = co_await record_.find_product(id);
   LoadedProduct loaded;
   loaded.found = product.has_value();
   if (product) {
@@ -80,13 +92,11 @@ asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& i
   // A request that missed just before the previous load filled the cache arrives here after
   // that load ended: look once more before going to PostgreSQL.
   {
-    std::string cache_key = keys::cache(id);
-    std::array<std::string_view, 2> get{"GET", cache_key};
-    Reply cached = co_await redis_.command(get);
-    if (cached.type == Reply::Type::kString) {
+    CachedCopy cached = co_await cache_.cached_copy(id);
+    if (cached.kind != CachedCopy::Kind::kNone) {
       LoadedProduct from_cache;
-      from_cache.found = cached.str != keys::kAbsent;
-      if (from_cache.found) from_cache.json_without_stock = std::move(cached.str);
+      from_cache.found = cached.kind == CachedCopy::Kind::kProduct;
+      if (from_cache.found) from_cache.json_without_stock = std::move(cached.json_without_stock);
       co_return from_cache;
     }
   }
@@ -95,14 +105,13 @@ asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& i
   int ttl = loaded.found ? settings_.ttl_seconds +
                                std::uniform_int_distribution<int>(0, settings_.ttl_jitter_seconds)(jitter_engine)
                          : settings_.negative_ttl_seconds;
-  std::string cache_key = keys::cache(id), gen_key = keys::gen(id), ttl_text = std::to_string(ttl);
-  std::string value = loaded.found ? loaded.json_without_stock : std::string(keys::kAbsent);
-  std::array<std::string_view, 2> fill_keys{cache_key, gen_key};
-  std::array<std::string_view, 3> fill_args{seen_gen, value, ttl_text};
+  CachedCopy copy;
+  copy.kind = loaded.found ? CachedCopy::Kind::kProduct : CachedCopy::Kind::kAbsent;
+  if (loaded.found) copy.json_without_stock = loaded.json_without_stock;
   // The read succeeds from the record whatever the fill does; the next read fills the cache.
   try {
-    Reply filled = co_await redis_.eval(script("cache_fill"), fill_keys, fill_args);
-    if (filled.is_error()) spdlog::warn("caching product {} failed (served from PostgreSQL): {}", id, filled.str);
+    auto refused = co_await cache_.fill(id, seen_gen, copy, ttl);
+    if (refused) spdlog::warn("caching product {} failed (served from PostgreSQL): {}", id, *refused);
   } catch (const DependencyUnavailable&) {
   }
   co_return loaded;
@@ -110,12 +119,10 @@ asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& i
 
 asio::awaitable<ProductView> CatalogService::get_product(const std::string& id) {
   auto& m = catalog_metrics();
-  std::string cache_key = keys::cache(id), stock_key = keys::stock(id), gen_key = keys::gen(id);
-  std::array<std::string_view, 4> mget{"MGET", cache_key, stock_key, gen_key};
-  Reply reply;
+  CacheLookup found;
   bool redis_down = false;
   try {
-    reply = co_await redis_.command(mget);
+    found = co_await cache_.lookup(id);
   } catch (const DependencyUnavailable&) {
     redis_down = true;
   }
@@ -127,49 +134,34 @@ asio::awaitable<ProductView> CatalogService::get_product(const std::string& id) 
     if (!loaded.found) co_return ProductView{};
     co_return ProductView{true, with_stock(loaded.json_without_stock, loaded.db_stock), false};
   }
-  if (reply.type != Reply::Type::kArray || reply.elements.size() != 3) {
-    throw std::runtime_error("unexpected MGET reply: " + reply.str);
+  std::optional<std::int64_t> stock = found.stock;
+  if (found.copy.kind == CachedCopy::Kind::kAbsent) {
+    m.negative.inc();
+    co_return ProductView{false, {}, true};
   }
-  const Reply& cached = reply.elements[0];
-  std::optional<std::int64_t> stock = integer_of(reply.elements[1]);
-  if (cached.type == Reply::Type::kString) {
-    if (cached.str == keys::kAbsent) {
-      m.negative.inc();
-      co_return ProductView{false, {}, true};
-    }
-    if (stock) {
-      m.hit.inc();
-      co_return ProductView{true, with_stock(cached.str, *stock), true};
-    }
+  if (found.copy.kind == CachedCopy::Kind::kProduct && stock) {
+    m.hit.inc();
+    co_return ProductView{true, with_stock(found.copy.json_without_stock, *stock), true};
   }
   m.miss.inc();
-  std::string seen_gen = reply.elements[2].type == Reply::Type::kString ? reply.elements[2].str : std::string();
+  std::string seen_gen = std::move(found.generation);
   SingleFlight<LoadedProduct>::Loader load_and_fill = [this, id, seen_gen]() { return load_product(id, seen_gen); };
   auto loaded = co_await loads_.run(id, load_and_fill);
   if (!loaded.found) co_return ProductView{false, {}, false};
   co_return ProductView{true, with_stock(loaded.json_without_stock, stock.value_or(loaded.db_stock)), false};
 }
 
-asio::awaitable<std::optional<std::int64_t>> CatalogService::live_stock(const std::string& id) {
-  std::string key = keys::stock(id);
-  std::array<std::string_view, 2> get{"GET", key};
-  co_return integer_of(co_await redis_.command(get));
-}
-
 asio::awaitable<ProductPage> CatalogService::list_products(std::int64_t page, std::int64_t limit,
                                                            const std::optional<std::string>& category_id) {
-  auto [products, total] = co_await store_.list_products(page, limit, category_id);
+  auto [products, total] = co_await record_.list_products(page, limit, category_id);
   // Live stock for the whole page in one round trip (a fallback to the record without Redis).
   std::vector<std::optional<std::int64_t>> live(products.size());
   if (!products.empty()) {
-    std::vector<std::string> stock_keys;
-    for (const auto& p : products) stock_keys.push_back(keys::stock(p.id));
-    std::vector<std::string_view> mget{"MGET"};
-    for (const auto& k : stock_keys) mget.push_back(k);
+    std::vector<std::string> ids;
+    for (const auto& p : products) ids.push_back(p.id);
     try {
-      auto reply = co_await redis_.command(mget);
-      for (std::size_t i = 0; i < reply.elements.size() && i < live.size(); ++i)
-        live[i] = integer_of(reply.elements[i]);
+      auto counters = co_await stock_.read_many(ids);
+      for (std::size_t i = 0; i < counters.size() && i < live.size(); ++i) live[i] = counters[i];
     } catch (const DependencyUnavailable&) {
     }
   }
@@ -184,28 +176,14 @@ asio::awaitable<ProductPage> CatalogService::list_products(std::int64_t page, st
   co_return out;
 }
 
-asio::awaitable<void> CatalogService::publish_rules(const Product& p, std::optional<std::int64_t> initial_stock) {
-  std::string info = keys::info(p.id), stock = keys::stock(p.id), cache = keys::cache(p.id), gen = keys::gen(p.id);
-  std::string price = std::to_string(p.price.cents);
-  std::string max = p.max_per_user ? std::to_string(*p.max_per_user) : "";
-  std::string starts = p.sale_starts_at ? std::to_string(*p.sale_starts_at) : "";
-  std::string ends = p.sale_ends_at ? std::to_string(*p.sale_ends_at) : "";
-  std::string initial = initial_stock ? std::to_string(*initial_stock) : "";
-  std::string version = std::to_string(p.version);
-  std::array<std::string_view, 4> script_keys{info, stock, cache, gen};
-  // The version makes Redis keep the newest rules whatever order concurrent writes publish in.
-  std::array<std::string_view, 6> args{price, max, starts, ends, initial, version};
-  expect_script_ok(co_await redis_.eval(script("product_publish"), script_keys, args), "product_publish");
-}
-
 asio::awaitable<Outcome<std::string>> CatalogService::create_product(const NewProduct& product) {
   // Without Redis the product could not sell; refuse before writing anything.
-  if (!redis_.connected()) throw DependencyUnavailable("Redis", "not connected");
-  auto created = co_await store_.insert_product(product);
+  if (!cache_.connected()) throw DependencyUnavailable("Redis", "not connected");
+  auto created = co_await record_.insert_product(product);
   if (auto* failure = std::get_if<Problem>(&created)) co_return *failure;
   const Product& p = std::get<Product>(created);
   try {
-    co_await publish_rules(p, p.stock);
+    co_await cache_.publish_rules(p, p.stock);
   } catch (const std::exception& e) {
     // The record exists; `orders reconcile --fix` creates the missing counter.
     spdlog::error("product {} created but its Redis counter was not: {}", p.id, e.what());
@@ -214,21 +192,17 @@ asio::awaitable<Outcome<std::string>> CatalogService::create_product(const NewPr
 }
 
 asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::string& id, const ProductPatch& patch) {
-  if (!redis_.connected()) throw DependencyUnavailable("Redis", "not connected");
-  auto update = co_await store_.begin_product_update(id);
+  if (!cache_.connected()) throw DependencyUnavailable("Redis", "not connected");
+  auto update = co_await record_.begin_product_update(id);
   if (!update) co_return refusal(ProblemKind::kNotFound, codes::kNotFound, "Product not found", "id");
 
   std::int64_t delta = 0;
   bool counter_existed = false;
-  std::string stock_key = keys::stock(id);
   if (patch.stock) {
-    std::string target = std::to_string(*patch.stock);
-    std::array<std::string_view, 1> k{stock_key};
-    std::array<std::string_view, 1> a{target};
-    Reply r;
+    StockSet moved;
     std::exception_ptr redis_error;
     try {
-      r = co_await redis_.eval(script("stock_set"), k, a);
+      moved = co_await stock_.set(id, *patch.stock);
     } catch (...) {
       redis_error = std::current_exception();
     }
@@ -236,10 +210,9 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
       co_await update->rollback();
       std::rethrow_exception(redis_error);
     }
-    expect_script_ok(r, "stock_set");
-    counter_existed = r.elements.size() == 2 && r.elements[1].integer == 1;
+    counter_existed = moved.counter_existed;
     // Without a counter there is nothing in flight to account for: the record's stock is the base.
-    delta = counter_existed ? r.elements[0].integer : *patch.stock - update->current().stock;
+    delta = counter_existed ? moved.delta : *patch.stock - update->current().stock;
   }
 
   Outcome<Product> applied = Problem{};
@@ -251,15 +224,14 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
   }
   if ((error || std::holds_alternative<Problem>(applied)) && patch.stock) {
     // The record did not take the delta: take it back from the counter too.
-    std::string undo = std::to_string(-delta);
-    std::array<std::string_view, 3> incr{"INCRBY", stock_key, undo};
-    co_await redis_.command(incr);
+    co_await stock_.add(id, -delta);
   }
   if (error) std::rethrow_exception(error);
   if (auto* failure = std::get_if<Problem>(&applied)) co_return *failure;
   const Product& p = std::get<Product>(applied);
-  co_await publish_rules(p, patch.stock && !counter_existed ? std::optional<std::int64_t>(*patch.stock) : std::nullopt);
-  auto stock = co_await live_stock(id);
+  co_await cache_.publish_rules(
+      p, patch.stock && !counter_existed ? std::optional<std::int64_t>(*patch.stock) : std::nullopt);
+  auto stock = co_await stock_.read(id);
   if (events_ && patch.stock && delta != 0) {
     // SPEC section 5: other systems hear of every stock change. Like the order status events,
     // one the broker does not confirm is logged (no event outbox yet); the change stands.
@@ -277,14 +249,10 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
 }
 
 asio::awaitable<bool> CatalogService::deactivate_product(const std::string& id) {
-  if (!redis_.connected()) throw DependencyUnavailable("Redis", "not connected");
-  auto removed = co_await store_.deactivate_product(id);
+  if (!cache_.connected()) throw DependencyUnavailable("Redis", "not connected");
+  auto removed = co_await record_.deactivate_product(id);
   if (!removed) co_return false;
-  std::string info = keys::info(id), stock = keys::stock(id), cache = keys::cache(id), gen = keys::gen(id);
-  std::string version = std::to_string(*removed);
-  std::array<std::string_view, 4> script_keys{info, stock, cache, gen};
-  std::array<std::string_view, 1> args{version};
-  expect_script_ok(co_await redis_.eval(script("product_remove"), script_keys, args), "product_remove");
+  co_await cache_.remove_rules(id, *removed);
   co_return true;
 }
 

@@ -1,18 +1,18 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "catalog/catalog_cache.hpp"
 #include "catalog/catalog_store.hpp"
+#include "catalog/event_sink.hpp"
 #include "catalog/model.hpp"
+#include "catalog/product_record.hpp"
 #include "catalog/single_flight.hpp"
 #include "storage/redis/client.hpp"
-
-namespace orders::rabbitmq {
-class Publisher;
-}
 
 namespace orders::catalog {
 
@@ -42,14 +42,23 @@ struct ProductPage {
 };
 
 // Catalog operations for one I/O thread: PostgreSQL is the record, Redis holds the live stock
-// counters, the sale rules purchases check, and the cache-aside copies of products.
+// counters, the sale rules purchases check, and the cache-aside copies of products. The
+// service decides through its seams (ProductRecord, CatalogCache, LiveStock, EventSink).
 class CatalogService {
  public:
-  // `events`, when given, receives stock.adjusted for every stock change of a product update.
+  // Production: CatalogStore on `pool`, RedisCatalogCache on `redis`. `events`, when given,
+  // receives stock.adjusted for every stock change of a product update.
   CatalogService(postgres::Pool& pool, redis::Client& redis, SingleFlight<LoadedProduct>& loads,
                  CacheSettings settings = {}, rabbitmq::Publisher* events = nullptr);
+  // Through the seams given, which outlive the service; store() is then unavailable.
+  CatalogService(ProductRecord& record, CatalogCache& cache, LiveStock& stock, SingleFlight<LoadedProduct>& loads,
+                 CacheSettings settings = {}, EventSink* events = nullptr);
+  ~CatalogService();
+  CatalogService(const CatalogService&) = delete;
+  CatalogService& operator=(const CatalogService&) = delete;
 
-  CatalogStore& store() { return store_; }
+  // The categories' record, for the category routes (production constructor only).
+  CatalogStore& store();
 
   boost::asio::awaitable<ProductView> get_product(const std::string& id);
   boost::asio::awaitable<ProductPage> list_products(std::int64_t page, std::int64_t limit,
@@ -63,14 +72,19 @@ class CatalogService {
   boost::asio::awaitable<LoadedProduct> read_record(const std::string& id);
   // read_record, then fill the cache unless a write happened since `seen_gen` was read.
   boost::asio::awaitable<LoadedProduct> load_product(const std::string& id, const std::string& seen_gen);
-  boost::asio::awaitable<void> publish_rules(const Product& p, std::optional<std::int64_t> initial_stock);
-  boost::asio::awaitable<std::optional<std::int64_t>> live_stock(const std::string& id);
 
-  CatalogStore store_;
-  redis::Client& redis_;
+  // The production implementations when the service made them (declared first: the seams
+  // below may refer to them).
+  struct Production;
+  CatalogService(std::unique_ptr<Production> production, SingleFlight<LoadedProduct>& loads, CacheSettings settings);
+  std::unique_ptr<Production> production_;
+
+  ProductRecord& record_;
+  CatalogCache& cache_;
+  LiveStock& stock_;
   SingleFlight<LoadedProduct>& loads_;
   CacheSettings settings_;
-  rabbitmq::Publisher* events_ = nullptr;
+  EventSink* events_ = nullptr;
 };
 
 }  // namespace orders::catalog

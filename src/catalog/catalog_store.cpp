@@ -84,6 +84,20 @@ Problem constraint_failure(const Result& r) {
   throw std::runtime_error("catalog statement failed: " + r.error_message());
 }
 
+// The transaction of one product update: the lease holds it open between lock and commit.
+class PostgresProductUpdate final : public ProductUpdate {
+ public:
+  PostgresProductUpdate(postgres::Lease lease, Product current)
+      : lease_(std::move(lease)), current_(std::move(current)) {}
+  const Product& current() const override { return current_; }
+  asio::awaitable<Outcome<Product>> apply(const ProductPatch& patch, std::int64_t stock_delta) override;
+  asio::awaitable<void> rollback() override;
+
+ private:
+  postgres::Lease lease_;
+  Product current_;
+};
+
 }  // namespace
 
 asio::awaitable<std::vector<Category>> CatalogStore::list_categories() {
@@ -222,7 +236,7 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
   co_return product;
 }
 
-asio::awaitable<std::optional<CatalogStore::ProductUpdate>> CatalogStore::begin_product_update(const std::string& id) {
+asio::awaitable<std::unique_ptr<ProductUpdate>> CatalogStore::begin_product_update(const std::string& id) {
   auto lease = co_await pool_.acquire();
   auto timeout = pool_.statement_timeout();
   (co_await lease->execute("BEGIN", timeout)).expect_ok("begin");
@@ -234,12 +248,12 @@ asio::awaitable<std::optional<CatalogStore::ProductUpdate>> CatalogStore::begin_
   r.expect_ok("lock product");
   if (r.rows() == 0) {
     co_await lease->execute("ROLLBACK", timeout);
-    co_return std::nullopt;
+    co_return nullptr;
   }
-  co_return ProductUpdate(std::move(lease), product_from(r, 0));
+  co_return std::make_unique<PostgresProductUpdate>(std::move(lease), product_from(r, 0));
 }
 
-asio::awaitable<Outcome<Product>> CatalogStore::ProductUpdate::apply(const ProductPatch& patch, std::int64_t delta) {
+asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatch& patch, std::int64_t delta) {
   auto timeout = std::chrono::milliseconds(5000);
   Params p;
   p.add(current_.id)
@@ -287,7 +301,7 @@ asio::awaitable<Outcome<Product>> CatalogStore::ProductUpdate::apply(const Produ
   co_return product_from(r, 0);
 }
 
-asio::awaitable<void> CatalogStore::ProductUpdate::rollback() {
+asio::awaitable<void> PostgresProductUpdate::rollback() {
   co_await lease_->execute("ROLLBACK", std::chrono::milliseconds(5000));
 }
 
