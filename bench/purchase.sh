@@ -32,7 +32,7 @@ echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(dat
 echo "== POST /api/orders, stock $stock: wrk -t1 -c$connections -d${seconds}s --latency -s bench/purchase.lua"
 wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s --latency -s "$root/bench/purchase.lua" "http://127.0.0.1:$port"
 curl -sf "http://127.0.0.1:$port/metrics" |
-  grep -E '^(orders_accepted_total|orders_rejected_total|publish_confirms_total|http_requests_total\{route="/api/orders")'
+  grep -E '^(orders_accepted_total|orders_rejected_total|orders_publish_confirms_total|orders_http_requests_total\{route="/api/orders")'
 echo "== counter left: $(redis-cli -p "$redis_port" GET "{p:$PRODUCT_ID}:stock")"
 
 # The ceiling: Redis running the same script for the same (now sold-out or plentiful) product.

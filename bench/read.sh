@@ -29,4 +29,4 @@ echo "== cached GET /api/products/{id}: wrk -t$threads -c$connections -d${second
 wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:$port/api/products/$id"
 echo "== HTTP ceiling, GET /health: wrk -t$threads -c$connections -d${seconds}s --latency"
 wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:$port/health"
-curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^(cache_requests_total|db_loads_total)'
+curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^(orders_cache_requests_total|orders_db_loads_total)'

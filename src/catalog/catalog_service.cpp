@@ -19,15 +19,15 @@ namespace asio = boost::asio;
 namespace {
 
 struct CatalogMetrics {
-  metrics::Family<metrics::Counter>& cache = metrics::registry().counter("cache_requests_total",
+  metrics::Family<metrics::Counter>& cache = metrics::registry().counter("orders_cache_requests_total",
                                                                          "Product cache lookups by result", {"result"});
   metrics::Counter& hit = cache.with({"hit"});
   metrics::Counter& miss = cache.with({"miss"});
   metrics::Counter& negative = cache.with({"negative"});
   metrics::Counter& db_loads =
-      metrics::registry().counter("db_loads_total", "PostgreSQL reads caused by cache misses").with({});
+      metrics::registry().counter("orders_db_loads_total", "PostgreSQL reads caused by cache misses").with({});
   metrics::Counter& redis_fallbacks = metrics::registry()
-                                          .counter("cache_bypass_total",
+                                          .counter("orders_cache_bypass_total",
                                                    "Product reads served from PostgreSQL while Redis was unavailable")
                                           .with({});
 };

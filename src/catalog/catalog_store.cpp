@@ -73,10 +73,10 @@ Problem constraint_failure(const Result& r) {
     return refusal(ProblemKind::kConflict, codes::kConflict, "A record with this " + field + " already exists", field);
   }
   if (r.sqlstate() == postgres::kForeignKeyViolation && constraint == "products_category_id_fkey") {
-    return refusal(ProblemKind::kInvalid, codes::kValidationFailed, "Request validation failed", "categoryId");
+    return invalid_field("categoryId", "names no existing category");
   }
   if (r.sqlstate() == postgres::kCheckViolation && constraint == "products_sale_window") {
-    return refusal(ProblemKind::kInvalid, codes::kValidationFailed, "Request validation failed", "saleEndsAt");
+    return invalid_field("saleEndsAt", "must be after saleStartsAt");
   }
   if (r.sqlstate() == postgres::kCheckViolation && constraint == "products_stock_check") {
     return refusal(ProblemKind::kConflict, codes::kConflict, "Stock cannot go below zero", "stock");

@@ -47,15 +47,15 @@ std::optional<std::string_view> lookup_header(const void* native, std::string_vi
 
 struct HttpMetrics {
   metrics::Family<metrics::Counter>& requests = metrics::registry().counter(
-      "http_requests_total", "HTTP requests by route, method and status", {"route", "method", "status"});
+      "orders_http_requests_total", "HTTP requests by route, method and status", {"route", "method", "status"});
   metrics::Family<metrics::Histogram>& latency = metrics::registry().histogram(
-      "http_request_duration_seconds", "HTTP request latency by route", {"route"});
-  metrics::Gauge& connections = metrics::registry().gauge("http_connections", "Open HTTP connections").with({});
+      "orders_http_request_duration_seconds", "HTTP request latency by route", {"route"});
+  metrics::Gauge& connections = metrics::registry().gauge("orders_http_connections", "Open HTTP connections").with({});
   metrics::Counter& shed = metrics::registry()
-                               .counter("http_connections_shed_total", "Connections refused with 503 over the limit")
+                               .counter("orders_http_connections_shed_total", "Connections refused with 503 over the limit")
                                .with({});
   metrics::Counter& accept_backoffs = metrics::registry()
-                                          .counter("http_accept_backoffs_total",
+                                          .counter("orders_http_accept_backoffs_total",
                                                    "Pauses of the accept loop: out of file descriptors or memory")
                                           .with({});
 };

@@ -10,17 +10,17 @@ struct OrderingMetrics {
   metrics::Family<metrics::Counter>& rejected = metrics::registry().counter("orders_rejected_total",
                                                                             "Purchases refused, by reason", {"reason"});
   metrics::Family<metrics::Counter>& confirms = metrics::registry().counter(
-      "publish_confirms_total", "order.created publishes by broker outcome", {"result"});
+      "orders_publish_confirms_total", "order.created publishes by broker outcome", {"result"});
   metrics::Counter& replayed = metrics::registry()
-                                   .counter("idempotent_replays_total",
+                                   .counter("orders_idempotent_replays_total",
                                             "Purchases answered from the idempotency record")
                                    .with({});
   metrics::Counter& republished =
-      metrics::registry().counter("outbox_republished_total", "Outbox entries the relay published again").with({});
+      metrics::registry().counter("orders_outbox_republished_total", "Outbox entries the relay published again").with({});
   metrics::Gauge& outbox_depth =
-      metrics::registry().gauge("outbox_depth", "Orders reserved but not yet confirmed by the broker").with({});
+      metrics::registry().gauge("orders_outbox_depth", "Orders reserved but not yet confirmed by the broker").with({});
   metrics::Histogram& reservation =
-      metrics::registry().histogram("reservation_duration_seconds", "The reservation script's round trip", {}).with({});
+      metrics::registry().histogram("orders_reservation_duration_seconds", "The reservation script's round trip", {}).with({});
 };
 
 inline OrderingMetrics& ordering_metrics() {

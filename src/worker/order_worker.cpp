@@ -28,21 +28,21 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct WorkerMetrics {
-  metrics::Counter& batches = metrics::registry().counter("worker_batches_total", "Batches persisted").with({});
+  metrics::Counter& batches = metrics::registry().counter("orders_worker_batches_total", "Batches persisted").with({});
   metrics::Histogram& batch_size = metrics::registry()
-                                       .histogram("worker_batch_size", "Orders per batch", {},
+                                       .histogram("orders_worker_batch_size", "Orders per batch", {},
                                                   {1, 5, 10, 25, 50, 100, 250, 500, 1000})
                                        .with({});
-  metrics::Family<metrics::Counter>& persisted = metrics::registry().counter("worker_orders_persisted_total",
+  metrics::Family<metrics::Counter>& persisted = metrics::registry().counter("orders_worker_orders_persisted_total",
                                                                              "Orders by persist result", {"result"});
   metrics::Counter& dead =
-      metrics::registry().counter("worker_dead_lettered_total", "Messages rejected to orders.dead").with({});
+      metrics::registry().counter("orders_worker_dead_lettered_total", "Messages rejected to orders.dead").with({});
   metrics::Histogram& persist_latency = metrics::registry()
-                                            .histogram("worker_persist_latency_seconds",
+                                            .histogram("orders_worker_persist_latency_seconds",
                                                        "From the order's acceptance to its commit in PostgreSQL", {})
                                             .with({});
   metrics::Gauge& queue_lag = metrics::registry()
-                                  .gauge("worker_queue_lag_seconds",
+                                  .gauge("orders_worker_queue_lag_seconds",
                                          "Age of the oldest order in the last committed batch: how far behind the "
                                          "worker is")
                                   .with({});

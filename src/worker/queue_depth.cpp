@@ -10,7 +10,7 @@ namespace {
 
 metrics::Family<metrics::Gauge>& queue_messages() {
   static auto& family = metrics::registry().gauge(
-      "rabbitmq_queue_messages",
+      "orders_queue_messages",
       "Messages ready in the queue: orders.persist is the backlog no worker has taken yet, orders.dead every "
       "dead-lettered message",
       {"queue"});

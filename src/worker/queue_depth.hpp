@@ -10,7 +10,7 @@ namespace orders::worker {
 
 // Polls the depth of orders.persist (the backlog no worker has taken yet: the queue lag) and
 // orders.dead (every dead-lettered message, the broker's own after the delivery limit included)
-// into the gauge rabbitmq_queue_messages{queue}. A connection of its own, a passive declare per
+// into the gauge orders_queue_messages{queue}. A connection of its own, a passive declare per
 // queue every `interval`; reconnects when the broker goes away. Runs until destroyed.
 class QueueDepthProbe {
  public:

@@ -166,13 +166,13 @@ TEST_F(Catalog, CachedResponseShowsLiveStockAtOnce) {
 
 TEST_F(Catalog, ConcurrentMissesLoadFromPostgresOnce) {
   std::string id = create_product(port(), R"({"name":"hot","price":1,"stock":5})");
-  double before = metric_value(port(), "db_loads_total");
+  double before = metric_value(port(), "orders_db_loads_total");
   std::atomic<int> ok{0};
   concurrently(200, [&](int) {
     if (http_get(port(), "/api/products/" + id).status == 200) ++ok;
   });
   EXPECT_EQ(ok.load(), 200);
-  EXPECT_EQ(metric_value(port(), "db_loads_total") - before, 1);
+  EXPECT_EQ(metric_value(port(), "orders_db_loads_total") - before, 1);
 }
 
 TEST_F(Catalog, UnknownIdsAreNegativelyCached) {
@@ -183,13 +183,14 @@ TEST_F(Catalog, UnknownIdsAreNegativelyCached) {
       for (int i = t; i < 1000; i += 8) EXPECT_EQ(http_get(port(), "/api/products/" + ids[i]).status, 404);
     });
   };
-  double before = metric_value(port(), "db_loads_total");
+  double before = metric_value(port(), "orders_db_loads_total");
   sweep();
-  double after_first = metric_value(port(), "db_loads_total");
+  double after_first = metric_value(port(), "orders_db_loads_total");
   EXPECT_LE(after_first - before, 1000);
   sweep();
-  EXPECT_EQ(metric_value(port(), "db_loads_total"), after_first) << "the second sweep reaches PostgreSQL not once";
-  EXPECT_GE(metric_value(port(), "cache_requests_total{result=\"negative\"}"), 1000);
+  EXPECT_EQ(metric_value(port(), "orders_db_loads_total"), after_first)
+      << "the second sweep reaches PostgreSQL not once";
+  EXPECT_GE(metric_value(port(), "orders_cache_requests_total{result=\"negative\"}"), 1000);
 }
 
 TEST_F(Catalog, ListIsPaginatedNewestFirstAndFiltersByCategory) {
@@ -241,6 +242,9 @@ TEST_F(Catalog, BadInputIs400NamingTheField) {
   for (const auto& c : cases) {
     auto r = http_request(port(), c.method, c.target, c.body);
     EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " " << c.body << " -> " << r.body;
+    if (c.field == "categoryId") {
+      EXPECT_NE(r.body.find("names no existing category"), std::string::npos) << r.body;
+    }
     auto body = json_of(r);
     EXPECT_EQ(body.at("success"), false);
     bool named = false;

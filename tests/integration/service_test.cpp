@@ -70,9 +70,9 @@ TEST(ServiceEndpoints, ReadyIs503NamingRedisWhileItIsDownAnd200AfterItReturns) {
 TEST(ServiceEndpoints, MetricsIsPrometheusTextWithRequestCountsAndLatency) {
   // A process of its own: ApiProcess polls /health until it answers, so count from here.
   ApiProcess api;
-  const std::string health = "http_requests_total{route=\"/health\",method=\"GET\",status=\"200\"}";
+  const std::string health = "orders_http_requests_total{route=\"/health\",method=\"GET\",status=\"200\"}";
   const double before = metric_value(api.port(), health);
-  const std::string health_latency = "http_request_duration_seconds_count{route=\"/health\"}";
+  const std::string health_latency = "orders_http_request_duration_seconds_count{route=\"/health\"}";
   const double latency_before = metric_value(api.port(), health_latency);
   for (int i = 0; i < 3; ++i) http_get(api.port(), "/health");
   http_get(api.port(), "/no/such/route");
@@ -93,6 +93,7 @@ TEST(ServiceEndpoints, MetricsIsPrometheusTextWithRequestCountsAndLatency) {
       typed.insert(m[1]);
     } else if (std::regex_match(line, m, sample)) {
       std::string name = m[1];
+      EXPECT_TRUE(name.starts_with("orders_") || name.starts_with("process_")) << "not prefixed: " << line;
       std::string base = std::regex_replace(name, std::regex("_(bucket|sum|count)$"), "");
       EXPECT_TRUE(typed.count(name) || typed.count(base)) << "sample before its TYPE: " << line;
     } else {
@@ -100,9 +101,11 @@ TEST(ServiceEndpoints, MetricsIsPrometheusTextWithRequestCountsAndLatency) {
     }
   }
   EXPECT_EQ(metric_value(api.port(), health) - before, 3);
-  EXPECT_NE(r.body.find("http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"), std::string::npos);
+  EXPECT_NE(r.body.find("orders_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"),
+            std::string::npos);
   EXPECT_EQ(metric_value(api.port(), health_latency) - latency_before, 3);
-  EXPECT_NE(r.body.find("http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(r.body.find("orders_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"),
+            std::string::npos);
 }
 
 TEST(ServiceEndpoints, UnknownRouteAndWrongMethodUseTheEnvelope) {

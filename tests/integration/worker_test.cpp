@@ -470,22 +470,22 @@ TEST(WorkerMetrics, ServedOnItsPortCountingDeadLettersAndPersists) {
   ASSERT_EQ(http_request(api.port(), "POST", "/api/orders", body_for("metered", product)).status, 202);
   const auto deadline = Clock::now() + std::chrono::seconds(15);
   while (Clock::now() < deadline &&
-         (metric_value(metrics_port, "worker_dead_lettered_total") < 1 ||
-          metric_value(metrics_port, "worker_orders_persisted_total{result=\"persisted\"}") < 1)) {
+         (metric_value(metrics_port, "orders_worker_dead_lettered_total") < 1 ||
+          metric_value(metrics_port, "orders_worker_orders_persisted_total{result=\"persisted\"}") < 1)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_GE(metric_value(metrics_port, "worker_dead_lettered_total"), 1);
-  EXPECT_GE(metric_value(metrics_port, "worker_orders_persisted_total{result=\"persisted\"}"), 1);
-  EXPECT_GE(metric_value(metrics_port, "worker_batches_total"), 1);
-  EXPECT_GE(metric_value(metrics_port, "worker_persist_latency_seconds_count"), 1);
+  EXPECT_GE(metric_value(metrics_port, "orders_worker_dead_lettered_total"), 1);
+  EXPECT_GE(metric_value(metrics_port, "orders_worker_orders_persisted_total{result=\"persisted\"}"), 1);
+  EXPECT_GE(metric_value(metrics_port, "orders_worker_batches_total"), 1);
+  EXPECT_GE(metric_value(metrics_port, "orders_worker_persist_latency_seconds_count"), 1);
   // The poison message sits in orders.dead; the depth probe polls every 2 s.
   const auto depth_deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < depth_deadline &&
-         metric_value(metrics_port, "rabbitmq_queue_messages{queue=\"orders.dead\"}") < 1) {
+         metric_value(metrics_port, "orders_queue_messages{queue=\"orders.dead\"}") < 1) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_GE(metric_value(metrics_port, "rabbitmq_queue_messages{queue=\"orders.dead\"}"), 1);
-  EXPECT_NE(http_get(metrics_port, "/metrics").body.find("rabbitmq_queue_messages{queue=\"orders.persist\"}"),
+  EXPECT_GE(metric_value(metrics_port, "orders_queue_messages{queue=\"orders.dead\"}"), 1);
+  EXPECT_NE(http_get(metrics_port, "/metrics").body.find("orders_queue_messages{queue=\"orders.persist\"}"),
             std::string::npos);
 }
 

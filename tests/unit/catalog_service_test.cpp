@@ -38,8 +38,8 @@ Product product(std::int64_t stock = 10) {
   return p;
 }
 
-// The value of one series in the registry's text ("cache_bypass_total" or
-// "cache_requests_total{result=\"hit\"}"); 0 when it is not there yet.
+// The value of one series in the registry's text ("orders_cache_bypass_total" or
+// "orders_cache_requests_total{result=\"hit\"}"); 0 when it is not there yet.
 std::uint64_t metric(const std::string& series) {
   std::istringstream text(metrics::registry().render());
   for (std::string line; std::getline(text, line);) {
@@ -72,21 +72,21 @@ TEST(CatalogService, CacheHitReadsNoRecord) {
   t.record.products[kId] = product(10);
   t.cache.copies[kId] = CachedCopy{CachedCopy::Kind::kProduct, product_json_without_stock(product(10))};
   t.cache.counters[kId] = 7;
-  auto hits = metric(R"(cache_requests_total{result="hit"})");
+  auto hits = metric(R"(orders_cache_requests_total{result="hit"})");
   auto view = t.get();
   EXPECT_TRUE(view.found);
   EXPECT_TRUE(view.cache_hit);
   EXPECT_EQ(stock_in(view.json), "7") << "the live counter, not the cached or recorded stock";
   EXPECT_EQ(t.record.finds, 0);
   EXPECT_EQ(t.cache.fills, 0);
-  EXPECT_EQ(metric(R"(cache_requests_total{result="hit"})"), hits + 1);
+  EXPECT_EQ(metric(R"(orders_cache_requests_total{result="hit"})"), hits + 1);
 }
 
 TEST(CatalogService, MissReadsTheRecordFillsTheCacheAndMergesTheLiveStock) {
   Catalog t;
   t.record.products[kId] = product(10);
   t.cache.counters[kId] = 4;  // six units sold since the record's figure
-  auto misses = metric(R"(cache_requests_total{result="miss"})");
+  auto misses = metric(R"(orders_cache_requests_total{result="miss"})");
   auto view = t.get();
   EXPECT_TRUE(view.found);
   EXPECT_FALSE(view.cache_hit);
@@ -98,7 +98,7 @@ TEST(CatalogService, MissReadsTheRecordFillsTheCacheAndMergesTheLiveStock) {
   ASSERT_EQ(t.cache.fill_ttls.size(), 1u);
   EXPECT_GE(t.cache.fill_ttls[0], 300);
   EXPECT_LE(t.cache.fill_ttls[0], 360);
-  EXPECT_EQ(metric(R"(cache_requests_total{result="miss"})"), misses + 1);
+  EXPECT_EQ(metric(R"(orders_cache_requests_total{result="miss"})"), misses + 1);
 
   auto again = t.get();
   EXPECT_TRUE(again.cache_hit);
@@ -115,7 +115,7 @@ TEST(CatalogService, MissWithoutACounterTakesTheRecordsStock) {
 
 TEST(CatalogService, MissingProductIsCachedNegatively) {
   Catalog t;
-  auto negatives = metric(R"(cache_requests_total{result="negative"})");
+  auto negatives = metric(R"(orders_cache_requests_total{result="negative"})");
   auto first = t.get();
   EXPECT_FALSE(first.found);
   EXPECT_FALSE(first.cache_hit);
@@ -129,7 +129,7 @@ TEST(CatalogService, MissingProductIsCachedNegatively) {
   EXPECT_FALSE(second.found);
   EXPECT_TRUE(second.cache_hit);
   EXPECT_EQ(t.record.finds, 1) << "the negative entry answered without the record";
-  EXPECT_EQ(metric(R"(cache_requests_total{result="negative"})"), negatives + 1);
+  EXPECT_EQ(metric(R"(orders_cache_requests_total{result="negative"})"), negatives + 1);
 }
 
 TEST(CatalogService, WriteBetweenReadAndFillDoesNotCacheAStaleCopy) {
@@ -181,14 +181,14 @@ TEST(CatalogService, RedisUnavailableServesTheRecord) {
   Catalog t;
   t.record.products[kId] = product(10);
   t.cache.down = true;
-  auto fallbacks = metric("cache_bypass_total");
+  auto fallbacks = metric("orders_cache_bypass_total");
   auto view = t.get();
   EXPECT_TRUE(view.found);
   EXPECT_FALSE(view.cache_hit);
   EXPECT_EQ(stock_in(view.json), "10") << "the record's stock";
   EXPECT_EQ(t.record.finds, 1);
   EXPECT_EQ(t.cache.fills, 0);
-  EXPECT_EQ(metric("cache_bypass_total"), fallbacks + 1);
+  EXPECT_EQ(metric("orders_cache_bypass_total"), fallbacks + 1);
 
   EXPECT_FALSE(t.get("0190c3b2-6f1e-7a2b-8c3d-000000000000").found);
 }

@@ -10,15 +10,15 @@ using namespace orders::metrics;
 
 TEST(Metrics, CounterWithLabelsRendersInTextFormat) {
   Registry r;
-  auto& family = r.counter("http_requests_total", "Requests", {"route", "status"});
+  auto& family = r.counter("orders_http_requests_total", "Requests", {"route", "status"});
   family.with({"/health", "200"}).inc();
   family.with({"/health", "200"}).inc(2);
   family.with({"/x", "404"}).inc();
   std::string text = r.render();
-  EXPECT_NE(text.find("# HELP http_requests_total Requests\n"), std::string::npos);
-  EXPECT_NE(text.find("# TYPE http_requests_total counter\n"), std::string::npos);
-  EXPECT_NE(text.find("http_requests_total{route=\"/health\",status=\"200\"} 3\n"), std::string::npos);
-  EXPECT_NE(text.find("http_requests_total{route=\"/x\",status=\"404\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("# HELP orders_http_requests_total Requests\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE orders_http_requests_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("orders_http_requests_total{route=\"/health\",status=\"200\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("orders_http_requests_total{route=\"/x\",status=\"404\"} 1\n"), std::string::npos);
 }
 
 TEST(Metrics, HistogramBucketsAreCumulativeWithInfSumAndCount) {
