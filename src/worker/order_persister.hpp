@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ordering/order_event.hpp"
+#include "worker/batch_record.hpp"
 
 namespace orders::postgres {
 class BlockingConnection;
@@ -38,9 +39,13 @@ struct OrderOutcome {
 // An order whose idempotency key already has an order (in the record, within 24 h, or earlier
 // in the batch) is stored FAILED (DUPLICATE_IDEMPOTENCY_KEY); an order the record refuses is
 // stored FAILED (REFUSED_BY_RECORD), without its items if need be. Neither is ever retried.
-// Blocking, on the worker's own thread. Throws DependencyUnavailable when the connection is lost
-// or a statement failed in a way another attempt can clear (nothing is acknowledged then; the
-// worker holds the batch and tries it again).
+// Decides through the record (worker/batch_record.hpp); throws DependencyUnavailable when the
+// record does (nothing is acknowledged then; the worker holds the batch and tries it again).
+std::vector<OrderOutcome> persist_batch(BatchRecord& record, const std::vector<const ordering::Order*>& orders);
+
+// The same on PostgreSQL (PostgresBatchRecord): blocking, on the worker's own thread; throws
+// DependencyUnavailable when the connection is lost or a statement failed in a way another
+// attempt can clear.
 std::vector<OrderOutcome> persist_batch(postgres::BlockingConnection& conn,
                                         const std::vector<const ordering::Order*>& orders);
 
