@@ -32,18 +32,15 @@ void BlockingConnection::append(const std::vector<std::string>& args) {
 }
 
 Reply BlockingConnection::command(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (const auto& a : args) {
-    argv.push_back(a.c_str());
-    lens.push_back(a.size());
-  }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(), lens.data()));
-  if (!reply) fail();
-  Reply owned = Reply::from(reply);
+  // Appended and read back: the same as redisCommandArgv, one way of building argv.
+  append(args);
+  return read_reply();
+}
+
+Reply BlockingConnection::read_reply() {
+  void* reply = nullptr;
+  if (redisGetReply(ctx_.get(), &reply) != REDIS_OK || !reply) fail();
+  Reply owned = Reply::from(static_cast<redisReply*>(reply));
   freeReplyObject(reply);
   return owned;
 }
@@ -97,12 +94,7 @@ std::vector<Reply> BlockingConnection::pipeline(const std::vector<Command>& comm
   }
   std::vector<Reply> replies;
   replies.reserve(commands.size());
-  for (std::size_t i = 0; i < commands.size(); ++i) {
-    void* reply = nullptr;
-    if (redisGetReply(ctx_.get(), &reply) != REDIS_OK) fail();
-    replies.push_back(Reply::from(static_cast<redisReply*>(reply)));
-    freeReplyObject(reply);
-  }
+  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply());
   // Only now, with nothing more on its way: a forgotten script is loaded again and run alone.
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (!commands[i].script || !is_noscript(replies[i])) continue;

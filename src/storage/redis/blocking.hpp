@@ -60,6 +60,8 @@ class BlockingConnection {
   };
   explicit BlockingConnection(std::unique_ptr<redisContext, ContextDeleter> ctx) : ctx_(std::move(ctx)) {}
   void append(const std::vector<std::string>& args);
+  // The next reply on the connection (throws DependencyUnavailable when it is lost).
+  Reply read_reply();
   std::vector<std::string> evalsha(const std::string& sha, const Command& call) const;
   const std::string& sha_of(const Script& script);
   [[noreturn]] void fail() const;
