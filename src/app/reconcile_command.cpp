@@ -528,25 +528,25 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
     boost::json::array rows;
     for (const auto& r : reports) {
       const ProductState& p = *r.state;
-      boost::json::array drift;
-      for (const auto& problem : r.problems) drift.emplace_back(problem);
-      boost::json::object row{
-          {"id", p.id},         {"pending", p.pending},   {"owed", p.owed},           {"stock", p.stock},
-          {"ledger", p.ledger}, {"orders", p.live_units}, {"drift", std::move(drift)}};
-      if (p.counter) row["counter"] = *p.counter;
-      else row["counter"] = nullptr;
-      rows.push_back(std::move(row));
+      boost::json::array drift(r.problems.begin(), r.problems.end());
+      rows.push_back(boost::json::object{{"id", p.id},
+                                         {"counter", p.counter ? boost::json::value(*p.counter) : nullptr},
+                                         {"pending", p.pending},
+                                         {"owed", p.owed},
+                                         {"stock", p.stock},
+                                         {"ledger", p.ledger},
+                                         {"orders", p.live_units},
+                                         {"drift", std::move(drift)}});
     }
-    boost::json::array busy_ids(busy.begin(), busy.end());
     boost::json::array stale_rows;
     for (const auto& o : stale) stale_rows.push_back(boost::json::object{{"id", o.id}, {"ageSeconds", o.age_seconds}});
     boost::json::object summary{{"products", std::move(rows)},
-                                {"busy", std::move(busy_ids)},
+                                {"busy", boost::json::array(busy.begin(), busy.end())},
                                 {"staleOrders", std::move(stale_rows)},
+                                // null: RabbitMQ could not tell (said on stderr)
+                                {"deadLetters", dead ? boost::json::value(*dead) : nullptr},
                                 {"drifting", drifting},
                                 {"fixed", boost::json::array(fixed.begin(), fixed.end())}};
-    if (dead) summary["deadLetters"] = *dead;
-    else summary["deadLetters"] = nullptr;  // RabbitMQ could not tell (said on stderr)
     std::cout << boost::json::serialize(summary) << std::endl;
     return code;
   }
