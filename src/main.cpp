@@ -69,7 +69,7 @@ struct SeedCommand {
 struct ReconcileCommand {
   CLI::App* cli = nullptr;
   config::Dependencies deps;
-  bool fix = false;
+  app::ReconcileOptions options;
 };
 struct FlashSaleCommand {
   CLI::App* cli = nullptr;
@@ -184,9 +184,18 @@ void add_reconcile_command(CLI::App& app, ReconcileCommand& c) {
   auto* cmd = c.cli = app.add_subcommand(
       "reconcile",
       "Compare the Redis stock counters with PostgreSQL (the record) and the ledger with the orders; exit 1 on "
-      "drift. Safe while traffic flows: orders accepted but not yet persisted count as pending");
-  add_dependency_options(cmd, c.deps, true, true, false);
-  cmd->add_flag("--fix", c.fix, "Set drifting Redis counters from PostgreSQL and say what changed");
+      "drift. Safe while traffic flows: orders accepted but not yet persisted count as pending. Also reports "
+      "pending orders older than --stale-after that PostgreSQL lacks, and messages in orders.dead (RabbitMQ "
+      "unreachable: said on stderr, the rest is still checked)");
+  add_dependency_options(cmd, c.deps, true, true, true);
+  cmd->add_flag("--fix", c.options.fix,
+                "Set drifting Redis counters from PostgreSQL and say what changed (stale orders and dead letters "
+                "are only reported)");
+  cmd->add_option("--stale-after", c.options.stale_after_minutes,
+                  "Minutes (0-10080) after which an order still pending in Redis and not in PostgreSQL is drift; 0 "
+                  "turns the check off")
+      ->check(CLI::Range(0, 10080))
+      ->capture_default_str();
   add_footer(cmd, "no drift (or --fix repaired it); 1 drift found", "orders reconcile --fix");
 }
 
@@ -297,7 +306,7 @@ int run_command(const Commands& c) {
     return app::run_migrate(c.migrate.deps, dir);
   }
   if (*c.seed.cli) return app::run_seed(c.seed.deps);
-  if (*c.reconcile.cli) return app::run_reconcile(c.reconcile.deps, c.reconcile.fix);
+  if (*c.reconcile.cli) return app::run_reconcile(c.reconcile.deps, c.reconcile.options);
   if (*c.flash_sale.cli) return bench::run_bench_flash_sale(c.flash_sale.deps, c.flash_sale.settings);
   if (*c.read.cli) return bench::run_bench_read(c.read.settings);
   return 1;

@@ -1,4 +1,7 @@
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -13,10 +16,12 @@
 #include "app/probes.hpp"
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
+#include "common/time.hpp"
 #include "ordering/keys.hpp"
 #include "storage/postgres/array.hpp"
 #include "storage/postgres/blocking.hpp"
 #include "storage/postgres/result.hpp"
+#include "storage/rabbitmq/connection.hpp"
 #include "storage/redis/blocking.hpp"
 
 namespace orders::app {
@@ -33,6 +38,7 @@ constexpr int kAttempts = 8;
 
 struct OrderUnits {
   std::string id, user;
+  std::optional<EpochMs> created_at;                     // the record's createdAt
   std::vector<std::pair<std::string, long long>> items;  // product, quantity
 };
 
@@ -100,6 +106,8 @@ std::map<std::string, OrderUnits> pending_orders(redis::BlockingConnection& c) {
       OrderUnits o;
       o.id = key.substr(6);
       o.user = std::string(v.at("userId").as_string());
+      if (const auto* created = v.as_object().if_contains("createdAt"); created && created->is_string())
+        o.created_at = parse_rfc3339(std::string_view(created->as_string()));
       for (const auto& item : v.at("items").as_array()) {
         o.items.emplace_back(std::string(item.at("productId").as_string()), item.at("quantity").to_number<long long>());
       }
@@ -324,6 +332,86 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
   return true;
 }
 
+struct StaleOrder {
+  std::string id;
+  long long age_seconds = 0;
+};
+
+// Pending order records older than `stale_after` that PostgreSQL does not hold: orders no worker
+// persisted (a stopped worker, a message in orders.dead). Redis is read before the record, and a
+// worker commits before it drops a pending record, so one found in the record is not stale.
+std::vector<StaleOrder> stale_orders(postgres::BlockingConnection& pg, redis::BlockingConnection& redis,
+                                     int stale_after_minutes) {
+  const EpochMs now = now_ms();
+  const EpochMs limit = static_cast<EpochMs>(stale_after_minutes) * 60'000;
+  std::vector<StaleOrder> old;
+  std::vector<std::string> ids;
+  for (const auto& [id, o] : pending_orders(redis)) {
+    if (!o.created_at || now - *o.created_at <= limit) continue;
+    old.push_back({id, (now - *o.created_at) / 1000});
+    ids.push_back(id);
+  }
+  if (old.empty()) return old;
+  // As text: a key that is not a UUID is simply not in the record.
+  auto held = pg_exec(pg, "SELECT id::text FROM orders WHERE id::text = ANY($1::text[])", {array_of(ids)});
+  must(held, "stale orders");
+  std::set<std::string> in_record;
+  for (int i = 0; i < held.rows(); ++i) in_record.emplace(held.get(i, 0));
+  std::erase_if(old, [&](const StaleOrder& o) { return in_record.count(o.id) > 0; });
+  return old;
+}
+
+// The messages in orders.dead, or nullopt (said on stderr) when RabbitMQ cannot tell: the other
+// checks do not need it.
+std::optional<std::uint32_t> dead_letters(const config::AmqpEndpoint& amqp) {
+  std::string why;
+  try {
+    rabbitmq::Connection connection(amqp, std::chrono::seconds(3));
+    if (auto count = connection.queue_message_count(rabbitmq::kDeadQueue)) return count;
+    why = "RabbitMQ gave no message count";
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  const std::string message = "dead letters not checked (" + why + "); the other checks go on";
+  if (logging::format() == logging::Format::kJson) spdlog::warn("orders reconcile: {}", message);
+  else std::cerr << "orders reconcile: " << message << '\n';
+  return std::nullopt;
+}
+
+// What reconcile found in one product, in the table's words.
+struct ProductReport {
+  const ProductState* state = nullptr;
+  std::vector<std::string> problems;
+  std::vector<std::string> fixed;  // with --fix: what changed in Redis
+};
+
+ProductReport judge(const ProductState& p, bool fix) {
+  ProductReport r{&p, {}, {}};
+  auto& problems = r.problems;
+  const long long expected_counter = p.stock - p.pending - p.owed;
+  if (!p.counter) problems.push_back("no Redis counter");
+  else if (*p.counter != expected_counter)
+    problems.push_back("counter " + std::to_string(*p.counter - expected_counter));
+  if (p.stuck > 0) problems.push_back(std::to_string(p.stuck) + " units owed by cancelled orders");
+  Quantities expected_buyers = p.expected_buyers;
+  std::erase_if(expected_buyers, [](const auto& e) { return e.second <= 0; });
+  if (expected_buyers != p.buyers) problems.push_back(describe(expected_buyers, p.buyers));
+  if (!p.info) problems.push_back("no sale rules");
+  else if (*p.info != p.rules) problems.push_back("sale rules differ");
+  if (p.ledger != p.stock) problems.push_back("ledger " + std::to_string(p.ledger - p.stock));
+  if (p.order_units != p.live_units) problems.push_back("orders " + std::to_string(p.order_units - p.live_units));
+  if (fix) {
+    const long long target = p.stock - p.pending;
+    if (!p.counter || *p.counter != target) {
+      r.fixed.push_back(p.id + " counter " + (p.counter ? std::to_string(*p.counter) : "-") + " -> " +
+                        std::to_string(target));
+    }
+    if (expected_buyers != p.buyers || p.owed) r.fixed.push_back(p.id + " buyer counts from the record");
+    if (!p.info || *p.info != p.rules) r.fixed.push_back(p.id + " sale rules from the record");
+  }
+  return r;
+}
+
 }  // namespace
 
 // Compares, per active product, the Redis state with PostgreSQL (the record) and the ledger
@@ -337,24 +425,30 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
 // A cancel older than a minute whose units are still owed is drift too. --fix makes Redis
 // follow the record: counters, buyer counts and sale rules (it rebuilds them after a Redis
 // loss), and owed units go back (once: the markers and orders.units_returned_at say so).
-// Exit 0 without drift, 1 with drift.
-int run_reconcile(const config::Dependencies& deps, bool fix) {
+// Outside the products: pending order records older than --stale-after that the record does
+// not hold, and messages in orders.dead, are drift that --fix only reports. Exit 0 without
+// drift, 1 with drift; RabbitMQ unreachable is said on stderr and is not drift by itself.
+int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& options) {
+  const bool fix = options.fix;
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis_endpoint;
+  config::AmqpEndpoint amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
     redis_endpoint = config::parse_redis_url(deps.redis_url);
+    amqp = config::parse_amqp_url(deps.rabbitmq_url);
     probe_postgres(pg);
     probe_redis(redis_endpoint);
   } catch (const config::ConfigError& e) {
-    std::cerr << "orders reconcile: " << e.what() << '\n';
+    report_error("reconcile", e.what());
     return kExitConfig;
   } catch (const DependencyUnavailable& e) {
-    std::cerr << "orders reconcile: " << e.what() << '\n';
+    report_error("reconcile", e.what());
     return kExitUnavailable;
   }
   std::vector<ProductState> products;
   std::vector<std::string> busy;
+  std::vector<StaleOrder> stale;
   std::size_t owed_orders = 0;
   try {
     postgres::ConnectOptions pg_options;
@@ -402,59 +496,93 @@ int run_reconcile(const config::Dependencies& deps, bool fix) {
                    {array_of(flags)}),
            "flag returned units");
     }
+    if (options.stale_after_minutes > 0) stale = stale_orders(conn, redis, options.stale_after_minutes);
   } catch (const DependencyUnavailable& e) {
-    std::cerr << "orders reconcile: " << e.what() << '\n';
+    report_error("reconcile", e.what());
     return kExitUnavailable;
   } catch (const std::exception& e) {
-    std::cerr << "orders reconcile: " << e.what() << '\n';
+    report_error("reconcile", e.what());
     return kExitFailure;
   }
+  const std::optional<std::uint32_t> dead = dead_letters(amqp);
 
   int drifting = 0;
-  std::printf("%-36s %10s %8s %6s %8s %10s %8s  %s\n", "product", "counter", "pending", "owed", "stock", "ledger",
-              "orders", "drift");
+  std::vector<ProductReport> reports;
   for (const auto& p : products) {
     if (!p.active) continue;  // deactivated while reconcile ran
-    std::vector<std::string> problems;
-    const long long expected_counter = p.stock - p.pending - p.owed;
-    if (!p.counter) problems.push_back("no Redis counter");
-    else if (*p.counter != expected_counter)
-      problems.push_back("counter " + std::to_string(*p.counter - expected_counter));
-    if (p.stuck > 0) problems.push_back(std::to_string(p.stuck) + " units owed by cancelled orders");
-    Quantities expected_buyers = p.expected_buyers;
-    std::erase_if(expected_buyers, [](const auto& e) { return e.second <= 0; });
-    if (expected_buyers != p.buyers) problems.push_back(describe(expected_buyers, p.buyers));
-    if (!p.info) problems.push_back("no sale rules");
-    else if (*p.info != p.rules) problems.push_back("sale rules differ");
-    if (p.ledger != p.stock) problems.push_back("ledger " + std::to_string(p.ledger - p.stock));
-    if (p.order_units != p.live_units) problems.push_back("orders " + std::to_string(p.order_units - p.live_units));
+    reports.push_back(judge(p, fix));
+    drifting += !reports.back().problems.empty();
+  }
+  std::vector<std::string> fixed;
+  for (const auto& r : reports) fixed.insert(fixed.end(), r.fixed.begin(), r.fixed.end());
+  if (fix && owed_orders)
+    fixed.push_back("units of " + std::to_string(owed_orders) + " cancelled orders returned to Redis");
+  // With --fix, Redis drift is repaired; drift in the record (ledger, orders) is not, nor are
+  // stale orders and dead letters (a person decides: README "Dead-letter queue").
+  int left = 0;
+  for (const auto& p : products) left += p.ledger != p.stock || p.order_units != p.live_units;
+  const bool outside = !stale.empty() || (dead && *dead > 0);
+  const int code = (fix ? left != 0 : drifting != 0) || outside ? 1 : 0;
+
+  if (logging::format() == logging::Format::kJson) {
+    boost::json::array rows;
+    for (const auto& r : reports) {
+      const ProductState& p = *r.state;
+      boost::json::array drift(r.problems.begin(), r.problems.end());
+      rows.push_back(boost::json::object{{"id", p.id},
+                                         {"counter", p.counter ? boost::json::value(*p.counter) : nullptr},
+                                         {"pending", p.pending},
+                                         {"owed", p.owed},
+                                         {"stock", p.stock},
+                                         {"ledger", p.ledger},
+                                         {"orders", p.live_units},
+                                         {"drift", std::move(drift)}});
+    }
+    boost::json::array stale_rows;
+    for (const auto& o : stale) stale_rows.push_back(boost::json::object{{"id", o.id}, {"ageSeconds", o.age_seconds}});
+    boost::json::object summary{{"products", std::move(rows)},
+                                {"busy", boost::json::array(busy.begin(), busy.end())},
+                                {"staleOrders", std::move(stale_rows)},
+                                // null: RabbitMQ could not tell (said on stderr)
+                                {"deadLetters", dead ? boost::json::value(*dead) : nullptr},
+                                {"drifting", drifting},
+                                {"fixed", boost::json::array(fixed.begin(), fixed.end())}};
+    std::cout << boost::json::serialize(summary) << std::endl;
+    return code;
+  }
+
+  std::printf("%-36s %10s %8s %6s %8s %10s %8s  %s\n", "product", "counter", "pending", "owed", "stock", "ledger",
+              "orders", "drift");
+  for (const auto& r : reports) {
+    const ProductState& p = *r.state;
     std::string drift;
-    for (const auto& problem : problems) drift += (drift.empty() ? "" : ", ") + problem;
-    if (problems.empty()) drift = "none";
-    else ++drifting;
+    for (const auto& problem : r.problems) drift += (drift.empty() ? "" : ", ") + problem;
+    if (r.problems.empty()) drift = "none";
     std::printf("%-36s %10s %8lld %6lld %8lld %10lld %8lld  %s\n", p.id.c_str(),
                 p.counter ? std::to_string(*p.counter).c_str() : "-", p.pending, p.owed, p.stock, p.ledger,
                 p.live_units, drift.c_str());
-    if (fix) {
-      const long long target = p.stock - p.pending;
-      if (!p.counter || *p.counter != target) {
-        std::printf("fixed: %s counter %s -> %lld\n", p.id.c_str(),
-                    p.counter ? std::to_string(*p.counter).c_str() : "-", target);
-      }
-      if (expected_buyers != p.buyers || p.owed) std::printf("fixed: %s buyer counts from the record\n", p.id.c_str());
-      if (!p.info || *p.info != p.rules) std::printf("fixed: %s sale rules from the record\n", p.id.c_str());
-    }
+    for (const auto& change : r.fixed) std::printf("fixed: %s\n", change.c_str());
   }
   for (const auto& id : busy) {
     std::printf("%-36s busy: its counter moved during each of %d readings; run again\n", id.c_str(), kAttempts);
   }
-  if (fix && owed_orders) std::printf("fixed: units of %zu cancelled orders returned to Redis\n", owed_orders);
-  // With --fix, Redis drift is repaired; drift in the record (ledger, orders) is not.
-  int left = 0;
-  for (const auto& p : products) left += p.ledger != p.stock || p.order_units != p.live_units;
+  if (fix && owed_orders) std::printf("fixed: %s\n", fixed.back().c_str());
+  for (const auto& o : stale) {
+    std::printf(
+        "stale: order %s pending in Redis for %lld s, not in PostgreSQL (no worker persisted it: a stopped "
+        "worker or a dead letter)\n",
+        o.id.c_str(), o.age_seconds);
+  }
+  if (dead && *dead > 0) {
+    std::printf(
+        "dead letters: %u in orders.dead (README \"Dead-letter queue orders.dead\": inspect, fix the cause, "
+        "re-drive)\n",
+        *dead);
+  }
+  if (fix && outside) std::printf("not fixed: --fix only reports stale orders and dead letters\n");
   std::printf("%zu products, %d with drift, %zu busy%s\n", products.size() + busy.size(), drifting, busy.size(),
               fix ? ", Redis repaired from the record" : "");
-  return fix ? (left == 0 ? 0 : 1) : (drifting == 0 ? 0 : 1);
+  return code;
 }
 
 }  // namespace orders::app

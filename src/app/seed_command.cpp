@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <future>
 #include <iostream>
 #include <map>
@@ -120,14 +122,14 @@ int run_seed(const config::Dependencies& deps) {
     pg = config::parse_postgres_url(deps.database_url);
     redis_endpoint = config::parse_redis_url(deps.redis_url);
   } catch (const config::ConfigError& e) {
-    std::cerr << "orders seed: " << e.what() << '\n';
+    report_error("seed", e.what());
     return kExitConfig;
   }
   try {
     probe_postgres(pg);
     probe_redis(redis_endpoint);
   } catch (const DependencyUnavailable& e) {
-    std::cerr << "orders seed: " << e.what() << '\n';
+    report_error("seed", e.what());
     return kExitUnavailable;
   }
   asio::io_context io(1);
@@ -150,11 +152,18 @@ int run_seed(const config::Dependencies& deps) {
   redis.stop();
   try {
     SeedReport report = future.get();
+    if (logging::format() == logging::Format::kJson) {
+      boost::json::object summary{{"categoriesCreated", report.categories_created},
+                                  {"productsCreated", report.products_created},
+                                  {"alreadyPresent", report.already}};
+      std::cout << boost::json::serialize(summary) << '\n';
+      return 0;
+    }
     std::cout << "seed: " << report.categories_created << " categories and " << report.products_created
               << " products created, " << report.already << " already present\n";
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "orders seed: " << e.what() << '\n';
+    report_error("seed", e.what());
     return kExitFailure;
   }
 }

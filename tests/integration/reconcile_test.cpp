@@ -1,11 +1,14 @@
+#include <amqp.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
 #include <thread>
 
+#include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "config/config.hpp"
+#include "storage/rabbitmq/connection.hpp"
 #include "support/api_helpers.hpp"
 #include "support/own_stack.hpp"
 #include "support/process.hpp"
@@ -16,10 +19,65 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-RunResult reconcile(const std::string& url, bool fix = false) {
+RunResult reconcile(const std::string& url, bool fix = false, std::vector<std::string> more = {}) {
   std::vector<std::string> argv{required_env("ORDERS_BINARY"), "reconcile", "--database-url", url};
   if (fix) argv.push_back("--fix");
+  argv.insert(argv.end(), more.begin(), more.end());
   return run(argv);
+}
+
+// reconcile with LOG_FORMAT=json: the exit code, stdout (the summary) and stderr apart.
+struct JsonRun {
+  int code = -1;
+  std::string out, err;
+};
+JsonRun reconcile_json(const std::string& url, std::vector<std::string> more = {}) {
+  const std::string out_file = "/tmp/reconcile-" + orders::uuid::make_v7().substr(24);
+  std::vector<std::string> argv{"sh",
+                                "-c",
+                                "exec \"$@\" 2>\"" + out_file + ".err\"",
+                                "sh",
+                                required_env("ORDERS_BINARY"),
+                                "reconcile",
+                                "--database-url",
+                                url};
+  argv.insert(argv.end(), more.begin(), more.end());
+  auto r = run(argv, {{"LOG_FORMAT", "json"}});
+  JsonRun j{r.code, r.output, shell({"cat", out_file + ".err"})};
+  std::remove((out_file + ".err").c_str());
+  return j;
+}
+
+// The one JSON object of a summary on stdout (fails the test on anything else).
+json::object summary_of(const std::string& out) {
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  boost::system::error_code ec;
+  auto v = json::parse(out, ec);
+  EXPECT_FALSE(ec) << out;
+  EXPECT_TRUE(v.is_object()) << out;
+  return v.is_object() ? v.as_object() : json::object{};
+}
+
+orders::rabbitmq::Connection broker() {
+  return orders::rabbitmq::Connection(orders::config::parse_amqp_url(required_env("RABBITMQ_URL")),
+                                      std::chrono::seconds(5));
+}
+
+// Other tests dead-letter messages on purpose, and leave orders in orders.persist for databases
+// of their own that a worker here would dead-letter (their products are not in this one). The
+// tests here start from empty queues (the tests run one at a time).
+void clear_queues() {
+  auto c = broker();
+  orders::rabbitmq::declare_topology(c);
+  for (std::string_view queue : {orders::rabbitmq::kPersistQueue, orders::rabbitmq::kDeadQueue}) {
+    amqp_queue_purge(c.native(), orders::rabbitmq::kChannel, orders::rabbitmq::bytes(queue));
+    c.check_rpc("queue.purge");
+  }
+}
+
+std::uint32_t dead_letter_count() {
+  auto c = broker();
+  return c.queue_message_count(orders::rabbitmq::kDeadQueue).value_or(0);
 }
 
 std::string count_orders(const std::string& url, const std::string& product) {
@@ -32,6 +90,7 @@ std::string count_orders(const std::string& url, const std::string& product) {
 }  // namespace
 
 TEST(Reconcile, NoDriftAfterASaleThenReportsAndFixesABentCounter) {
+  clear_queues();
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process w1({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
@@ -86,6 +145,7 @@ std::string db_query(const std::string& url, const std::string& sql) {
 // and --fix rebuilds them from the record: the product sells again and the per-user limit
 // still counts what each user bought.
 TEST(Reconcile, ReportsAndRebuildsMissingSaleRulesAndBuyerCounts) {
+  clear_queues();
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process worker({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
@@ -128,6 +188,7 @@ TEST(Reconcile, ReportsAndRebuildsMissingSaleRulesAndBuyerCounts) {
 // it never reports drift that is not there, and --fix never gives Redis units the record
 // does not have (G1: exactly the stock is sold; G4 after the drain).
 TEST(Reconcile, UnderASaleReportsNoFalseDriftAndFixNeverAddsUnits) {
+  clear_queues();
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process w1({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
@@ -177,4 +238,172 @@ TEST(Reconcile, UnderASaleReportsNoFalseDriftAndFixNeverAddsUnits) {
   auto clean = reconcile(db.url);
   EXPECT_EQ(clean.code, 0) << clean.output;
   EXPECT_NE(clean.output.find(" 0 with drift"), std::string::npos) << clean.output;
+}
+
+namespace {
+
+// A pending order record as the reservation script writes it, created `age` ago, for a product
+// the record does not have; deleted by the destructor (other tests read the same Redis).
+struct PendingRecord {
+  explicit PendingRecord(std::chrono::milliseconds age) : id(orders::uuid::make_v7()) {
+    const std::string created = orders::format_rfc3339(orders::now_ms() - age.count());
+    redis_cli({"SET", "order:" + id,
+               R"({"id":")" + id +
+                   R"(","referenceNo":"ORD-TEST","userId":"stuck","status":"PENDING","items":[)"
+                   R"({"productId":")" +
+                   orders::uuid::make_v7() +
+                   R"(","quantity":1,"unitPrice":1.00,"totalPrice":1.00}],"totalPrice":1.00,"createdAt":")" + created +
+                   R"("})",
+               "EX", "600"});
+  }
+  ~PendingRecord() { redis_cli({"DEL", "order:" + id}); }
+  std::string id;
+};
+
+}  // namespace
+
+// An order accepted an hour ago that no worker persisted (a stopped worker, a dead letter) is
+// drift once it is older than --stale-after, with its id and age; younger, or with the check
+// off, it is not. --fix leaves it.
+TEST(Reconcile, ReportsAPendingOrderOlderThanStaleAfterThatTheRecordLacks) {
+  clear_queues();
+  MigratedDatabase db;
+  PendingRecord stuck(std::chrono::hours(1));
+
+  auto reported = reconcile(db.url, false, {"--stale-after", "30"});
+  EXPECT_EQ(reported.code, 1) << reported.output;
+  EXPECT_NE(reported.output.find("stale: order " + stuck.id + " pending in Redis for 36"), std::string::npos)
+      << reported.output;
+  EXPECT_NE(reported.output.find("0 products, 0 with drift, 0 busy"), std::string::npos) << reported.output;
+
+  auto fixed = reconcile(db.url, true, {"--stale-after", "30"});
+  EXPECT_EQ(fixed.code, 1) << fixed.output;
+  EXPECT_NE(fixed.output.find("not fixed: --fix only reports stale orders"), std::string::npos) << fixed.output;
+  EXPECT_EQ(redis_cli({"EXISTS", "order:" + stuck.id}), "1");
+
+  auto json = reconcile_json(db.url, {"--stale-after", "30"});
+  EXPECT_EQ(json.code, 1) << json.out << json.err;
+  auto summary = summary_of(json.out);
+  bool found = false;
+  for (const auto& o : summary["staleOrders"].as_array()) {
+    if (o.at("id") != json::value(stuck.id)) continue;
+    found = true;
+    EXPECT_GE(o.at("ageSeconds").to_number<long long>(), 3600);
+    EXPECT_LT(o.at("ageSeconds").to_number<long long>(), 3700);
+  }
+  EXPECT_TRUE(found) << json.out;
+
+  for (const char* minutes : {"120", "0"}) {
+    auto quiet = reconcile(db.url, false, {"--stale-after", minutes});
+    EXPECT_EQ(quiet.code, 0) << minutes << ": " << quiet.output;
+    EXPECT_EQ(quiet.output.find(stuck.id), std::string::npos) << minutes << ": " << quiet.output;
+  }
+  auto out_of_range = reconcile(db.url, false, {"--stale-after", "-1"});
+  EXPECT_EQ(out_of_range.code, 2) << out_of_range.output;
+}
+
+// A pending record of an order the record holds is not stale, however old: it is persisted
+// and its record only not yet dropped.
+TEST(Reconcile, AnOldPendingRecordOfAPersistedOrderIsNotStale) {
+  clear_queues();
+  MigratedDatabase db;
+  PendingRecord persisted(std::chrono::hours(1));
+  db.query("INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at) VALUES ('" + persisted.id +
+           "', 'ORD-TEST', 'stuck', 'CONFIRMED', 1, now())");
+  ASSERT_EQ(db.query("SELECT count(*) FROM orders"), "1");
+  auto r = reconcile(db.url, false, {"--stale-after", "30"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find("stale:"), std::string::npos) << r.output;
+}
+
+// A message in orders.dead is drift, with a pointer to the README; RabbitMQ unreachable is said
+// on stderr and the rest is still checked (exit 0 without other drift).
+TEST(Reconcile, ReportsDeadLettersAndGoesOnWithoutRabbitMq) {
+  clear_queues();
+  MigratedDatabase db;
+  {
+    auto c = broker();
+    orders::rabbitmq::declare_topology(c);
+    amqp_basic_properties_t props{};
+    ASSERT_EQ(amqp_basic_publish(c.native(), orders::rabbitmq::kChannel, amqp_empty_bytes,
+                                 orders::rabbitmq::bytes(orders::rabbitmq::kDeadQueue), 0, 0, &props,
+                                 orders::rabbitmq::bytes("a dead letter")),
+              AMQP_STATUS_OK);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (dead_letter_count() < 1 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(dead_letter_count(), 1u);
+
+  auto reported = reconcile(db.url);
+  EXPECT_EQ(reported.code, 1) << reported.output;
+  EXPECT_NE(reported.output.find("dead letters: 1 in orders.dead (README \"Dead-letter queue orders.dead\""),
+            std::string::npos)
+      << reported.output;
+  auto json = reconcile_json(db.url);
+  EXPECT_EQ(json.code, 1) << json.out << json.err;
+  EXPECT_EQ(summary_of(json.out)["deadLetters"], 1) << json.out;
+
+  clear_queues();
+  auto clean = reconcile(db.url);
+  EXPECT_EQ(clean.code, 0) << clean.output;
+  EXPECT_EQ(clean.output.find("dead letters"), std::string::npos) << clean.output;
+
+  const std::string nowhere = "amqp://orders:orders@127.0.0.1:" + std::to_string(free_port()) + "/";
+  auto unreachable = reconcile(db.url, false, {"--rabbitmq-url", nowhere});
+  EXPECT_EQ(unreachable.code, 0) << unreachable.output;
+  EXPECT_NE(unreachable.output.find("orders reconcile: dead letters not checked ("), std::string::npos)
+      << unreachable.output;
+  EXPECT_NE(unreachable.output.find("0 products, 0 with drift, 0 busy"), std::string::npos) << unreachable.output;
+  auto unreachable_json = reconcile_json(db.url, {"--rabbitmq-url", nowhere});
+  EXPECT_EQ(unreachable_json.code, 0) << unreachable_json.out << unreachable_json.err;
+  EXPECT_TRUE(summary_of(unreachable_json.out)["deadLetters"].is_null()) << unreachable_json.out;
+  auto warning = json::parse(unreachable_json.err);  // one JSON log line
+  EXPECT_EQ(warning.at("level"), "warning") << unreachable_json.err;
+}
+
+// LOG_FORMAT=json: one JSON object on stdout with every product's row, what drifted and what
+// --fix changed; errors are JSON log lines on stderr, nothing on stdout.
+TEST(Reconcile, JsonSummaryHasEveryFieldAndJsonErrors) {
+  clear_queues();
+  MigratedDatabase db;
+  ApiProcess api({"--database-url", db.url});
+  std::string product = create_product(api.port(), R"({"name":"json","price":2,"stock":5})");
+
+  auto clean = reconcile_json(db.url);
+  EXPECT_EQ(clean.code, 0) << clean.out << clean.err;
+  auto summary = summary_of(clean.out);
+  ASSERT_EQ(summary["products"].as_array().size(), 1u) << clean.out;
+  const auto& row = summary["products"].as_array()[0].as_object();
+  EXPECT_EQ(row.at("id"), json::value(product));
+  EXPECT_EQ(row.at("counter"), 5);
+  EXPECT_EQ(row.at("pending"), 0);
+  EXPECT_EQ(row.at("owed"), 0);
+  EXPECT_EQ(row.at("stock"), 5);
+  EXPECT_EQ(row.at("ledger"), 5);
+  EXPECT_EQ(row.at("orders"), 0);
+  EXPECT_TRUE(row.at("drift").as_array().empty()) << clean.out;
+  EXPECT_TRUE(summary["busy"].as_array().empty());
+  EXPECT_TRUE(summary["staleOrders"].is_array());
+  EXPECT_EQ(summary["deadLetters"], 0);
+  EXPECT_EQ(summary["drifting"], 0);
+  EXPECT_TRUE(summary["fixed"].as_array().empty());
+
+  redis_cli({"INCRBY", "{p:" + product + "}:stock", "3"});
+  auto drift = reconcile_json(db.url);
+  EXPECT_EQ(drift.code, 1) << drift.out;
+  auto bent = summary_of(drift.out);
+  EXPECT_EQ(bent["drifting"], 1) << drift.out;
+  EXPECT_EQ(bent["products"].as_array()[0].at("drift"), (json::array{"counter 3"})) << drift.out;
+  auto fixed = reconcile_json(db.url, {"--fix"});
+  EXPECT_EQ(fixed.code, 0) << fixed.out;
+  EXPECT_EQ(summary_of(fixed.out)["fixed"], (json::array{product + " counter 8 -> 5"})) << fixed.out;
+  EXPECT_EQ(redis_get("{p:" + product + "}:stock"), "5");
+
+  auto failed = reconcile_json("postgresql://orders:orders@127.0.0.1:" + std::to_string(free_port()) + "/none");
+  EXPECT_EQ(failed.code, 3);
+  EXPECT_EQ(failed.out, "");
+  auto line = json::parse(failed.err);
+  EXPECT_EQ(line.at("level"), "error") << failed.err;
+  EXPECT_EQ(std::string(line.at("msg").as_string()).rfind("orders reconcile: PostgreSQL unavailable", 0), 0u)
+      << failed.err;
 }
