@@ -2,6 +2,7 @@
 
 #include "common/error_codes.hpp"
 #include "common/uuid.hpp"
+#include "storage/postgres/async_transaction.hpp"
 
 namespace orders::catalog {
 namespace asio = boost::asio;
@@ -87,14 +88,14 @@ Problem constraint_failure(const Result& r) {
 // The transaction of one product update: the lease holds it open between lock and commit.
 class PostgresProductUpdate final : public ProductUpdate {
  public:
-  PostgresProductUpdate(postgres::Lease lease, Product current)
-      : lease_(std::move(lease)), current_(std::move(current)) {}
+  PostgresProductUpdate(postgres::AsyncTransaction tx, Product current)
+      : tx_(std::move(tx)), current_(std::move(current)) {}
   const Product& current() const override { return current_; }
   asio::awaitable<Outcome<Product>> apply(const ProductPatch& patch, std::int64_t stock_delta) override;
   asio::awaitable<void> rollback() override;
 
  private:
-  postgres::Lease lease_;
+  postgres::AsyncTransaction tx_;
   Product current_;
 };
 
@@ -200,9 +201,7 @@ asio::awaitable<std::pair<std::vector<Product>, std::int64_t>> CatalogStore::lis
 }
 
 asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct& n) {
-  auto lease = co_await pool_.acquire();
-  auto timeout = pool_.statement_timeout();
-  (co_await lease->execute("BEGIN", timeout)).expect_ok("begin");
+  auto tx = co_await postgres::AsyncTransaction::begin(pool_);
   Params p;
   p.add(uuid::make_v7())
       .add(n.name)
@@ -214,47 +213,43 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
       .add(n.max_per_user)
       .add(time_param(n.sale_starts_at))
       .add(time_param(n.sale_ends_at));
-  auto r = co_await lease->execute(
+  auto r = co_await tx.execute(
       "INSERT INTO products (id, name, description, sku, price, stock, category_id, max_per_user, sale_starts_at,"
       " sale_ends_at) VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9::timestamptz, $10::timestamptz)"
       " RETURNING " +
           std::string(kProductColumns),
-      p, timeout);
+      p);
   if (!r.ok()) {
-    (co_await lease->execute("ROLLBACK", timeout));
+    co_await tx.rollback();
     co_return constraint_failure(r);
   }
   Product product = product_from(r, 0);
   if (product.stock > 0) {
     Params m;
     m.add(product.id).add(product.stock);
-    (co_await lease->execute("INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'INITIAL')",
-                             m, timeout))
+    (co_await tx.execute("INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'INITIAL')", m))
         .expect_ok("initial movement");
   }
-  (co_await lease->execute("COMMIT", timeout)).expect_ok("commit");
+  (co_await tx.commit()).expect_ok("commit");
   co_return product;
 }
 
 asio::awaitable<std::unique_ptr<ProductUpdate>> CatalogStore::begin_product_update(const std::string& id) {
-  auto lease = co_await pool_.acquire();
-  auto timeout = pool_.statement_timeout();
-  (co_await lease->execute("BEGIN", timeout)).expect_ok("begin");
+  auto tx = co_await postgres::AsyncTransaction::begin(pool_);
   Params p;
   p.add(id);
   // The row lock orders concurrent updates of one product, so their stock deltas apply in turn.
-  auto r = co_await lease->execute(
-      "SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active FOR UPDATE", p, timeout);
+  auto r = co_await tx.execute(
+      "SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active FOR UPDATE", p);
   r.expect_ok("lock product");
   if (r.rows() == 0) {
-    co_await lease->execute("ROLLBACK", timeout);
+    co_await tx.rollback();
     co_return nullptr;
   }
-  co_return std::make_unique<PostgresProductUpdate>(std::move(lease), product_from(r, 0));
+  co_return std::make_unique<PostgresProductUpdate>(std::move(tx), product_from(r, 0));
 }
 
 asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatch& patch, std::int64_t delta) {
-  auto timeout = std::chrono::milliseconds(5000);
   Params p;
   p.add(current_.id)
       .add(patch.name)
@@ -272,7 +267,7 @@ asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatc
       .add(time_param(patch.sale_starts_at.value))
       .add(patch.sale_ends_at.present)
       .add(time_param(patch.sale_ends_at.value));
-  auto r = co_await lease_->execute(
+  auto r = co_await tx_.execute(
       "UPDATE products SET name = COALESCE($2, name),"
       " description = CASE WHEN $3::boolean THEN $4 ELSE description END,"
       " sku = CASE WHEN $5::boolean THEN $6 ELSE sku END,"
@@ -285,24 +280,24 @@ asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatc
       " updated_at = now(), version = version + 1"
       " WHERE id = $1 RETURNING " +
           std::string(kProductColumns),
-      p, timeout);
+      p);
   if (!r.ok()) {
-    co_await lease_->execute("ROLLBACK", timeout);
+    co_await tx_.rollback();
     co_return constraint_failure(r);
   }
   if (delta != 0) {
     Params m;
     m.add(current_.id).add(delta);
-    (co_await lease_->execute(
-         "INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'ADJUSTMENT')", m, timeout))
+    (co_await tx_.execute("INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'ADJUSTMENT')",
+                          m))
         .expect_ok("adjustment movement");
   }
-  (co_await lease_->execute("COMMIT", timeout)).expect_ok("commit");
+  (co_await tx_.commit()).expect_ok("commit");
   co_return product_from(r, 0);
 }
 
 asio::awaitable<void> PostgresProductUpdate::rollback() {
-  co_await lease_->execute("ROLLBACK", std::chrono::milliseconds(5000));
+  if (tx_.open()) co_await tx_.rollback();
 }
 
 asio::awaitable<std::optional<std::int64_t>> CatalogStore::deactivate_product(const std::string& id) {

@@ -9,6 +9,7 @@
 #include "common/uuid.hpp"
 #include "config/config.hpp"
 #include "storage/rabbitmq/connection.hpp"
+#include "support/amqp_queue.hpp"
 #include "support/api_helpers.hpp"
 #include "support/own_stack.hpp"
 #include "support/process.hpp"
@@ -63,18 +64,6 @@ orders::rabbitmq::Connection broker() {
                                       std::chrono::seconds(5));
 }
 
-// Other tests dead-letter messages on purpose, and leave orders in orders.persist for databases
-// of their own that a worker here would dead-letter (their products are not in this one). The
-// tests here start from empty queues (the tests run one at a time).
-void clear_queues() {
-  auto c = broker();
-  orders::rabbitmq::declare_topology(c);
-  for (std::string_view queue : {orders::rabbitmq::kPersistQueue, orders::rabbitmq::kDeadQueue}) {
-    amqp_queue_purge(c.native(), orders::rabbitmq::kChannel, orders::rabbitmq::bytes(queue));
-    c.check_rpc("queue.purge");
-  }
-}
-
 std::uint32_t dead_letter_count() {
   auto c = broker();
   return c.queue_message_count(orders::rabbitmq::kDeadQueue).value_or(0);
@@ -90,7 +79,7 @@ std::string count_orders(const std::string& url, const std::string& product) {
 }  // namespace
 
 TEST(Reconcile, NoDriftAfterASaleThenReportsAndFixesABentCounter) {
-  clear_queues();
+  orders::testing::clear_order_queues();
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process w1({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
@@ -145,7 +134,7 @@ std::string db_query(const std::string& url, const std::string& sql) {
 // and --fix rebuilds them from the record: the product sells again and the per-user limit
 // still counts what each user bought.
 TEST(Reconcile, ReportsAndRebuildsMissingSaleRulesAndBuyerCounts) {
-  clear_queues();
+  orders::testing::clear_order_queues();
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process worker({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
@@ -188,7 +177,7 @@ TEST(Reconcile, ReportsAndRebuildsMissingSaleRulesAndBuyerCounts) {
 // it never reports drift that is not there, and --fix never gives Redis units the record
 // does not have (G1: exactly the stock is sold; G4 after the drain).
 TEST(Reconcile, UnderASaleReportsNoFalseDriftAndFixNeverAddsUnits) {
-  clear_queues();
+  orders::testing::clear_order_queues();
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   Process w1({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url});
@@ -266,7 +255,7 @@ struct PendingRecord {
 // drift once it is older than --stale-after, with its id and age; younger, or with the check
 // off, it is not. --fix leaves it.
 TEST(Reconcile, ReportsAPendingOrderOlderThanStaleAfterThatTheRecordLacks) {
-  clear_queues();
+  orders::testing::clear_order_queues();
   MigratedDatabase db;
   PendingRecord stuck(std::chrono::hours(1));
 
@@ -305,7 +294,7 @@ TEST(Reconcile, ReportsAPendingOrderOlderThanStaleAfterThatTheRecordLacks) {
 // A pending record of an order the record holds is not stale, however old: it is persisted
 // and its record only not yet dropped.
 TEST(Reconcile, AnOldPendingRecordOfAPersistedOrderIsNotStale) {
-  clear_queues();
+  orders::testing::clear_order_queues();
   MigratedDatabase db;
   PendingRecord persisted(std::chrono::hours(1));
   db.query("INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at) VALUES ('" + persisted.id +
@@ -319,7 +308,7 @@ TEST(Reconcile, AnOldPendingRecordOfAPersistedOrderIsNotStale) {
 // A message in orders.dead is drift, with a pointer to the README; RabbitMQ unreachable is said
 // on stderr and the rest is still checked (exit 0 without other drift).
 TEST(Reconcile, ReportsDeadLettersAndGoesOnWithoutRabbitMq) {
-  clear_queues();
+  orders::testing::clear_order_queues();
   MigratedDatabase db;
   {
     auto c = broker();
@@ -343,7 +332,7 @@ TEST(Reconcile, ReportsDeadLettersAndGoesOnWithoutRabbitMq) {
   EXPECT_EQ(json.code, 1) << json.out << json.err;
   EXPECT_EQ(summary_of(json.out)["deadLetters"], 1) << json.out;
 
-  clear_queues();
+  orders::testing::clear_order_queues();
   auto clean = reconcile(db.url);
   EXPECT_EQ(clean.code, 0) << clean.output;
   EXPECT_EQ(clean.output.find("dead letters"), std::string::npos) << clean.output;
@@ -364,7 +353,7 @@ TEST(Reconcile, ReportsDeadLettersAndGoesOnWithoutRabbitMq) {
 // LOG_FORMAT=json: one JSON object on stdout with every product's row, what drifted and what
 // --fix changed; errors are JSON log lines on stderr, nothing on stdout.
 TEST(Reconcile, JsonSummaryHasEveryFieldAndJsonErrors) {
-  clear_queues();
+  orders::testing::clear_order_queues();
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url});
   std::string product = create_product(api.port(), R"({"name":"json","price":2,"stock":5})");

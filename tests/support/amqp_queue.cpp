@@ -67,4 +67,14 @@ std::vector<ReceivedMessage> TestQueue::drain(int quiet_ms) {
   return out;
 }
 
+void clear_order_queues(bool persist_too) {
+  rabbitmq::Connection c(config::parse_amqp_url(required_env("RABBITMQ_URL")), std::chrono::seconds(5));
+  rabbitmq::declare_topology(c);
+  for (std::string_view queue : {rabbitmq::kPersistQueue, rabbitmq::kDeadQueue}) {
+    if (queue == rabbitmq::kPersistQueue && !persist_too) continue;
+    amqp_queue_purge(c.native(), rabbitmq::kChannel, rabbitmq::bytes(queue));
+    c.check_rpc("queue.purge");
+  }
+}
+
 }  // namespace orders::testing

@@ -35,4 +35,11 @@ class TestQueue {
   void connect();
 };
 
+// Empties orders.persist and orders.dead. Tests share the test stack's broker while each has a
+// database of its own: other tests dead-letter messages on purpose, or leave orders for
+// databases a worker here does not know (it would dead-letter them). A test that reads the
+// queues' depth (reconcile) starts from empty ones (the tests run one at a time). Without
+// `persist_too`, only the dead letters go (a test whose own orders may still be queued).
+void clear_order_queues(bool persist_too = true);
+
 }  // namespace orders::testing
