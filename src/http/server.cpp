@@ -52,7 +52,8 @@ struct HttpMetrics {
       "orders_http_request_duration_seconds", "HTTP request latency by route", {"route"});
   metrics::Gauge& connections = metrics::registry().gauge("orders_http_connections", "Open HTTP connections").with({});
   metrics::Counter& shed = metrics::registry()
-                               .counter("orders_http_connections_shed_total", "Connections refused with 503 over the limit")
+                               .counter("orders_http_connections_shed_total",
+                                        "Connections refused with 503 over the limit")
                                .with({});
   metrics::Counter& accept_backoffs = metrics::registry()
                                           .counter("orders_http_accept_backoffs_total",

@@ -15,12 +15,16 @@ struct OrderingMetrics {
                                    .counter("orders_idempotent_replays_total",
                                             "Purchases answered from the idempotency record")
                                    .with({});
-  metrics::Counter& republished =
-      metrics::registry().counter("orders_outbox_republished_total", "Outbox entries the relay published again").with({});
+  metrics::Counter& republished = metrics::registry()
+                                      .counter("orders_outbox_republished_total",
+                                               "Outbox entries the relay published again")
+                                      .with({});
   metrics::Gauge& outbox_depth =
       metrics::registry().gauge("orders_outbox_depth", "Orders reserved but not yet confirmed by the broker").with({});
-  metrics::Histogram& reservation =
-      metrics::registry().histogram("orders_reservation_duration_seconds", "The reservation script's round trip", {}).with({});
+  metrics::Histogram& reservation = metrics::registry()
+                                        .histogram("orders_reservation_duration_seconds",
+                                                   "The reservation script's round trip", {})
+                                        .with({});
 };
 
 inline OrderingMetrics& ordering_metrics() {
