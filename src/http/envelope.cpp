@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/error_codes.hpp"
+#include "common/json_writer.hpp"
 
 namespace orders::http {
 namespace json = boost::json;
@@ -48,15 +49,29 @@ Response error(int status, std::string_view code, std::string_view message, json
 }
 
 Response error(int status, std::string_view code, std::string_view message, const std::vector<FieldError>& details) {
-  json::array array;
-  array.reserve(details.size());
-  for (const FieldError& d : details) {
-    json::object item{{"field", d.field}};
-    if (!d.product_id.empty()) item["productId"] = d.product_id;
-    item["message"] = d.message;
-    array.push_back(std::move(item));
+  // Written straight into the body: every refusal of a sold-out sale comes through here, so no
+  // JSON object model in between. The members in the order error(…, json::array) writes them.
+  std::string body;
+  body.reserve(64 + code.size() + message.size() * (1 + details.size()) + 64 * details.size());
+  body += R"({"success":false,"error":)";
+  append_json_string(body, message);
+  body += R"(,"code":)";
+  append_json_string(body, code);
+  body += R"(,"details":[)";
+  for (std::size_t i = 0; i < details.size(); ++i) {
+    const FieldError& d = details[i];
+    body += i ? R"(,{"field":)" : R"({"field":)";
+    append_json_string(body, d.field);
+    if (!d.product_id.empty()) {
+      body += R"(,"productId":)";
+      append_json_string(body, d.product_id);
+    }
+    body += R"(,"message":)";
+    append_json_string(body, d.message);
+    body += '}';
   }
-  return error(status, code, message, std::move(array));
+  body += "]}";
+  return Response{.status = status, .body = std::move(body), .code = std::string(code)};
 }
 
 Response validation_failed(const std::vector<FieldError>& details) {

@@ -47,6 +47,21 @@ TEST(Envelope, ErrorHasCodeMessageAndDetails) {
   EXPECT_EQ(details[1].at("message"), "is required");
 }
 
+TEST(Envelope, ErrorIsWrittenExactlyAsTheJsonModelWouldWriteIt) {
+  std::vector<orders::FieldError> details{{"items[0].productId", "Product p has 0 units left", "p"},
+                                          {"na\"me", "line\nbreak \\ tab\t", ""}};
+  Response r = error(409, "OUT_OF_STOCK", "Product \"p\" has 0 units left", details);
+  json::array model;
+  model.push_back(
+      json::object{{"field", "items[0].productId"}, {"productId", "p"}, {"message", "Product p has 0 units left"}});
+  model.push_back(json::object{{"field", "na\"me"}, {"message", "line\nbreak \\ tab\t"}});
+  Response expected = error(409, "OUT_OF_STOCK", "Product \"p\" has 0 units left", std::move(model));
+  EXPECT_EQ(r.body, expected.body);
+  EXPECT_EQ(r.code, "OUT_OF_STOCK");
+  EXPECT_EQ(error(404, "NOT_FOUND", "Order not found").body,
+            R"({"success":false,"error":"Order not found","code":"NOT_FOUND","details":[]})");
+}
+
 TEST(Envelope, MethodNotAllowedCarriesAllowHeader) {
   Response r = method_not_allowed("GET, PUT");
   EXPECT_EQ(r.status, 405);
