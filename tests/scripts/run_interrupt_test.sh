@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # scripts/run.sh interrupted during its start-up must stop every server of the stack it was
-# starting, and exit. Two cases, each from a fresh stack:
+# starting, and exit. Three cases, each from a fresh stack:
 #   ctrl-c   SIGINT to run.sh's process group (what Ctrl-C in a terminal does) once Redis has
 #            written its pid file (RabbitMQ and PostgreSQL still starting);
-#   sigterm  SIGTERM to run.sh alone once RabbitMQ has written its pid file (the broker booting).
+#   sigterm  SIGTERM to run.sh alone once RabbitMQ has written its pid file (the broker booting);
+#   running  once everything is up: the API and both workers' /metrics answer on the URLs run.sh
+#            printed (PORT, PORT+1, PORT+2); then Ctrl-C, which stops everything too.
 # Afterwards no process of that stack may be left: nothing listening on its ports, nothing
 # running in (or naming) its directories. run.sh runs with a stack of its own (STACK_DIR, port
 # base 21400: not the dev, test or drill stacks' 15400/25400/26400) and ORDERS_SKIP_BUILD=1.
@@ -15,8 +17,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 dir=$(realpath -m -- "${1:-$root/build/run-interrupt-stack}")
 port_base=21400
-# PostgreSQL, Redis, AMQP, Erlang distribution, epmd (scripts/stack.sh's offsets).
-ports=($((port_base + 32)) $((port_base + 79)) $((port_base + 72)) $((port_base + 73)) $((port_base + 69)))
+# PostgreSQL, Redis, AMQP, Erlang distribution, epmd (scripts/stack.sh's offsets), then the API
+# and the two workers' metrics (PORT, PORT+1, PORT+2).
+ports=($((port_base + 32)) $((port_base + 79)) $((port_base + 72)) $((port_base + 73)) $((port_base + 69))
+  $((port_base + 90)) $((port_base + 91)) $((port_base + 92)))
 limit=120
 work=$(mktemp -d "${TMPDIR:-/tmp}/orders-run-interrupt.XXXXXX")
 failures=0 run_pid=
@@ -99,10 +103,35 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One case: NAME SIGNAL TARGET (group|script) FILE (relative to DIR; the signal goes once it exists).
+api_port=$((port_base + 90))
+worker_ports=($((port_base + 91)) $((port_base + 92)))
+
+# WHAT has happened: a FILE (relative to DIR) exists, or `serving`: the API answers /health and
+# both workers serve their metrics.
+ready() {
+  if [[ $1 != serving ]]; then
+    [[ -e $dir/$1 ]]
+    return
+  fi
+  curl -sf -m 2 "http://127.0.0.1:$api_port/health" >/dev/null &&
+    curl -sf -m 2 "http://127.0.0.1:${worker_ports[0]}/metrics" | grep -q '^orders_worker_batches_total' &&
+    curl -sf -m 2 "http://127.0.0.1:${worker_ports[1]}/metrics" | grep -q '^orders_worker_batches_total'
+}
+
+# run.sh printed the URLs that answer (the workers' metrics among them).
+check_printed_urls() {
+  local name=$1 log=$2 url
+  for url in "http://127.0.0.1:$api_port/metrics" "http://127.0.0.1:$api_port/api-docs" \
+    "http://127.0.0.1:${worker_ports[0]}/metrics" "http://127.0.0.1:${worker_ports[1]}/metrics"; do
+    grep -qF "$url" "$log" || fail "[$name] run.sh did not print $url"
+    curl -sf -m 2 -o /dev/null "$url" || fail "[$name] $url does not answer"
+  done
+}
+
+# One case: NAME SIGNAL TARGET (group|script) WHAT (see ready; the signal goes once it happened).
 interrupt_case() {
-  local name=$1 sig=$2 target=$3 file=$dir/$4 log=$work/$1.log t0 rc=0 left ports_left
-  say "[$name] scripts/run.sh with a fresh stack in $dir; SIG$sig to the $target once $4 exists"
+  local name=$1 sig=$2 target=$3 log=$work/$1.log t0 rc=0 left ports_left
+  say "[$name] scripts/run.sh with a fresh stack in $dir; SIG$sig to the $target once $4"
   kill_leftovers ports
   purge
   t0=$SECONDS
@@ -111,20 +140,24 @@ interrupt_case() {
   set -m
   env -u DATABASE_URL -u REDIS_URL -u RABBITMQ_URL ORDERS_SKIP_BUILD=1 \
     ORDERS_BINARY="${ORDERS_BINARY:-$root/build/orders}" STACK_DIR="$dir" STACK_PORT_BASE="$port_base" \
-    PORT=$((port_base + 90)) "$root/scripts/run.sh" >"$log" 2>&1 &
+    PORT=$api_port "$root/scripts/run.sh" >"$log" 2>&1 &
   run_pid=$!
   set +m
-  until [[ -e $file ]]; do
+  # The whole start-up (stack, migrate, seed, API, workers) gets twice the time of one server.
+  local wait_limit=$limit
+  if [[ $4 == serving ]]; then wait_limit=$((2 * limit)); fi
+  until ready "$4"; do
     if ! kill -0 "$run_pid" 2>/dev/null; then
-      fail "[$name] run.sh exited before $4 appeared"
+      fail "[$name] run.sh exited before $4"
       break
     fi
-    if ((SECONDS - t0 >= limit)); then
-      fail "[$name] $4 did not appear within ${limit}s"
+    if ((SECONDS - t0 >= wait_limit)); then
+      fail "[$name] no $4 within ${wait_limit}s"
       break
     fi
     sleep 0.1
   done
+  if [[ $4 == serving ]]; then check_printed_urls "$name" "$log"; fi
   say "[$name] after $((SECONDS - t0))s: stack processes $(stack_pids ports | tr '\n' ' ')"
   if [[ $target == group ]]; then kill -"$sig" -- "-$run_pid" 2>/dev/null || true; else kill -"$sig" "$run_pid" 2>/dev/null || true; fi
   t0=$SECONDS
@@ -166,6 +199,7 @@ if [[ -n $(listening_ports) ]]; then
 fi
 interrupt_case ctrl-c INT group redis/redis.pid
 interrupt_case sigterm TERM script rabbitmq/rabbitmq.pid
+interrupt_case running INT group serving
 
 if ((failures)); then
   say "$failures failure(s)"
