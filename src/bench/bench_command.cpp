@@ -17,6 +17,7 @@
 
 #include "app/commands.hpp"
 #include "app/probes.hpp"
+#include "bench/cpu_accounting.hpp"
 #include "bench/invariants.hpp"
 #include "bench/load_client.hpp"
 #include "bench/product_reads.hpp"
@@ -255,6 +256,53 @@ std::string error_summary(const LoadStats& stats) {
 
 bool is_5xx(int s) { return s >= 500; }
 
+// What the CPU table divides by: a label and a count (decisions, accepted orders, requests).
+struct CpuUnit {
+  const char* label;
+  const char* json_key;
+  std::uint64_t count;
+};
+
+// Microseconds of CPU per unit of work, per component (bench/cpu_accounting.hpp), when the
+// service runs on this box; a unit nobody did is left out.
+void print_cpu_text(const CpuUse& cpu, std::initializer_list<CpuUnit> units) {
+  std::printf("%-11sus of CPU per unit, %.1f s of CPU on the box in all\n", "cpu", cpu.box);
+  std::printf("%-11s%-15s", "", "");
+  for (std::size_t c = 0; c < kComponents; ++c) {
+    std::printf("%9s", std::string(to_string(static_cast<Component>(c))).substr(0, 8).c_str());
+  }
+  std::printf("%9s\n", "box");
+  for (const CpuUnit& u : units) {
+    if (u.count == 0) continue;
+    std::printf("%-11s%-15s", "", u.label);
+    const double n = static_cast<double>(u.count);
+    for (double seconds : cpu.seconds) std::printf("%9.1f", seconds * 1e6 / n);
+    std::printf("%9.1f\n", cpu.box * 1e6 / n);
+  }
+}
+
+void write_cpu_json(JsonWriter& w, const CpuUse& cpu, std::initializer_list<CpuUnit> units) {
+  auto components = [&](double divisor) {
+    w.begin_object();
+    for (std::size_t c = 0; c < kComponents; ++c) {
+      std::string key(to_string(static_cast<Component>(c)));
+      if (key == "load generator") key = "loadGenerator";
+      w.key(key).raw_number(format("%.1f", cpu.seconds[c] * divisor));
+    }
+    w.key("box").raw_number(format("%.1f", cpu.box * divisor));
+    w.end_object();
+  };
+  w.key("cpu").begin_object();
+  w.key("seconds");
+  components(1);
+  for (const CpuUnit& u : units) {
+    if (u.count == 0) continue;
+    w.key(u.json_key);
+    components(1e6 / static_cast<double>(u.count));
+  }
+  w.end_object();
+}
+
 template <typename Settings>
 int validate_common(const Settings& s, const char* command) {
   if (s.connections < 1 || s.connections > 100000) {
@@ -431,6 +479,7 @@ struct SaleReport {
   const SaleTally& tally;
   const bench::DrainResult& drain;
   const SaleVerdict& verdict;
+  const CpuUse& cpu;  // from the firing's start to the end of the drain
 };
 
 void print_sale_json(const SaleReport& r) {
@@ -499,6 +548,9 @@ void print_sale_json(const SaleReport& r) {
     w.end_object();
   }
   w.end_array();
+  write_cpu_json(w, r.cpu,
+                 {{"decision", "perDecisionMicroseconds", r.tally.decisions},
+                  {"accepted order", "perAcceptedOrderMicroseconds", r.tally.accepted}});
   w.key("passed").boolean(r.verdict.passed);
   w.end_object();
   std::printf("%s\n", out.c_str());
@@ -532,6 +584,7 @@ void print_sale_text(const SaleReport& r) {
   std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
   if (r.drain.drained) std::printf("%-11spersisted %.2f s after the firing\n", "drain", r.drain.seconds);
   else std::printf("%-11sNOT DRAINED after %.2f s (%s)\n", "drain", r.drain.seconds, r.drain.why.c_str());
+  print_cpu_text(r.cpu, {{"decision", "", r.tally.decisions}, {"accepted order", "", r.tally.accepted}});
   for (const auto& c : r.verdict.checks) {
     std::printf("%s %s %s: %s\n", c.name.c_str(), std::string(bench::to_string(c.verdict)).c_str(), c.title.c_str(),
                 c.detail.c_str());
@@ -619,7 +672,8 @@ double hit_share(const ReadFiring& f) {
   return f.stats.answered ? static_cast<double>(f.cache_hits) / static_cast<double>(f.stats.answered) : 0.0;
 }
 
-void print_read_json(const ReadSettings& s, const std::vector<HttpTarget>& targets, const ReadFiring& f) {
+void print_read_json(const ReadSettings& s, const std::vector<HttpTarget>& targets, const ReadFiring& f,
+                     const CpuUse& cpu) {
   const auto& stats = f.stats;
   const double seconds = stats.seconds();
   std::string out;
@@ -643,12 +697,13 @@ void print_read_json(const ReadSettings& s, const std::vector<HttpTarget>& targe
   w.key("noAnswer").number(ll(stats.no_answer));
   w.key("cacheHits").number(ll(f.cache_hits));
   w.key("cacheHitShare").raw_number(format("%.4f", hit_share(f)));
+  write_cpu_json(w, cpu, {{"request", "perRequestMicroseconds", f.stats.answered}});
   w.end_object();
   std::printf("%s\n", out.c_str());
 }
 
 void print_read_text(const ReadSettings& s, const std::vector<HttpTarget>& targets, const ReadPaths& paths,
-                     const ReadFiring& f) {
+                     const ReadFiring& f, const CpuUse& cpu) {
   const auto& stats = f.stats;
   const double seconds = stats.seconds();
   const std::string what = !s.path.empty() ? "GET " + s.path
@@ -664,6 +719,7 @@ void print_read_text(const ReadSettings& s, const std::vector<HttpTarget>& targe
   std::printf("%-11sX-Cache HIT %.2f%% (%llu of %llu answers)\n", "cache", hit_share(f) * 100, ll(f.cache_hits),
               ll(stats.answered));
   std::printf("%-11s%s\n", "errors", error_summary(stats).c_str());
+  print_cpu_text(cpu, {{"request", "", stats.answered}});
 }
 
 }  // namespace
@@ -678,9 +734,11 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
     bench::SaleRecord record(endpoints.pg, endpoints.redis);
     const std::string run_id = make_run_id();
     const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id);
+    const CpuSample cpu_before = sample_cpu();
     const SaleFiring firing = fire_purchases(endpoints.targets, product_ids, run_id, s, progress);
     const SaleTally tally = tally_plans(firing.plans, product_ids, s);
     const bench::DrainResult drain = wait_for_workers(record, tally, s, progress);
+    const CpuUse cpu = cpu_between(cpu_before, sample_cpu(), ticks_per_second());
     const SaleVerdict verdict = check_guarantees(record, tally.view);
     const SaleReport report{.settings = s,
                             .run_id = run_id,
@@ -689,7 +747,8 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
                             .stats = firing.stats,
                             .tally = tally,
                             .drain = drain,
-                            .verdict = verdict};
+                            .verdict = verdict,
+                            .cpu = cpu};
     if (s.json) print_sale_json(report);
     else print_sale_text(report);
     std::fflush(stdout);
@@ -703,9 +762,11 @@ int run_bench_read(const ReadSettings& s) {
   ProgressLine progress;
   return exit_code_of_run("read", progress, [&] {
     const ReadPaths paths = prepare_paths(targets, s);
+    const CpuSample cpu_before = sample_cpu();
     const ReadFiring firing = fire_reads(targets, paths.paths, s, progress);
-    if (s.json) print_read_json(s, targets, firing);
-    else print_read_text(s, targets, paths, firing);
+    const CpuUse cpu = cpu_between(cpu_before, sample_cpu(), ticks_per_second());
+    if (s.json) print_read_json(s, targets, firing, cpu);
+    else print_read_text(s, targets, paths, firing, cpu);
     std::fflush(stdout);
     return firing.ok > 0 ? 0 : kExitFailure;
   });
