@@ -28,35 +28,10 @@ RunResult reconcile(const std::string& url, bool fix = false, std::vector<std::s
 }
 
 // reconcile with LOG_FORMAT=json: the exit code, stdout (the summary) and stderr apart.
-struct JsonRun {
-  int code = -1;
-  std::string out, err;
-};
-JsonRun reconcile_json(const std::string& url, std::vector<std::string> more = {}) {
-  const std::string out_file = "/tmp/reconcile-" + orders::uuid::make_v7().substr(24);
-  std::vector<std::string> argv{"sh",
-                                "-c",
-                                "exec \"$@\" 2>\"" + out_file + ".err\"",
-                                "sh",
-                                required_env("ORDERS_BINARY"),
-                                "reconcile",
-                                "--database-url",
-                                url};
-  argv.insert(argv.end(), more.begin(), more.end());
-  auto r = run(argv, {{"LOG_FORMAT", "json"}});
-  JsonRun j{r.code, r.output, shell({"cat", out_file + ".err"})};
-  std::remove((out_file + ".err").c_str());
-  return j;
-}
-
-// The one JSON object of a summary on stdout (fails the test on anything else).
-json::object summary_of(const std::string& out) {
-  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
-  boost::system::error_code ec;
-  auto v = json::parse(out, ec);
-  EXPECT_FALSE(ec) << out;
-  EXPECT_TRUE(v.is_object()) << out;
-  return v.is_object() ? v.as_object() : json::object{};
+JsonCommand reconcile_json(const std::string& url, std::vector<std::string> more = {}) {
+  std::vector<std::string> args{"reconcile", "--database-url", url};
+  args.insert(args.end(), more.begin(), more.end());
+  return run_orders_json(args);
 }
 
 orders::rabbitmq::Connection broker() {

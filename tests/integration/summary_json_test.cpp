@@ -17,30 +17,12 @@ namespace json = boost::json;
 
 namespace {
 
-struct Split {
-  int code = -1;
-  std::string out, err;
-};
+using Split = JsonCommand;
 
 // `orders SUB args...` with LOG_FORMAT=json, stdout and stderr apart.
 Split run_json(const std::string& sub, std::vector<std::string> args) {
-  const std::string err_file = "/tmp/summary-json-" + orders::uuid::make_v7().substr(24) + ".err";
-  std::vector<std::string> argv{"sh", "-c", "exec \"$@\" 2>\"" + err_file + "\"", "sh", required_env("ORDERS_BINARY"),
-                                sub};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run(argv, {{"LOG_FORMAT", "json"}});
-  Split s{r.code, r.output, shell({"cat", err_file})};
-  std::remove(err_file.c_str());
-  return s;
-}
-
-json::object summary_of(const std::string& out) {
-  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
-  boost::system::error_code ec;
-  auto v = json::parse(out, ec);
-  EXPECT_FALSE(ec) << out;
-  EXPECT_TRUE(v.is_object()) << out;
-  return v.is_object() ? v.as_object() : json::object{};
+  args.insert(args.begin(), sub);
+  return run_orders_json(args);
 }
 
 std::string url_of(const std::string& database) {

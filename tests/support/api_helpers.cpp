@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <sstream>
 
+#include "common/uuid.hpp"
 #include "config/config.hpp"
 #include "support/process.hpp"
 
@@ -67,5 +70,24 @@ std::string redis_cli(const std::vector<std::string>& args) {
 }
 
 std::string psql(const std::string& sql) { return chomp(shell({"psql", required_env("DATABASE_URL"), "-tAc", sql})); }
+
+JsonCommand run_orders_json(const std::vector<std::string>& args) {
+  const std::string err_file = "/tmp/orders-json-" + uuid::make_v7().substr(24) + ".err";
+  std::vector<std::string> argv{"sh", "-c", "exec \"$@\" 2>\"" + err_file + "\"", "sh", required_env("ORDERS_BINARY")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run(argv, {{"LOG_FORMAT", "json"}});
+  JsonCommand c{r.code, r.output, shell({"cat", err_file})};
+  std::remove(err_file.c_str());
+  return c;
+}
+
+boost::json::object summary_of(const std::string& out) {
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(out, ec);
+  EXPECT_FALSE(ec) << out;
+  EXPECT_TRUE(v.is_object()) << out;
+  return v.is_object() ? v.as_object() : boost::json::object{};
+}
 
 }  // namespace orders::testing

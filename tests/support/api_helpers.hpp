@@ -36,6 +36,15 @@ std::string create_product(std::uint16_t port, const std::string& body);
 // A command's combined output (redis-cli, psql, ...).
 std::string shell(const std::vector<std::string>& argv);
 
+// `orders ARGS...` with LOG_FORMAT=json: the exit code, stdout (the summary) and stderr apart.
+struct JsonCommand {
+  int code = -1;
+  std::string out, err;
+};
+JsonCommand run_orders_json(const std::vector<std::string>& args);
+// The one JSON object of a summary on stdout (fails the test on anything else).
+boost::json::object summary_of(const std::string& out);
+
 // redis-cli against the test stack's Redis, output without the trailing newline.
 std::string redis_cli(const std::vector<std::string>& args);
 inline std::string redis_get(const std::string& key) { return redis_cli({"GET", key}); }
