@@ -126,9 +126,18 @@ void add_api_command(CLI::App& app, ApiCommand& c) {
       ->check(CLI::Range(0, 600))
       ->capture_default_str();
   cmd->add_option("--admin-token", api.admin_token,
-                  "Bearer token that catalog writes and order status changes require (unset: open). A flag is "
-                  "visible to every user in `ps`: set ADMIN_TOKEN or use --admin-token-file instead")
+                  "Bearer token that catalog writes and order status changes require (unset: they answer 403 "
+                  "unless --insecure-admin). A flag is visible to every user in `ps`: set ADMIN_TOKEN or use "
+                  "--admin-token-file instead")
       ->envname("ADMIN_TOKEN");
+  cmd->add_flag("--insecure-admin", api.insecure_admin,
+                "Without an admin token, open admin routes to every caller (local development only)");
+  cmd->add_option("--payment-window", api.payment_window_seconds,
+                  "Seconds a buyer has to pay for an order of a product that sets no paymentWindowSeconds "
+                  "(0: such orders never expire)")
+      ->envname("PAYMENT_WINDOW_SECONDS")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
   cmd->add_option("--admin-token-file", api.admin_token_file,
                   "Read the admin token from this file (its first line), e.g. a mounted secret")
       ->envname("ADMIN_TOKEN_FILE");
@@ -153,6 +162,11 @@ void add_worker_command(CLI::App& app, WorkerCommand& c) {
   cmd->add_option("--batch-wait-ms", worker.batch_wait_ms, "How long a batch waits to fill, in ms")
       ->envname("WORKER_BATCH_WAIT_MS")
       ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
+  cmd->add_option("--sweep-interval-ms", worker.sweep_interval_ms,
+                  "How often the expiry sweeper looks for unpaid orders past their deadline, in ms")
+      ->envname("WORKER_SWEEP_INTERVAL_MS")
+      ->check(CLI::Range(50, 60000))
       ->capture_default_str();
   cmd->add_option("--metrics-port", worker.metrics_port, "Serve GET /metrics and /health on this port (0: off)")
       ->envname("WORKER_METRICS_PORT")

@@ -98,7 +98,9 @@ void add_order_routes(http::Router& router, OrderIntake& intake, OrderReader& re
           auto text = body.string("status", Presence::kRequired, 1, 20);
           if (text) {
             to = parse_status(*text);
-            if (!to) body.add_error("status", "must be one of PENDING, CONFIRMED, COMPLETED, CANCELLED, FAILED");
+            if (!to)
+              body.add_error("status",
+                             "must be one of PENDING, CONFIRMED, PAID, COMPLETED, CANCELLED, FAILED, EXPIRED");
           }
         }
         std::vector<FieldError> errors = body.errors();

@@ -74,8 +74,11 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   catalog::SingleFlight<catalog::LoadedProduct> product_loads;
   std::vector<std::unique_ptr<ApiShard>> shards;
   std::vector<http::Shard> http_shards;
+  ordering::IntakeSettings intake_settings;
+  intake_settings.default_payment_window = std::chrono::seconds(settings.payment_window_seconds);
   for (std::size_t i = 0; i < io.size(); ++i) {
-    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads, publisher);
+    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads, publisher,
+                                            intake_settings);
     add_api_routes(*shard, publisher);
     http_shards.push_back({&io.at(i), &shard->router});
     shards.push_back(std::move(shard));
@@ -95,8 +98,15 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
                  settings.max_connections, server_options.max_connections, fd_limit, reserved);
   }
   server_options.admin_token = admin_token;
-  if (admin_token.empty()) {
-    spdlog::warn("ADMIN_TOKEN is not set: catalog writes and order status changes are open to every caller");
+  server_options.insecure_admin = settings.insecure_admin;
+  if (admin_token.empty() && settings.insecure_admin) {
+    spdlog::warn(
+        "--insecure-admin without ADMIN_TOKEN: catalog writes and order status changes (marking an order "
+        "PAID included) are open to every caller; for local development only");
+  } else if (admin_token.empty()) {
+    spdlog::warn(
+        "ADMIN_TOKEN is not set: catalog writes and order status changes answer 403 (set ADMIN_TOKEN, or "
+        "--insecure-admin for local development)");
   }
   http::Server server(server_options, http_shards);
   try {

@@ -20,16 +20,16 @@ namespace orders::app {
 struct ApiShard {
   ApiShard(boost::asio::io_context& io, const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis_endpoint,
            postgres::PoolOptions pool_options, catalog::SingleFlight<catalog::LoadedProduct>& product_loads,
-           rabbitmq::Publisher& publisher)
+           rabbitmq::Publisher& publisher, const ordering::IntakeSettings& intake_settings)
       : postgres(io.get_executor(), pg.conninfo, pool_options),
         redis(io.get_executor(), redis_endpoint),
         catalog(postgres, redis, product_loads, {}, &publisher),
-        stock(redis),
+        stock(redis, intake_settings),
         events(publisher),
-        intake(stock, events),
+        intake(stock, events, intake_settings),
         orders(postgres),
         order_log(postgres, orders),
-        lifecycle(order_log, stock, events) {}
+        lifecycle(order_log, stock) {}
 
   postgres::Pool postgres;
   redis::Client redis;

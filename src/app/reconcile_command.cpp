@@ -44,7 +44,7 @@ struct OrderUnits {
 
 // Sale rules as purchases read them from {p:ID}:info (or as the record says they should be).
 struct Rules {
-  std::string active, price, max, starts, ends;
+  std::string active, price, max, starts, ends, window;
   bool operator==(const Rules&) const = default;
 };
 
@@ -169,11 +169,12 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
       long long units = std::stoll(text(buyers.elements[i + 1]));
       if (units > 0) p.buyers[text(buyers.elements[i])] = units;
     }
-    Reply info = redis.command({"HMGET", catalog::keys::info(id), "active", "price", "max", "starts", "ends"});
-    if (info.type == Reply::Type::kArray && info.elements.size() == 5 &&
+    Reply info = redis.command(
+        {"HMGET", catalog::keys::info(id), "active", "price", "max", "starts", "ends", "window"});
+    if (info.type == Reply::Type::kArray && info.elements.size() == 6 &&
         info.elements[0].type == Reply::Type::kString) {
       const auto& e = info.elements;
-      p.info = Rules{text(e[0]), text(e[1]), text(e[2]), text(e[3]), text(e[4])};
+      p.info = Rules{text(e[0]), text(e[1]), text(e[2]), text(e[3]), text(e[4]), text(e[5])};
     }
     by_id.emplace(id, std::move(p));
   }
@@ -197,7 +198,8 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
                       "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0),"
                       " p.is_active, (p.price * 100)::bigint, COALESCE(p.max_per_user::text, ''),"
                       " COALESCE(((extract(epoch FROM p.sale_starts_at) * 1000)::bigint)::text, ''),"
-                      " COALESCE(((extract(epoch FROM p.sale_ends_at) * 1000)::bigint)::text, ''), p.version"
+                      " COALESCE(((extract(epoch FROM p.sale_ends_at) * 1000)::bigint)::text, ''), p.version,"
+                      " COALESCE(p.payment_window_seconds::text, '')"
                       " FROM products p WHERE p.id = ANY($1::uuid[])",
                       {product_array});
   must(rows, "products");
@@ -208,7 +210,7 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
     p.order_units = rows.get_int(i, 3);
     p.live_units = rows.get_int(i, 4);
     p.rules = Rules{rows.get_bool(i, 5) ? "1" : "0", std::string(rows.get(i, 6)), std::string(rows.get(i, 7)),
-                    std::string(rows.get(i, 8)), std::string(rows.get(i, 9))};
+                    std::string(rows.get(i, 8)),     std::string(rows.get(i, 9)), std::string(rows.get(i, 11))};
     p.version = rows.get(i, 10);
     p.active = rows.get_bool(i, 5);
   }
@@ -313,7 +315,7 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
       if (p.rules.active == "1" && (!p.info || *p.info != p.rules)) {
         queued({"EVALSHA", publish_sha, "4", catalog::keys::info(id), catalog::keys::stock(id),
                 catalog::keys::cache(id), catalog::keys::gen(id), p.rules.price, p.rules.max, p.rules.starts,
-                p.rules.ends, "", p.version});
+                p.rules.ends, "", p.version, p.rules.window});
       }
     }
     for (const OrderUnits& o : out.owed) {

@@ -13,6 +13,8 @@
 #include "http/server.hpp"
 #include "http/service_routes.hpp"
 #include "storage/rabbitmq/publisher.hpp"
+#include "worker/event_relay.hpp"
+#include "worker/expiry_sweeper.hpp"
 #include "worker/order_worker.hpp"
 #include "worker/queue_depth.hpp"
 
@@ -83,7 +85,17 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
   options.prefetch = settings.prefetch;
   options.batch_size = settings.batch_size;
   options.batch_wait = std::chrono::milliseconds(settings.batch_wait_ms);
+  // Beside the consumer, on threads of their own with their own connections: the relay of the
+  // record's event outbox and the expiry sweeper (worker/event_relay.hpp, expiry_sweeper.hpp).
+  worker::SweepSettings sweep;
+  sweep.interval = std::chrono::milliseconds(settings.sweep_interval_ms);
+  sweep.batch = settings.sweep_batch;
+  std::thread relay_thread([&] { worker::run_event_relay(pg, publisher, worker::RelaySettings{}, stop); });
+  std::thread sweeper_thread([&] { worker::run_expiry_sweeper(pg, redis, sweep, stop); });
   worker::run_order_worker(pg, redis, amqp, publisher, options, stop);
+  stop = true;  // the consumer gave up or was asked to stop: so do the others
+  sweeper_thread.join();
+  relay_thread.join();
   publisher.stop();
   queue_depths.reset();
   if (metrics_server) {

@@ -19,7 +19,7 @@ constexpr std::string_view kProductColumns =
     "id, name, description, sku, price::text, stock, category_id, max_per_user,"
     " (extract(epoch FROM sale_starts_at) * 1000)::bigint, (extract(epoch FROM sale_ends_at) * 1000)::bigint,"
     " is_active, (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM updated_at) * 1000)::bigint, "
-    "version";
+    "version, payment_window_seconds";
 
 std::optional<std::string> opt_string(const Result& r, int row, int col) {
   auto v = r.get_optional(row, col);
@@ -56,6 +56,7 @@ Product product_from(const Result& r, int row) {
   p.created_at = r.get_int(row, 11);
   p.updated_at = r.get_int(row, 12);
   p.version = r.get_int(row, 13);
+  p.payment_window_seconds = opt_int(r, row, 14);
   return p;
 }
 
@@ -212,10 +213,12 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
       .add(n.category_id)
       .add(n.max_per_user)
       .add(time_param(n.sale_starts_at))
-      .add(time_param(n.sale_ends_at));
+      .add(time_param(n.sale_ends_at))
+      .add(n.payment_window_seconds);
   auto r = co_await tx.execute(
       "INSERT INTO products (id, name, description, sku, price, stock, category_id, max_per_user, sale_starts_at,"
-      " sale_ends_at) VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9::timestamptz, $10::timestamptz)"
+      " sale_ends_at, payment_window_seconds)"
+      " VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11)"
       " RETURNING " +
           std::string(kProductColumns),
       p);
@@ -266,7 +269,9 @@ asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatc
       .add(patch.sale_starts_at.present)
       .add(time_param(patch.sale_starts_at.value))
       .add(patch.sale_ends_at.present)
-      .add(time_param(patch.sale_ends_at.value));
+      .add(time_param(patch.sale_ends_at.value))
+      .add(patch.payment_window_seconds.present)
+      .add(patch.payment_window_seconds.value);
   auto r = co_await tx_.execute(
       "UPDATE products SET name = COALESCE($2, name),"
       " description = CASE WHEN $3::boolean THEN $4 ELSE description END,"
@@ -277,6 +282,7 @@ asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatc
       " max_per_user = CASE WHEN $11::boolean THEN $12::integer ELSE max_per_user END,"
       " sale_starts_at = CASE WHEN $13::boolean THEN $14::timestamptz ELSE sale_starts_at END,"
       " sale_ends_at = CASE WHEN $15::boolean THEN $16::timestamptz ELSE sale_ends_at END,"
+      " payment_window_seconds = CASE WHEN $17::boolean THEN $18::integer ELSE payment_window_seconds END,"
       " updated_at = now(), version = version + 1"
       " WHERE id = $1 RETURNING " +
           std::string(kProductColumns),

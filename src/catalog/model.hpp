@@ -34,6 +34,7 @@ struct Product {
   std::optional<std::int64_t> max_per_user;
   std::optional<EpochMs> sale_starts_at;
   std::optional<EpochMs> sale_ends_at;
+  std::optional<std::int64_t> payment_window_seconds;  // none: its orders never expire (unless a default)
   bool is_active = true;
   EpochMs created_at = 0;
   EpochMs updated_at = 0;
@@ -62,6 +63,7 @@ struct NewProduct {
   std::optional<std::int64_t> max_per_user;
   std::optional<EpochMs> sale_starts_at;
   std::optional<EpochMs> sale_ends_at;
+  std::optional<std::int64_t> payment_window_seconds;
 };
 
 struct ProductPatch {
@@ -74,9 +76,10 @@ struct ProductPatch {
   Patch<std::int64_t> max_per_user;
   Patch<EpochMs> sale_starts_at;
   Patch<EpochMs> sale_ends_at;
+  Patch<std::int64_t> payment_window_seconds;
   bool empty() const {
     return !name && !description.present && !sku.present && !price && !stock && !category_id.present &&
-           !max_per_user.present && !sale_starts_at.present && !sale_ends_at.present;
+           !max_per_user.present && !sale_starts_at.present && !sale_ends_at.present && !payment_window_seconds.present;
   }
 };
 
@@ -87,5 +90,6 @@ inline constexpr std::size_t kMaxProductDescriptionLength = 5000;
 inline constexpr std::size_t kMaxSkuLength = 64;
 inline constexpr std::int64_t kMaxStock = 1'000'000'000;
 inline constexpr std::int64_t kMaxPerUserLimit = 1'000'000;
+inline constexpr std::int64_t kMaxPaymentWindowSeconds = 86'400;
 
 }  // namespace orders::catalog

@@ -83,9 +83,10 @@ asio::awaitable<void> RedisCatalogCache::publish_rules(const Product& p, std::op
   std::string ends = p.sale_ends_at ? std::to_string(*p.sale_ends_at) : "";
   std::string initial = initial_stock ? std::to_string(*initial_stock) : "";
   std::string version = std::to_string(p.version);
+  std::string window = p.payment_window_seconds ? std::to_string(*p.payment_window_seconds) : "";
   std::array<std::string_view, 4> script_keys{info, stock, cache, gen};
   // The version makes Redis keep the newest rules whatever order concurrent writes publish in.
-  std::array<std::string_view, 6> args{price, max, starts, ends, initial, version};
+  std::array<std::string_view, 7> args{price, max, starts, ends, initial, version, window};
   expect_script_ok(co_await redis_.eval(script("product_publish"), script_keys, args), "product_publish");
 }
 

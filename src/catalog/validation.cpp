@@ -62,8 +62,8 @@ Outcome<CategoryPatch> parse_category_patch(std::string_view text) {
 Outcome<NewProduct> parse_new_product(std::string_view text, EpochMs) {
   JsonBody body = JsonBody::parse(text);
   if (!body.is_object()) return invalid_fields(body.errors());
-  body.reject_unknown(
-      {"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt", "saleEndsAt"});
+  body.reject_unknown({"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt",
+                       "saleEndsAt", "paymentWindowSeconds"});
   NewProduct p;
   auto name = body.string("name", Presence::kRequired, 1, kMaxNameLength);
   auto price = body.money("price", Presence::kRequired, 0, kMaxPriceCents);
@@ -74,6 +74,7 @@ Outcome<NewProduct> parse_new_product(std::string_view text, EpochMs) {
   p.max_per_user = body.integer("maxPerUser", Presence::kOptional, 1, kMaxPerUserLimit);
   p.sale_starts_at = body.timestamp("saleStartsAt", Presence::kOptional);
   p.sale_ends_at = body.timestamp("saleEndsAt", Presence::kOptional);
+  p.payment_window_seconds = body.integer("paymentWindowSeconds", Presence::kOptional, 1, kMaxPaymentWindowSeconds);
   if (p.sale_starts_at && p.sale_ends_at && *p.sale_ends_at <= *p.sale_starts_at) {
     body.add_error("saleEndsAt", "must be after saleStartsAt");
   }
@@ -87,8 +88,8 @@ Outcome<NewProduct> parse_new_product(std::string_view text, EpochMs) {
 Outcome<ProductPatch> parse_product_patch(std::string_view text) {
   JsonBody body = JsonBody::parse(text);
   if (!body.is_object()) return invalid_fields(body.errors());
-  body.reject_unknown(
-      {"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt", "saleEndsAt"});
+  body.reject_unknown({"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt",
+                       "saleEndsAt", "paymentWindowSeconds"});
   ProductPatch p;
   const auto& o = body.object();
   if (o.contains("name")) p.name = body.string("name", Presence::kRequired, 1, kMaxNameLength);
@@ -100,6 +101,7 @@ Outcome<ProductPatch> parse_product_patch(std::string_view text) {
   p.max_per_user = body.integer_patch("maxPerUser", 1, kMaxPerUserLimit);
   p.sale_starts_at = body.timestamp_patch("saleStartsAt");
   p.sale_ends_at = body.timestamp_patch("saleEndsAt");
+  p.payment_window_seconds = body.integer_patch("paymentWindowSeconds", 1, kMaxPaymentWindowSeconds);
   if (p.sale_starts_at.value && p.sale_ends_at.value && *p.sale_ends_at.value <= *p.sale_starts_at.value) {
     body.add_error("saleEndsAt", "must be after saleStartsAt");
   }

@@ -25,5 +25,6 @@ inline constexpr std::string_view kIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSE
 inline constexpr std::string_view kRequestInProgress = "REQUEST_IN_PROGRESS";
 inline constexpr std::string_view kInvalidTransition = "INVALID_TRANSITION";
 inline constexpr std::string_view kAlreadyCancelled = "ALREADY_CANCELLED";
+inline constexpr std::string_view kOrderExpired = "ORDER_EXPIRED";
 
 }  // namespace orders::codes

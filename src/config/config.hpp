@@ -65,8 +65,10 @@ struct ApiSettings {
   int pg_pool_size = 4;         // PostgreSQL connections per I/O thread
   int max_connections = 10000;  // HTTP connections beyond this are answered 503
   int shutdown_grace_seconds = 10;
-  std::string admin_token;       // empty: admin routes are open (a warning says so at start)
-  std::string admin_token_file;  // when set, the token is this file's first line
+  std::string admin_token;         // empty: admin routes answer 403, unless insecure_admin
+  std::string admin_token_file;    // when set, the token is this file's first line
+  bool insecure_admin = false;     // --insecure-admin: no token opens admin routes (local development)
+  int payment_window_seconds = 0;  // PAYMENT_WINDOW_SECONDS for products that set none; 0: none
 };
 
 struct WorkerSettings {
@@ -74,7 +76,9 @@ struct WorkerSettings {
   int batch_size = 500;
   int batch_wait_ms = 5;
   std::string metrics_host = "127.0.0.1";
-  int metrics_port = 0;  // 0: no HTTP endpoint
+  int metrics_port = 0;          // 0: no HTTP endpoint
+  int sweep_interval_ms = 1000;  // how often the expiry sweeper looks for orders past their deadline
+  int sweep_batch = 500;         // orders expired per transaction, at most
 };
 
 }  // namespace orders::config

@@ -39,4 +39,10 @@ std::optional<Response> check_admin(std::string_view token, std::string_view aut
   return std::nullopt;
 }
 
+Response admin_not_configured() {
+  return error(403, codes::kForbidden,
+               "Admin routes are disabled: the service has no ADMIN_TOKEN (set it, or start with --insecure-admin "
+               "for local development only)");
+}
+
 }  // namespace orders::http

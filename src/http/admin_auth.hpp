@@ -15,4 +15,8 @@ bool constant_time_equals(std::string_view a, std::string_view b);
 // else 401 (no bearer credentials) or 403 (a wrong token). `token` must not be empty.
 std::optional<Response> check_admin(std::string_view token, std::string_view authorization);
 
+// The answer to an admin route when no token is configured and admin routes were not opened
+// with --insecure-admin: 403 naming the setting (secure by default).
+Response admin_not_configured();
+
 }  // namespace orders::http

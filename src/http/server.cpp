@@ -206,6 +206,8 @@ struct Server::Impl {
       std::optional<Response> denied;
       if (match.route->access == Access::kAdmin && !options.admin_token.empty()) {
         denied = check_admin(options.admin_token, req.header("Authorization"));
+      } else if (match.route->access == Access::kAdmin && !options.insecure_admin) {
+        denied = admin_not_configured();
       }
       if (!denied) denied = unsupported_media(req);
       // Any exception is a 5xx answer and one log line, never a dead process.

@@ -20,6 +20,7 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};  // keep-alive connections with nothing to read
   std::chrono::seconds read_timeout{15};  // a request that started must arrive within this
   std::string admin_token;                // when set, Access::kAdmin routes require it as a bearer token
+  bool insecure_admin = false;            // no token: kAdmin routes are open (else they answer 403)
 };
 
 // One shard per I/O thread: its io_context and the router whose handlers use that thread's

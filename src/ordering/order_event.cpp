@@ -47,6 +47,11 @@ std::optional<Order> order_of(const json::object& order, std::string* why) {
   out.reference_no = *reference;
   out.user_id = *user;
   out.created_at = *created;
+  // The payment deadline (absent in orders accepted before the payment window existed).
+  if (const json::value* expires = order.if_contains("expiresAt"); expires && !expires->is_null()) {
+    if (!expires->is_string() || !parse_rfc3339(expires->as_string())) return fail("bad expiresAt");
+    out.expires_at = std::string(expires->as_string());
+  }
   // The totals the record stores are computed here, in int64 cents, from the unit prices and
   // quantities: the reservation computed the event's the same way, but a total of 16 digits
   // (50 items x 1000 x a 12-digit price) does not survive a JSON double exactly.

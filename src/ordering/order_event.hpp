@@ -24,7 +24,8 @@ struct Order {
   std::string user_id;
   std::vector<OrderLine> items;
   Money total_price;
-  std::string created_at;  // RFC 3339
+  std::string created_at;                 // RFC 3339
+  std::optional<std::string> expires_at;  // RFC 3339: the payment deadline; none: never expires
   std::optional<std::string> idempotency_key;
 };
 

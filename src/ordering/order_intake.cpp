@@ -109,7 +109,8 @@ asio::awaitable<PurchaseOutcome> OrderIntake::purchase(const OrderRequest& reque
   const std::string event_id = uuid::make_v7();
   Reservation reservation{.request = &request, .order_id = uuid::make_v7()};
   reservation.reference_no = reference_number(reservation.order_id);
-  reservation.created_at = format_rfc3339(now_ms());
+  reservation.created_ms = now_ms();
+  reservation.created_at = format_rfc3339(reservation.created_ms);
   reservation.fingerprint = fingerprint(request);
   reservation.event_head = order_created_head(event_id, reservation.created_at);
   const std::string& order_id = reservation.order_id;

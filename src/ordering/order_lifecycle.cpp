@@ -8,7 +8,7 @@
 
 #include "common/dependency_error.hpp"
 #include "common/error_codes.hpp"
-#include "common/uuid.hpp"
+#include "common/time.hpp"
 #include "ordering/order_event.hpp"
 
 namespace orders::ordering {
@@ -45,18 +45,6 @@ asio::awaitable<void> OrderLifecycle::return_units(const OrderUnits& units) {
   co_await log_.mark_units_returned(units.order_id);
 }
 
-asio::awaitable<void> OrderLifecycle::publish(std::string_view type, const std::string& order_id, std::string_view from,
-                                              std::string_view to) {
-  std::string event_id = uuid::make_v7();
-  std::string body = order_status_event(event_id, type, order_id, from, to);
-  rabbitmq::Message message{"orders", std::string(type), event_id, std::string(type), std::move(body)};
-  auto outcome = co_await events_.publish(std::move(message));
-  if (outcome != rabbitmq::PublishOutcome::kConfirmed) {
-    // The record has the change; other systems miss this notification (no event outbox yet).
-    spdlog::warn("{} for order {} not confirmed: {}", type, order_id, rabbitmq::to_string(outcome));
-  }
-}
-
 asio::awaitable<CancelRecord> OrderLifecycle::cancel_in_record(const std::string& order_id, int& retries) {
   CancelRecord record = co_await log_.cancel(order_id);
   while (record.kind == Kind::kRetry) {
@@ -87,10 +75,7 @@ asio::awaitable<OrderOutcome> OrderLifecycle::cancel(const std::string& order_id
           }
         }
         co_return already_cancelled();
-      case Kind::kCancelled:
-        co_await return_units(record.units);
-        co_await publish("order.cancelled", order_id, record.status, "CANCELLED");
-        co_return co_await current(order_id);
+      case Kind::kCancelled: co_await return_units(record.units); co_return co_await current(order_id);
       case Kind::kRetry:
       case Kind::kNotInRecord: break;
     }
@@ -109,27 +94,63 @@ asio::awaitable<OrderOutcome> OrderLifecycle::cancel(const std::string& order_id
       OrderUnits units{order_id, order->user_id, {}};
       for (const auto& item : order->items) units.items.emplace_back(item.product_id, item.quantity);
       co_await return_units(units);
-      co_await publish("order.cancelled", order_id, "PENDING", "CANCELLED");
       co_return co_await current(order_id);
     }
   }
   throw std::runtime_error("cancel of " + order_id + " did not settle");
 }
 
+asio::awaitable<std::optional<OrderOutcome>> OrderLifecycle::pay_pending(const std::string& order_id) {
+  auto pending = co_await stock_.pending_order(order_id);
+  if (!pending) co_return std::nullopt;
+  auto order = parse_order(*pending);
+  if (!order) throw std::runtime_error("unreadable pending order " + order_id);
+  if (order->expires_at) {
+    auto deadline = parse_rfc3339(*order->expires_at);
+    if (deadline && now_ms() >= *deadline) co_return order_expired();
+  }
+  switch (co_await log_.store_paid(*order)) {
+    case PaidStore::kStored: co_return co_await current(order_id);
+    case PaidStore::kExists: co_return std::nullopt;  // a worker was first: pay that row
+    case PaidStore::kCannot: break;
+  }
+  co_return unavailable("The order is still being persisted; retry the payment shortly");
+}
+
 asio::awaitable<OrderOutcome> OrderLifecycle::change_status(const std::string& order_id, OrderStatus to) {
   if (to == OrderStatus::kCancelled) co_return co_await cancel(order_id);
   const std::string target(to_string(to));
-  StatusRecord record = co_await log_.change_status(order_id, to);
-  switch (record.kind) {
-    case StatusRecord::Kind::kChanged:
-      co_await publish("order.status_changed", order_id, record.from, target);
-      co_return co_await current(order_id);
-    case StatusRecord::Kind::kRefused: co_return invalid_transition(record.from, target);
-    case StatusRecord::Kind::kNotInRecord: break;
+  // Two looks, as for a cancel: a worker may move the order from Redis to the record between.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    StatusRecord record = co_await log_.change_status(order_id, to);
+    switch (record.kind) {
+      case StatusRecord::Kind::kChanged: co_return co_await current(order_id);
+      case StatusRecord::Kind::kExpired: co_return order_expired();
+      case StatusRecord::Kind::kRefused: {
+        Problem p = invalid_transition(record.from, target);
+        if (!record.why.empty()) p.message += ": " + record.why;
+        co_return p;
+      }
+      case StatusRecord::Kind::kNotInRecord: break;
+    }
+    // Not in the record: a pending order can be cancelled or paid, nothing else.
+    if (to != OrderStatus::kPaid) {
+      if (!co_await stock_.pending_order(order_id)) {
+        if (attempt < 2) continue;
+        co_return not_found("Order");
+      }
+      co_return invalid_transition("PENDING", target);
+    }
+    if (auto paid = co_await pay_pending(order_id)) co_return std::move(*paid);
   }
-  // Not in the record: a pending order can only be cancelled through the API.
-  if (!co_await stock_.pending_order(order_id)) co_return not_found("Order");
-  co_return invalid_transition("PENDING", target);
+  co_return not_found("Order");
+}
+
+Problem order_expired() {
+  return Problem{ProblemKind::kConflict,
+                 std::string(codes::kOrderExpired),
+                 "The order's payment window has passed: it expired and its units are on sale again",
+                 {{"status", "past expiresAt", {}}}};
 }
 
 }  // namespace orders::ordering

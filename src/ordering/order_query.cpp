@@ -21,7 +21,8 @@ Outcome<OrderListQuery> parse_order_list_query(std::string_view query, bool allo
       bool known = false;
       for (auto s : kStatuses) known = known || s == value;
       if (known) q.status = value;
-      else errors.push_back({"status", "must be one of PENDING, CONFIRMED, COMPLETED, CANCELLED, FAILED"});
+      else
+        errors.push_back({"status", "must be one of PENDING, CONFIRMED, PAID, COMPLETED, CANCELLED, FAILED, EXPIRED"});
     } else if (key == "userId" && allow_user) {
       if (is_valid_user_id(value)) q.user_id = value;
       else errors.push_back({"userId", "must be 1 to 64 characters of A-Z a-z 0-9 _ . @ -"});

@@ -14,6 +14,7 @@ constexpr std::string_view kOrderJson =
     "   FROM order_items i WHERE i.order_id = o.id),"
     " 'totalPrice', o.total_price, 'failureReason', o.failure_reason,"
     " 'createdAt', to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " 'expiresAt', to_char(o.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
     " 'updatedAt', to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))";
 
 }  // namespace

@@ -6,20 +6,29 @@
 namespace orders::ordering {
 namespace {
 
-constexpr std::array<std::pair<OrderStatus, OrderStatus>, 5> kTransitions{{
-    {OrderStatus::kPending, OrderStatus::kConfirmed},
-    {OrderStatus::kConfirmed, OrderStatus::kCompleted},
-    {OrderStatus::kPending, OrderStatus::kCancelled},
-    {OrderStatus::kConfirmed, OrderStatus::kCancelled},
-    {OrderStatus::kPending, OrderStatus::kFailed},
+using S = OrderStatus;
+
+constexpr std::array<std::pair<S, S>, 10> kTransitions{{
+    {S::kPending, S::kConfirmed},
+    {S::kConfirmed, S::kPaid},
+    {S::kPending, S::kPaid},
+    {S::kPaid, S::kCompleted},
+    {S::kConfirmed, S::kCompleted},
+    {S::kPending, S::kCancelled},
+    {S::kConfirmed, S::kCancelled},
+    {S::kPending, S::kFailed},
+    {S::kPending, S::kExpired},
+    {S::kConfirmed, S::kExpired},
 }};
 
-constexpr std::array<std::pair<OrderStatus, std::string_view>, 5> kNames{{
-    {OrderStatus::kPending, "PENDING"},
-    {OrderStatus::kConfirmed, "CONFIRMED"},
-    {OrderStatus::kCompleted, "COMPLETED"},
-    {OrderStatus::kCancelled, "CANCELLED"},
-    {OrderStatus::kFailed, "FAILED"},
+constexpr std::array<std::pair<S, std::string_view>, 7> kNames{{
+    {S::kPending, "PENDING"},
+    {S::kConfirmed, "CONFIRMED"},
+    {S::kPaid, "PAID"},
+    {S::kCompleted, "COMPLETED"},
+    {S::kCancelled, "CANCELLED"},
+    {S::kFailed, "FAILED"},
+    {S::kExpired, "EXPIRED"},
 }};
 
 }  // namespace
@@ -46,7 +55,14 @@ bool can_transition(OrderStatus from, OrderStatus to) {
 }
 
 bool api_may_set(OrderStatus from, OrderStatus to) {
-  return can_transition(from, to) && to != OrderStatus::kConfirmed && to != OrderStatus::kFailed;
+  return can_transition(from, to) && to != S::kConfirmed && to != S::kFailed && to != S::kExpired;
+}
+
+bool is_final(OrderStatus status) {
+  for (const auto& [f, t] : kTransitions) {
+    if (f == status) return false;
+  }
+  return true;
 }
 
 }  // namespace orders::ordering

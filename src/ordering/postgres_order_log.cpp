@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "common/uuid.hpp"
 #include "storage/postgres/array.hpp"
 #include "storage/postgres/async_transaction.hpp"
 
@@ -33,11 +34,12 @@ constexpr std::array<const char*, 5> kCancelStatements = {
 
 // A pending order straight into the record as CANCELLED, with its items and audit rows.
 constexpr const char* kStoreCancelled =
-    "WITH o AS (INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at)"
+    "WITH o AS (INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at, expires_at)"
     // No conflict target: a worker storing this same order at this moment clashes on its
     // id or on its reference number, whichever index PostgreSQL checks first; either way
     // the row is the worker's, and the next attempt cancels it.
-    "   VALUES ($1, $2, $3, 'CANCELLED', $4::numeric, $5::timestamptz) ON CONFLICT DO NOTHING RETURNING id),"
+    "   VALUES ($1, $2, $3, 'CANCELLED', $4::numeric, $5::timestamptz, $10::timestamptz)"
+    "   ON CONFLICT DO NOTHING RETURNING id),"
     " i AS (INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price)"
     "   SELECT o.id, t.product_id, t.quantity, t.unit_price, t.total_price FROM o,"
     "   unnest($6::uuid[], $7::int[], $8::numeric[], $9::numeric[]) AS t(product_id, quantity, unit_price, "
@@ -45,8 +47,38 @@ constexpr const char* kStoreCancelled =
     " e AS (INSERT INTO order_events (order_id, event_type, from_status, to_status)"
     "   SELECT o.id, v.type, v.from_status, v.to_status FROM o,"
     "   (VALUES (1, 'CREATED', NULL, 'PENDING'), (2, 'CANCELLED', 'PENDING', 'CANCELLED')) AS v(n, type, "
-    "from_status, to_status))"
+    "from_status, to_status)),"
+    " ob AS (INSERT INTO event_outbox (id, routing_key, body) SELECT $11, 'order.cancelled', $12 FROM o)"
     " SELECT count(*) FROM o";
+
+// The event of a status change, into the outbox of the same transaction ($1 event id, $2
+// routing key, $3 body).
+constexpr const char* kOutboxInsert = "INSERT INTO event_outbox (id, routing_key, body) VALUES ($1, $2, $3)";
+
+// A pending order paid before a worker persisted it, as the worker would store it (order first,
+// then its products locked in id order, as the worker's batches do, so the two never deadlock)
+// but PAID. $1 id, $2 reference, $3 user, $4 total, $5 idempotency key, $6 created, $7 expires,
+// $8.. the items as arrays.
+constexpr const char* kInsertPaid =
+    "INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at, expires_at)"
+    " VALUES ($1, $2, $3, 'PAID', $4::numeric, $5, $6::timestamptz, $7::timestamptz)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id";
+constexpr const char* kLockPaidProducts = "SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE";
+constexpr const char* kPaidItems =
+    "INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price)"
+    " SELECT $1, * FROM unnest($2::uuid[], $3::int[], $4::numeric[], $5::numeric[])";
+constexpr const char* kPaidLedger =
+    "INSERT INTO inventory_movements (product_id, order_id, delta, reason)"
+    " SELECT t.product_id, $1, -t.quantity, 'ORDER' FROM unnest($2::uuid[], $3::int[]) AS t(product_id, quantity)";
+constexpr const char* kPaidEvents =
+    "INSERT INTO order_events (order_id, event_type, from_status, to_status)"
+    " SELECT $1, v.type, v.from_status, v.to_status FROM (VALUES (1, 'CREATED', NULL, 'PENDING'),"
+    "   (2, 'PAID', 'PENDING', 'PAID')) AS v(n, type, from_status, to_status) ORDER BY v.n";
+// The stock the pending order took in Redis, taken in the record under the guard stock >= qty.
+constexpr const char* kTakePaidStock =
+    "UPDATE products p SET stock = p.stock - t.quantity, updated_at = now()"
+    " FROM unnest($1::uuid[], $2::int[]) AS t(product_id, quantity)"
+    " WHERE p.id = t.product_id AND p.stock >= t.quantity RETURNING p.id";
 
 // A deadlock or serialization failure: the transaction is rolled back and tried again.
 bool retryable(const postgres::Result& r) { return !r.ok() && (r.sqlstate() == "40P01" || r.sqlstate() == "40001"); }
@@ -88,6 +120,16 @@ asio::awaitable<CancelRecord> PostgresOrderLog::cancel(const std::string& order_
         break;
       }
       r.expect_ok("cancel");
+    }
+    if (!retry) {
+      const std::string event_id = uuid::make_v7();
+      Params e;
+      e.add(event_id)
+          .add("order.cancelled")
+          .add(order_status_event(event_id, "order.cancelled", order_id, out.status, "CANCELLED"));
+      auto r = co_await tx.execute(kOutboxInsert, e);
+      if (retryable(r)) retry = true;
+      else r.expect_ok("cancel event");
     }
   }
   // A cancel that committed before and whose units Redis never confirmed back (the API died
@@ -131,7 +173,10 @@ asio::awaitable<bool> PostgresOrderLog::store_cancelled(const Order& order) {
       .add(postgres::pg_array(products))
       .add(postgres::pg_array(quantities))
       .add(postgres::pg_array(unit_prices))
-      .add(postgres::pg_array(totals));
+      .add(postgres::pg_array(totals))
+      .add(order.expires_at);
+  const std::string event_id = uuid::make_v7();
+  p.add(event_id).add(order_status_event(event_id, "order.cancelled", order.id, "PENDING", "CANCELLED"));
   auto stored = co_await pool_.query(kStoreCancelled, p);
   stored.expect_ok("store cancelled order");
   co_return stored.get_int(0, 0) == 1;
@@ -151,17 +196,32 @@ asio::awaitable<StatusRecord> PostgresOrderLog::change_status(const std::string&
   auto tx = co_await AsyncTransaction::begin(pool_, kTimeout);
   Params id;
   id.add(order_id);
-  auto row = co_await tx.execute("SELECT status FROM orders WHERE id = $1 FOR UPDATE", id);
+  // The deadline is read under the row lock with the clock of this moment (not the
+  // transaction's start): the sweeper expires only what is past it under the same lock, so a
+  // payment and an expiry racing at the deadline never both win.
+  auto row = co_await tx.execute(
+      "SELECT status, expires_at IS NOT NULL, expires_at <= clock_timestamp() FROM orders WHERE id = $1 FOR UPDATE",
+      id);
   row.expect_ok("lock order");
   if (row.rows() != 1) {
     co_await tx.rollback();
     co_return out;
   }
   out.from = std::string(row.get(0, 0));
+  const bool has_window = row.get_bool(0, 1);
+  const bool past_deadline = has_window && row.get_bool(0, 2);
   auto parsed = parse_status(out.from);
-  if (!parsed || !api_may_set(*parsed, to)) {
+  if (to == OrderStatus::kPaid &&
+      (parsed == OrderStatus::kExpired || (parsed == OrderStatus::kConfirmed && past_deadline))) {
+    co_await tx.rollback();
+    out.kind = StatusRecord::Kind::kExpired;
+    co_return out;
+  }
+  const bool unpaid_completion = to == OrderStatus::kCompleted && parsed == OrderStatus::kConfirmed && has_window;
+  if (!parsed || !api_may_set(*parsed, to) || unpaid_completion) {
     co_await tx.rollback();
     out.kind = StatusRecord::Kind::kRefused;
+    if (unpaid_completion) out.why = "an order with a payment window is PAID before it is COMPLETED";
     co_return out;
   }
   Params p;
@@ -172,9 +232,86 @@ asio::awaitable<StatusRecord> PostgresOrderLog::change_status(const std::string&
                        " VALUES ($1, 'STATUS_CHANGED', $2, $3)",
                        p))
       .expect_ok("status event");
+  const std::string event_id = uuid::make_v7();
+  Params e;
+  e.add(event_id)
+      .add("order.status_changed")
+      .add(order_status_event(event_id, "order.status_changed", order_id, out.from, target));
+  (co_await tx.execute(kOutboxInsert, e)).expect_ok("status outbox");
   (co_await tx.commit()).expect_ok("commit");
   out.kind = StatusRecord::Kind::kChanged;
   co_return out;
+}
+
+asio::awaitable<PaidStore> PostgresOrderLog::store_paid(const Order& order) {
+  std::vector<std::optional<std::string>> products, quantities, unit_prices, totals;
+  for (const auto& item : order.items) {
+    products.emplace_back(item.product_id);
+    quantities.emplace_back(std::to_string(item.quantity));
+    unit_prices.emplace_back(item.unit_price.to_decimal());
+    totals.emplace_back(item.total_price.to_decimal());
+  }
+  auto tx = co_await AsyncTransaction::begin(pool_, kTimeout);
+  // A clash on the idempotency key (Redis lost the key's record and a second order took it) or
+  // a deadlock: the worker decides this order first; a guard the stock does not pass too.
+  auto refused = [](const postgres::Result& r) { return !r.ok() && !r.sqlstate().empty(); };
+  Params o;
+  o.add(order.id)
+      .add(order.reference_no)
+      .add(order.user_id)
+      .add(order.total_price.to_decimal())
+      .add(order.idempotency_key)
+      .add(order.created_at)
+      .add(order.expires_at);
+  auto inserted = co_await tx.execute(kInsertPaid, o);
+  if (refused(inserted)) {
+    co_await tx.rollback();
+    co_return retryable(inserted) ? PaidStore::kExists : PaidStore::kCannot;
+  }
+  inserted.expect_ok("store paid order");
+  if (inserted.rows() != 1) {
+    co_await tx.rollback();
+    co_return PaidStore::kExists;
+  }
+  Params lock;
+  lock.add(postgres::pg_array(products));
+  Params take;
+  take.add(postgres::pg_array(products)).add(postgres::pg_array(quantities));
+  Params items;
+  items.add(order.id)
+      .add(postgres::pg_array(products))
+      .add(postgres::pg_array(quantities))
+      .add(postgres::pg_array(unit_prices))
+      .add(postgres::pg_array(totals));
+  Params ledger;
+  ledger.add(order.id).add(postgres::pg_array(products)).add(postgres::pg_array(quantities));
+  Params audit;
+  audit.add(order.id);
+  const std::string event_id = uuid::make_v7();
+  Params event;
+  event.add(event_id)
+      .add("order.status_changed")
+      .add(order_status_event(event_id, "order.status_changed", order.id, "PENDING", "PAID"));
+  auto locked = co_await tx.execute(kLockPaidProducts, lock);
+  auto taken = locked.ok() ? co_await tx.execute(kTakePaidStock, take) : std::move(locked);
+  if (!taken.ok() || taken.rows() != static_cast<int>(order.items.size())) {
+    co_await tx.rollback();
+    if (!taken.ok() && taken.sqlstate().empty()) taken.expect_ok("store paid stock");
+    co_return retryable(taken) ? PaidStore::kExists : PaidStore::kCannot;
+  }
+  for (auto [sql, params] : {std::pair{kPaidItems, &items}, std::pair{kPaidLedger, &ledger},
+                             std::pair{kPaidEvents, &audit}, std::pair{kOutboxInsert, &event}}) {
+    auto r = co_await tx.execute(sql, *params);
+    if (refused(r)) {
+      co_await tx.rollback();
+      co_return retryable(r) ? PaidStore::kExists : PaidStore::kCannot;
+    }
+    r.expect_ok("store paid order");
+  }
+  auto committed = co_await tx.commit();
+  if (retryable(committed)) co_return PaidStore::kExists;
+  committed.expect_ok("commit");
+  co_return PaidStore::kStored;
 }
 
 }  // namespace orders::ordering

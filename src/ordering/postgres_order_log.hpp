@@ -17,6 +17,7 @@ class PostgresOrderLog final : public OrderLog {
   boost::asio::awaitable<bool> store_cancelled(const Order& order) override;
   boost::asio::awaitable<void> mark_units_returned(const std::string& order_id) override;
   boost::asio::awaitable<StatusRecord> change_status(const std::string& order_id, OrderStatus to) override;
+  boost::asio::awaitable<PaidStore> store_paid(const Order& order) override;
   boost::asio::awaitable<std::optional<std::string>> find(const std::string& order_id) override {
     return reader_.find(order_id);
   }

@@ -55,6 +55,10 @@ asio::awaitable<ReserveReply> RedisStockGate::reserve(const Reservation& r) {
   const std::string lease = std::to_string(settings_.outbox_lease.count());
   const std::string idem_ttl = std::to_string(settings_.idempotency_ttl.count());
   const std::string order_ttl = std::to_string(settings_.pending_order_ttl.count());
+  const std::string created_ms = std::to_string(r.created_ms);
+  const std::string window = settings_.default_payment_window.count() > 0
+                                 ? std::to_string(settings_.default_payment_window.count())
+                                 : "";
 
   std::vector<std::string> key_storage;
   key_storage.reserve(5 + request.items.size() * 3);
@@ -72,8 +76,8 @@ asio::awaitable<ReserveReply> RedisStockGate::reserve(const Reservation& r) {
     quantities.push_back(std::to_string(item.quantity));
   }
   std::vector<std::string_view> script_keys(key_storage.begin(), key_storage.end());
-  std::vector<std::string_view> args{request.user_id, idem_key,     r.fingerprint, r.order_id, r.reference_no,
-                                     r.created_at,    r.event_head, lease,         idem_ttl,   order_ttl};
+  std::vector<std::string_view> args{request.user_id, idem_key, r.fingerprint, r.order_id, r.reference_no, r.created_at,
+                                     r.event_head,    lease,    idem_ttl,      order_ttl,  created_ms,     window};
   for (std::size_t i = 0; i < request.items.size(); ++i) {
     args.push_back(request.items[i].product_id);
     args.push_back(quantities[i]);

@@ -15,6 +15,8 @@ struct IntakeSettings {
   std::chrono::milliseconds relay_lease{10000};
   std::chrono::seconds idempotency_ttl{24 * 3600};
   std::chrono::seconds pending_order_ttl{7 * 24 * 3600};
+  // PAYMENT_WINDOW_SECONDS: the window of products that set none; 0 = none (never expire).
+  std::chrono::seconds default_payment_window{0};
 };
 
 // The purchase's scripts on one Redis connection (src/ordering/lua/: reserve, outbox_confirm,

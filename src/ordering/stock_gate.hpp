@@ -2,6 +2,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,7 +44,8 @@ struct Reservation {
   const OrderRequest* request = nullptr;
   std::string order_id;
   std::string reference_no;
-  std::string created_at;  // RFC 3339
+  std::string created_at;       // RFC 3339
+  std::int64_t created_ms = 0;  // the same, ms since the epoch (expiresAt is counted from it)
   std::string fingerprint;
   std::string event_head;  // order.created up to its data (order_created_head)
 };

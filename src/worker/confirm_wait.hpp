@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "storage/rabbitmq/publisher.hpp"
 
@@ -19,11 +20,13 @@ class ConfirmWait {
   // One completion per message, for Publisher::enqueue. Take it before enqueueing: enqueue may
   // run it at once (not connected, overloaded).
   std::unique_ptr<rabbitmq::Publisher::Completion> completion() {
+    std::size_t index = 0;
     {
       std::lock_guard lock(state_->mutex);
-      ++state_->expected;
+      index = static_cast<std::size_t>(state_->expected++);
+      state_->confirmed_at.push_back(false);
     }
-    return std::make_unique<One>(state_);
+    return std::make_unique<One>(state_, index);
   }
 
   // Waits until every completion handed out has run, or `limit` passed; returns how many of
@@ -34,21 +37,31 @@ class ConfirmWait {
     return state_->confirmed;
   }
 
+  // Which of the completions handed out (in the order they were taken) the broker confirmed.
+  std::vector<bool> confirmed() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->confirmed_at;
+  }
+
  private:
   struct State {
     std::mutex mutex;
     std::condition_variable cv;
     int expected = 0, finished = 0, confirmed = 0;
+    std::vector<bool> confirmed_at;
   };
   struct One : rabbitmq::Publisher::Completion {
-    explicit One(std::shared_ptr<State> s) : state(std::move(s)) {}
+    One(std::shared_ptr<State> s, std::size_t i) : state(std::move(s)), index(i) {}
     void complete(rabbitmq::PublishOutcome outcome) override {
       std::lock_guard lock(state->mutex);
       ++state->finished;
-      state->confirmed += outcome == rabbitmq::PublishOutcome::kConfirmed;
+      const bool ok = outcome == rabbitmq::PublishOutcome::kConfirmed;
+      state->confirmed += ok;
+      state->confirmed_at[index] = ok;
       state->cv.notify_all();
     }
     std::shared_ptr<State> state;
+    std::size_t index;
   };
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };

@@ -21,6 +21,7 @@
 #include "storage/redis/blocking.hpp"
 #include "worker/confirm_wait.hpp"
 #include "worker/order_persister.hpp"
+#include "worker/postgres_batch_record.hpp"
 
 namespace orders::worker {
 namespace {
@@ -213,7 +214,11 @@ class Worker {
           m.batches.inc();
           m.batch_size.observe(static_cast<double>(orders.size()));
           if (oldest_ms != 0) m.queue_lag.set(static_cast<double>(now_ms() - oldest_ms) / 1000.0);
-          notify(orders, outcomes);
+          std::vector<std::string> duplicates;
+          for (std::size_t i = 0; i < orders.size(); ++i) {
+            if (outcomes[i].result == PersistResult::kDuplicate) duplicates.push_back(orders[i]->id);
+          }
+          notify(orders, outcomes, confirmed_by_a_worker(*pg_conn_, duplicates));
           break;
         } catch (const std::exception& e) {
           if (stop_) throw;
@@ -235,15 +240,18 @@ class Worker {
     }
   }
 
-  // order.confirmed / order.failed for what this batch changed, after the commit. Without an
-  // event outbox in PostgreSQL a notification the broker does not confirm is logged, not retried.
-  void notify(const std::vector<const ordering::Order*>& orders, const std::vector<OrderOutcome>& outcomes) {
+  // order.confirmed / order.failed for what this batch changed, after the commit, and
+  // order.confirmed again for redelivered orders a worker confirmed before (`reconfirm`): the
+  // worker that committed them may have died before its publish. At least once, through the
+  // redelivery: a confirm the broker does not give is logged (the message is acknowledged).
+  void notify(const std::vector<const ordering::Order*>& orders, const std::vector<OrderOutcome>& outcomes,
+              const std::set<std::string>& reconfirm) {
     // Each completion co-owns the count: one the publisher runs after this bounded wait (and
     // after this function returned) is harmless.
     ConfirmWait confirms;
     int sent = 0;
     for (std::size_t i = 0; i < orders.size(); ++i) {
-      const bool confirmed = outcomes[i].result == PersistResult::kPersisted;
+      const bool confirmed = outcomes[i].result == PersistResult::kPersisted || reconfirm.count(orders[i]->id) == 1;
       const bool failed = outcomes[i].result == PersistResult::kFailed;
       if (!confirmed && !failed) continue;
       std::string type = confirmed ? "order.confirmed" : "order.failed";

@@ -66,7 +66,7 @@ void must(const Result& r, const char* what) {
 
 // The columns of a set of orders, as arrays for unnest().
 struct Columns {
-  std::vector<std::optional<std::string>> id, reference, user, total, key, created;
+  std::vector<std::optional<std::string>> id, reference, user, total, key, created, expires;
   std::vector<std::optional<std::string>> item_order, item_product, item_qty, item_unit, item_total;
   explicit Columns(const std::vector<const ordering::Order*>& orders) {
     for (const ordering::Order* o : orders) {
@@ -76,6 +76,7 @@ struct Columns {
       total.emplace_back(o->total_price.to_decimal());
       key.push_back(o->idempotency_key);
       created.emplace_back(o->created_at);
+      expires.push_back(o->expires_at);
       for (const auto& i : o->items) {
         item_order.emplace_back(o->id);
         item_product.emplace_back(i.product_id);
@@ -88,15 +89,16 @@ struct Columns {
 };
 
 constexpr const char* kInsertOrders =
-    "INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at, failure_reason)"
+    "INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at, failure_reason,"
+    "   expires_at)"
     " SELECT t.id, t.reference_no, t.user_id, $7, t.total_price,"
     // Redis keeps a key 24 h; the record keeps it for ever. A key reused after a day is a new
     // request (SPEC): the newer order is stored without it rather than refused.
     "   CASE WHEN EXISTS (SELECT 1 FROM orders x WHERE x.user_id = t.user_id"
     "     AND x.idempotency_key = t.idempotency_key AND x.id <> t.id) THEN NULL ELSE t.idempotency_key END,"
-    "   t.created_at, NULLIF($8, '')"
-    " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::timestamptz[])"
-    "   AS t(id, reference_no, user_id, total_price, idempotency_key, created_at)"
+    "   t.created_at, NULLIF($8, ''), t.expires_at"
+    " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::timestamptz[], $9::timestamptz[])"
+    "   AS t(id, reference_no, user_id, total_price, idempotency_key, created_at, expires_at)"
     // Only the order id makes a duplicate; any other clash must fail loudly, not drop an order.
     " ON CONFLICT (id) DO NOTHING RETURNING id";
 
@@ -142,7 +144,7 @@ constexpr const char* kFailedEvents =
 std::set<std::string> insert_orders(Session& c, const Columns& col, const char* status, const std::string& reason) {
   Result r = exec(c, kInsertOrders,
                   {pg_array(col.id), pg_array(col.reference), pg_array(col.user), pg_array(col.total),
-                   pg_array(col.key), pg_array(col.created), status, reason});
+                   pg_array(col.key), pg_array(col.created), status, reason, pg_array(col.expires)});
   must(r, "insert orders");
   std::set<std::string> fresh;
   for (int i = 0; i < r.rows(); ++i) fresh.emplace(r.get(i, 0));
@@ -319,6 +321,21 @@ FailedOutcome PostgresBatchRecord::insert_failed(const ordering::Order& order, c
 bool PostgresBatchRecord::products_exist(const ordering::Order& order) {
   Session c(conn_);
   return all_products_exist(c, order);
+}
+
+std::set<std::string> confirmed_by_a_worker(postgres::BlockingConnection& conn,
+                                            const std::vector<std::string>& order_ids) {
+  std::set<std::string> out;
+  if (order_ids.empty()) return out;
+  Session c(conn);
+  std::vector<std::optional<std::string>> ids(order_ids.begin(), order_ids.end());
+  Result r = exec(c,
+                  "SELECT DISTINCT order_id FROM order_events WHERE order_id = ANY($1::uuid[])"
+                  " AND event_type = 'CONFIRMED'",
+                  {pg_array(ids)});
+  must(r, "confirmed orders");
+  for (int i = 0; i < r.rows(); ++i) out.emplace(r.get(i, 0));
+  return out;
 }
 
 bool PostgresBatchRecord::is_failed_in_record(const std::string& order_id) {

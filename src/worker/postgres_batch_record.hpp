@@ -26,4 +26,11 @@ class PostgresBatchRecord final : public BatchRecord {
   postgres::BlockingConnection& conn_;
 };
 
+// Of `order_ids` (in the record already), those a worker confirmed (an audit row CONFIRMED): a
+// redelivered order.created for them publishes order.confirmed again (the first may have been
+// lost with the worker that committed it). Orders a payment or cancel stored straight from
+// Redis were never CONFIRMED and get none.
+std::set<std::string> confirmed_by_a_worker(postgres::BlockingConnection& conn,
+                                            const std::vector<std::string>& order_ids);
+
 }  // namespace orders::worker

@@ -71,13 +71,28 @@ TEST(AdminToken, CatalogWritesAndStatusChangesNeedTheToken) {
   EXPECT_EQ(api.process().output().find("ADMIN_TOKEN is not set"), std::string::npos);
 }
 
-TEST(AdminToken, UnsetLeavesAdminRoutesOpenWithOneWarning) {
-  ApiProcess api;
+TEST(AdminToken, UnsetClosesAdminRoutesWith403NamingTheSetting) {
+  ApiProcess api({}, {{"ADMIN_TOKEN", ""}});
+  auto refused = http_request(api.port(), "POST", "/api/products", kProduct);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(json_of(refused).at("code"), "FORBIDDEN");
+  EXPECT_NE(refused.body.find("ADMIN_TOKEN"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("--insecure-admin"), std::string::npos) << refused.body;
+  // A status change (marking an order PAID) is as closed as a catalog write; reads stay open.
+  auto paid = http_request(api.port(), "PUT", "/api/orders/0190a000-0000-7000-8000-000000000001/status",
+                           R"({"status":"PAID"})");
+  EXPECT_EQ(paid.status, 403) << paid.body;
+  EXPECT_EQ(http_get(api.port(), "/api/products").status, 200);
+  EXPECT_NE(api.process().output().find("ADMIN_TOKEN is not set"), std::string::npos);
+}
+
+TEST(AdminToken, InsecureAdminOpensThemWithOneWarning) {
+  ApiProcess api({"--insecure-admin"}, {{"ADMIN_TOKEN", ""}});
   EXPECT_EQ(http_request(api.port(), "POST", "/api/products", kProduct).status, 201);
   const std::string out = api.process().output();
-  const auto first = out.find("ADMIN_TOKEN is not set");
+  const auto first = out.find("--insecure-admin without ADMIN_TOKEN");
   ASSERT_NE(first, std::string::npos) << out;
-  EXPECT_EQ(out.find("ADMIN_TOKEN is not set", first + 1), std::string::npos);
+  EXPECT_EQ(out.find("--insecure-admin without ADMIN_TOKEN", first + 1), std::string::npos);
 }
 
 TEST(RequestLog, JsonFormatWritesOneObjectPerRequestWithTheOrderId) {

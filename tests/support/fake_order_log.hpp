@@ -17,10 +17,12 @@ class FakeOrderLog final : public ordering::OrderLog {
   std::deque<ordering::CancelRecord> cancel_answers;  // answered in turn; kNotInRecord once empty
   std::deque<bool> store_answers;                     // store_cancelled(); true once empty
   std::deque<ordering::StatusRecord> status_answers;  // change_status(); kNotInRecord once empty
+  std::deque<ordering::PaidStore> paid_answers;       // store_paid(); kStored once empty
   std::optional<std::string> order_json = std::string(R"({"id":"x","status":"CANCELLED"})");
 
   int cancels = 0;
   std::vector<ordering::Order> stored;
+  std::vector<ordering::Order> paid;
   std::vector<std::string> marked;
   std::vector<ordering::OrderStatus> changes;
 
@@ -53,6 +55,15 @@ class FakeOrderLog final : public ordering::OrderLog {
     if (!status_answers.empty()) {
       answer = status_answers.front();
       status_answers.pop_front();
+    }
+    co_return answer;
+  }
+  boost::asio::awaitable<ordering::PaidStore> store_paid(const ordering::Order& order) override {
+    paid.push_back(order);
+    ordering::PaidStore answer = ordering::PaidStore::kStored;
+    if (!paid_answers.empty()) {
+      answer = paid_answers.front();
+      paid_answers.pop_front();
     }
     co_return answer;
   }

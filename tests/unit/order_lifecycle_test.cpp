@@ -1,4 +1,4 @@
-// OrderLifecycle through its seams (FakeOrderLog, FakeStockGate, FakeEventBus): every answer the
+// OrderLifecycle through its seams (FakeOrderLog, FakeStockGate): every answer the
 // record can give to a cancel or a status change, and the races with a worker, without servers.
 #include <gtest/gtest.h>
 
@@ -11,7 +11,6 @@
 
 using namespace orders;
 using namespace orders::ordering;
-using orders::test::FakeEventBus;
 using orders::test::FakeOrderLog;
 using orders::test::FakeStockGate;
 using orders::test::run_coroutine;
@@ -39,8 +38,7 @@ CancelRecord record(Kind kind, std::string status = "", std::vector<std::pair<st
 struct Lifecycle {
   FakeOrderLog log;
   FakeStockGate stock;
-  FakeEventBus events;
-  OrderLifecycle lifecycle{log, stock, events};
+  OrderLifecycle lifecycle{log, stock};
 
   OrderOutcome cancel() { return run_coroutine(lifecycle.cancel(kId)); }
   OrderOutcome change(OrderStatus to) { return run_coroutine(lifecycle.change_status(kId, to)); }
@@ -53,7 +51,7 @@ Problem problem_of(const OrderOutcome& o) {
 
 }  // namespace
 
-TEST(OrderLifecycle, CancellingAConfirmedOrderReturnsItsUnitsMarksThemAndPublishes) {
+TEST(OrderLifecycle, CancellingAConfirmedOrderReturnsItsUnitsAndMarksThem) {
   Lifecycle t;
   t.log.cancel_answers.push_back(record(Kind::kCancelled, "CONFIRMED", {{kProduct, 2}}));
   auto outcome = t.cancel();
@@ -62,9 +60,6 @@ TEST(OrderLifecycle, CancellingAConfirmedOrderReturnsItsUnitsMarksThemAndPublish
   EXPECT_EQ(t.stock.returned[0].order_id, kId);
   EXPECT_EQ(t.stock.returned[0].items.at(0).second, 2);
   EXPECT_EQ(t.log.marked, std::vector<std::string>{kId});
-  ASSERT_EQ(t.events.published.size(), 1u);
-  EXPECT_EQ(t.events.published[0].routing_key, "order.cancelled");
-  EXPECT_NE(t.events.published[0].body.find(R"("fromStatus":"CONFIRMED","toStatus":"CANCELLED")"), std::string::npos);
 }
 
 TEST(OrderLifecycle, ATransitionTheTableForbidsIsRefusedAndChangesNothing) {
@@ -75,7 +70,6 @@ TEST(OrderLifecycle, ATransitionTheTableForbidsIsRefusedAndChangesNothing) {
   EXPECT_EQ(p.message, "An order cannot go from COMPLETED to CANCELLED");
   EXPECT_EQ(p.details.at(0).message, "COMPLETED -> CANCELLED");
   EXPECT_TRUE(t.stock.returned.empty());
-  EXPECT_TRUE(t.events.published.empty());
 }
 
 TEST(OrderLifecycle, ARepeatedCancelGivesBackOnlyWhatRedisNeverConfirmed) {
@@ -84,7 +78,6 @@ TEST(OrderLifecycle, ARepeatedCancelGivesBackOnlyWhatRedisNeverConfirmed) {
     t.log.cancel_answers.push_back(record(Kind::kAlreadyCancelled, "CANCELLED"));
     EXPECT_EQ(problem_of(t.cancel()).code, codes::kAlreadyCancelled);
     EXPECT_TRUE(t.stock.returned.empty());
-    EXPECT_TRUE(t.events.published.empty());
   }
   {
     Lifecycle t;  // the API died after COMMIT: the units are still owed
@@ -92,7 +85,6 @@ TEST(OrderLifecycle, ARepeatedCancelGivesBackOnlyWhatRedisNeverConfirmed) {
     EXPECT_EQ(problem_of(t.cancel()).code, codes::kAlreadyCancelled);
     EXPECT_EQ(t.stock.returned.size(), 1u);
     EXPECT_EQ(t.log.marked.size(), 1u);
-    EXPECT_TRUE(t.events.published.empty()) << "the first cancel published";
   }
 }
 
@@ -123,8 +115,6 @@ TEST(OrderLifecycle, APendingOrderIsStoredCancelledWithItsUnitsFromThePendingCop
   ASSERT_EQ(t.stock.returned.size(), 1u);
   EXPECT_EQ(t.stock.returned[0].user_id, "alice");
   EXPECT_EQ(t.stock.returned[0].items.at(0), (std::pair<std::string, long long>{kProduct, 2}));
-  ASSERT_EQ(t.events.published.size(), 1u);
-  EXPECT_NE(t.events.published[0].body.find(R"("fromStatus":"PENDING")"), std::string::npos);
 }
 
 // A worker stored the order between the look at the record and the insert: the next attempt
@@ -137,8 +127,6 @@ TEST(OrderLifecycle, AWorkerStoringTheOrderFirstMeansTheRecordsRowIsCancelled) {
   ASSERT_TRUE(std::holds_alternative<std::string>(t.cancel()));
   EXPECT_EQ(t.log.cancels, 2);
   EXPECT_EQ(t.stock.returned.size(), 1u);
-  ASSERT_EQ(t.events.published.size(), 1u);
-  EXPECT_NE(t.events.published[0].body.find(R"("fromStatus":"CONFIRMED")"), std::string::npos);
 }
 
 TEST(OrderLifecycle, AnOrderNeitherInTheRecordNorPendingIsNotFoundAfterThreeLooks) {
@@ -163,14 +151,11 @@ TEST(OrderLifecycle, StatusChangesFollowTheRecordsAnswer) {
     Lifecycle t;
     t.log.status_answers.push_back({StatusRecord::Kind::kChanged, "CONFIRMED"});
     ASSERT_TRUE(std::holds_alternative<std::string>(t.change(OrderStatus::kCompleted)));
-    ASSERT_EQ(t.events.published.size(), 1u);
-    EXPECT_EQ(t.events.published[0].routing_key, "order.status_changed");
   }
   {
     Lifecycle t;
     t.log.status_answers.push_back({StatusRecord::Kind::kRefused, "COMPLETED"});
     EXPECT_EQ(problem_of(t.change(OrderStatus::kPending)).message, "An order cannot go from COMPLETED to PENDING");
-    EXPECT_TRUE(t.events.published.empty());
   }
   {
     Lifecycle t;  // pending in Redis: only a cancel may touch it
@@ -187,5 +172,66 @@ TEST(OrderLifecycle, StatusChangesFollowTheRecordsAnswer) {
     EXPECT_TRUE(std::holds_alternative<std::string>(t.change(OrderStatus::kCancelled)));
     EXPECT_TRUE(t.log.changes.empty());
     EXPECT_EQ(t.stock.returned.size(), 1u);
+  }
+}
+
+// The pending copy with a payment deadline.
+std::string pending_expiring_at(const std::string& expires_at) {
+  std::string copy = kPending;
+  copy.insert(copy.size() - 1, R"(,"expiresAt":")" + expires_at + "\"");
+  return copy;
+}
+
+TEST(OrderLifecycle, APaymentFollowsTheRecordAndAnExpiredOrderIsOrderExpired) {
+  {
+    Lifecycle t;
+    t.log.status_answers.push_back({StatusRecord::Kind::kChanged, "CONFIRMED"});
+    ASSERT_TRUE(std::holds_alternative<std::string>(t.change(OrderStatus::kPaid)));
+    EXPECT_EQ(t.log.changes, std::vector<OrderStatus>{OrderStatus::kPaid});
+  }
+  {
+    Lifecycle t;  // past its deadline, swept or not yet
+    t.log.status_answers.push_back({StatusRecord::Kind::kExpired, "CONFIRMED"});
+    const Problem p = problem_of(t.change(OrderStatus::kPaid));
+    EXPECT_EQ(p.code, codes::kOrderExpired);
+    EXPECT_EQ(p.kind, ProblemKind::kConflict);
+  }
+  {
+    Lifecycle t;  // the record says why the table alone does not
+    t.log.status_answers.push_back({StatusRecord::Kind::kRefused, "CONFIRMED", "it needs a payment first"});
+    EXPECT_EQ(problem_of(t.change(OrderStatus::kCompleted)).message,
+              "An order cannot go from CONFIRMED to COMPLETED: it needs a payment first");
+  }
+}
+
+TEST(OrderLifecycle, APendingOrderIsPaidByStoringItPaidOnceAndNotAfterItsDeadline) {
+  {
+    Lifecycle t;
+    t.stock.pending = pending_expiring_at("2999-01-01T00:00:00.000Z");
+    ASSERT_TRUE(std::holds_alternative<std::string>(t.change(OrderStatus::kPaid)));
+    ASSERT_EQ(t.log.paid.size(), 1u);
+    EXPECT_EQ(t.log.paid[0].id, kId);
+    EXPECT_EQ(t.log.paid[0].expires_at, "2999-01-01T00:00:00.000Z");
+  }
+  {
+    Lifecycle t;  // the deadline passed while it was queued: never stored as paid
+    t.stock.pending = pending_expiring_at("2020-01-01T00:00:00.000Z");
+    EXPECT_EQ(problem_of(t.change(OrderStatus::kPaid)).code, codes::kOrderExpired);
+    EXPECT_TRUE(t.log.paid.empty());
+  }
+  {
+    Lifecycle t;  // a worker stored it first: the payment goes to that row
+    t.stock.pending = kPending;
+    t.log.paid_answers.push_back(PaidStore::kExists);
+    t.log.status_answers = {{StatusRecord::Kind::kNotInRecord, ""}, {StatusRecord::Kind::kChanged, "CONFIRMED"}};
+    ASSERT_TRUE(std::holds_alternative<std::string>(t.change(OrderStatus::kPaid)));
+    EXPECT_EQ(t.log.paid.size(), 1u);
+    EXPECT_EQ(t.log.changes.size(), 2u);
+  }
+  {
+    Lifecycle t;  // the record cannot take it yet (its stock, its key): a worker decides first
+    t.stock.pending = kPending;
+    t.log.paid_answers.push_back(PaidStore::kCannot);
+    EXPECT_EQ(problem_of(t.change(OrderStatus::kPaid)).kind, ProblemKind::kUnavailable);
   }
 }

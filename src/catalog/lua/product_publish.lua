@@ -2,7 +2,7 @@
 -- KEYS[1] {p:ID}:info  KEYS[2] {p:ID}:stock  KEYS[3] {p:ID}:cache  KEYS[4] {p:ID}:gen
 -- ARGV[1] price in cents  ARGV[2] max per user ('' = none)  ARGV[3] sale start ms ('' = none)
 -- ARGV[4] sale end ms ('' = none)  ARGV[5] initial stock ('' = keep the counter as it is)
--- ARGV[6] products.version of these rules
+-- ARGV[6] products.version of these rules  ARGV[7] payment window, s ('' = the service default)
 -- Returns 1 when published, 0 when Redis holds a newer version (a later update, or the
 -- product's removal, published first): the older rules are dropped.
 local held = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -10,7 +10,7 @@ if held > tonumber(ARGV[6]) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'price', ARGV[1], 'max', ARGV[2], 'starts', ARGV[3], 'ends', ARGV[4], 'active', '1',
-  'version', ARGV[6])
+  'version', ARGV[6], 'window', ARGV[7] or '')
 if ARGV[5] ~= '' then
   -- A new product's counter; NX keeps a counter that purchases already move.
   redis.call('SET', KEYS[2], ARGV[5], 'NX')

@@ -22,7 +22,9 @@
 --   ('{"id":...,"data":', ordering/order_event.cpp builds it; this script adds the data and '}')
 -- ARGV[8] API lease on the outbox entry, ms
 -- ARGV[9] idempotency record TTL, s  ARGV[10] pending order TTL, s
--- ARGV[11..] per item: product id, quantity
+-- ARGV[11] createdAt, ms since the epoch  ARGV[12] the service's payment window, s, for products
+--   that set none ('' = none)
+-- ARGV[13..] per item: product id, quantity
 --
 -- Returns codes and data, never a response (the API words the answer, ordering/order_intake.cpp):
 --   {'ACCEPTED', order JSON, outbox lease deadline (ms), event JSON}
@@ -35,6 +37,7 @@
 local user, idem_key, fingerprint = ARGV[1], ARGV[2], ARGV[3]
 local order_id, reference, created_at, event_head = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local lease_ms, idem_ttl, order_ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local created_ms, default_window = tonumber(ARGV[11]), tonumber(ARGV[12])
 local n = (#KEYS - 5) / 3
 -- The most an order (and a line) may total, in cents: 999,999,999,999.99. A Lua number (a
 -- double) holds every cent of it exactly, and the record's numeric(19,2) columns hold more, so
@@ -59,6 +62,24 @@ local function money(cents)
   return string.format('%d.%02d', math.floor(cents / 100), cents % 100)
 end
 
+-- RFC 3339 in UTC with milliseconds, as common/time.cpp writes it (civil_from_days, after
+-- Howard Hinnant's date algorithms): Lua in Redis has no os.date.
+local function rfc3339(ms)
+  local days = math.floor(ms / 86400000)
+  local in_day = ms - days * 86400000
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(in_day / 3600000),
+      math.floor(in_day / 60000) % 60, math.floor(in_day / 1000) % 60, in_day % 1000)
+end
+
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
@@ -66,12 +87,12 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local items = {}
 for i = 1, n do
   local base = 5 + (i - 1) * 3
-  local info = redis.call('HMGET', KEYS[base + 2], 'active', 'price', 'max', 'starts', 'ends')
+  local info = redis.call('HMGET', KEYS[base + 2], 'active', 'price', 'max', 'starts', 'ends', 'window')
   items[i] = {
     stock_key = KEYS[base + 1], buyers_key = KEYS[base + 3],
-    product = ARGV[10 + (i - 1) * 2 + 1], qty = tonumber(ARGV[10 + (i - 1) * 2 + 2]),
+    product = ARGV[12 + (i - 1) * 2 + 1], qty = tonumber(ARGV[12 + (i - 1) * 2 + 2]),
     active = info[1], price = tonumber(info[2]), max = tonumber(info[3]),
-    starts = tonumber(info[4]), ends = tonumber(info[5]),
+    starts = tonumber(info[4]), ends = tonumber(info[5]), window = tonumber(info[6]) or default_window,
   }
 end
 
@@ -111,9 +132,12 @@ for i, it in ipairs(items) do
   end
 end
 
--- Every rule holds for every item: take the stock.
+-- Every rule holds for every item: take the stock. The buyer has the smallest payment window
+-- among the items to pay (SPEC: expiresAt), or for ever when none has one.
+local window = nil
 local parts = {}
 for i, it in ipairs(items) do
+  if it.window and (not window or it.window < window) then window = it.window end
   redis.call('DECRBY', it.stock_key, it.qty)
   redis.call('HINCRBY', it.buyers_key, user, it.qty)
   local line = it.price * it.qty
@@ -123,7 +147,8 @@ end
 
 local order = '{"id":"' .. order_id .. '","referenceNo":"' .. reference .. '","userId":"' .. user ..
     '","status":"PENDING","items":[' .. table.concat(parts, ',') .. '],"totalPrice":' .. money(total) ..
-    ',"createdAt":"' .. created_at .. '"}'
+    ',"createdAt":"' .. created_at .. '","expiresAt":' ..
+    (window and ('"' .. rfc3339(created_ms + window * 1000) .. '"') or 'null') .. '}'
 -- Everything a worker needs to persist the order without reading Redis.
 local idem_json = 'null'
 if idem_key ~= '' then idem_json = cjson.encode(idem_key) end
