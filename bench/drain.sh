@@ -5,6 +5,8 @@
 #   bench/drain.sh [seconds of purchasing=20] [connections=256]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
+export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 seconds=${1:-20} connections=${2:-256}
 port=${BENCH_PORT:-18090}
 
@@ -21,6 +23,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && b
 
 export PRODUCT_ID
 PRODUCT_ID=$(curl -sf -X POST "http://127.0.0.1:$port/api/products" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $ADMIN_TOKEN" \
   -d '{"name":"Drain","price":9.99,"stock":100000000}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
 wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s -s "$root/bench/purchase.lua" "http://127.0.0.1:$port" >/dev/null
 sleep 1  # let the requests still in flight when wrk stops finish

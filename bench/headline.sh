@@ -11,6 +11,8 @@
 # The worker drain rate is bench/drain.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
+export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 connections=${1:-256}
 port=${BENCH_PORT:-18090}
 orders=$root/build/orders

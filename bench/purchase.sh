@@ -9,6 +9,8 @@
 # script (EVALSHA, the sold-out path) on the same Redis as the ceiling.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
+export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 stock=${1:-10000} connections=${2:-256} seconds=${3:-20}
 port=${BENCH_PORT:-18090}
 
@@ -25,6 +27,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && b
 
 export PRODUCT_ID
 PRODUCT_ID=$(curl -sf -X POST "http://127.0.0.1:$port/api/products" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $ADMIN_TOKEN" \
   -d "{\"name\":\"Bench Drop\",\"price\":199.99,\"stock\":$stock}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
 

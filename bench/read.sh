@@ -6,6 +6,8 @@
 # Usage: bench/read.sh [connections=64] [seconds=20] [threads=1]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
+export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 connections=${1:-64} seconds=${2:-20} threads=${3:-1}
 port=${BENCH_PORT:-18090}
 
@@ -20,6 +22,7 @@ trap 'kill "$api" 2>/dev/null; wait "$api" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 
 id=$(curl -sf -X POST "http://127.0.0.1:$port/api/products" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $ADMIN_TOKEN" \
   -d '{"name":"Benchmark Sneaker","price":199.99,"stock":1000000,"maxPerUser":2}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
 curl -sf "http://127.0.0.1:$port/api/products/$id" >/dev/null  # warm the cache

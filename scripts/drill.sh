@@ -15,6 +15,8 @@
 # as is (reconcile then also sees what was there before). ORDERS_BINARY (default build/orders) is used as is.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
+export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 orders=${ORDERS_BINARY:-$root/build/orders}
 dir=$root/build/drill-stack port_base=26400 short=0
 drills=()

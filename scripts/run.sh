@@ -7,8 +7,9 @@
 # HOST, PORT: the API's address (default 127.0.0.1:8080). WORKER_METRICS_PORTS: the two
 # workers' /metrics ports (default PORT+1 and PORT+2). STACK_DIR, STACK_PORT_BASE: the local
 # stack's --dir and --port-base (default: stack.sh's). ORDERS_SKIP_BUILD=1 skips install-deps
-# and the build, and ORDERS_BINARY names the binary (default build/orders). Extra arguments go
-# to `orders api`.
+# and the build, and ORDERS_BINARY names the binary (default build/orders). ADMIN_TOKEN: the
+# admin routes' bearer token; unset (and no ADMIN_TOKEN_FILE), one is generated for this run and
+# printed, as admin routes are closed without one. Extra arguments go to `orders api`.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -97,6 +98,13 @@ fi
 run_step "$orders" migrate
 run_step "$orders" seed
 
+# Admin routes (catalog writes, marking an order PAID) answer 403 without a token: a fresh one
+# for this run, through the environment (a flag would show in `ps`).
+if [[ -z ${ADMIN_TOKEN:-} && -z ${ADMIN_TOKEN_FILE:-} ]]; then
+  ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+  export ADMIN_TOKEN
+fi
+
 "$orders" api "$@" &
 pids+=($!)
 "$orders" worker --metrics-port "${worker_ports[0]}" &
@@ -111,6 +119,8 @@ run.sh:   API             http://$host:$port  (GET /api/products, /health)
 run.sh:   metrics         http://$host:$port/metrics
 run.sh:   API docs        http://$host:$port/api-docs
 run.sh:   worker metrics  http://$worker_host:${worker_ports[0]}/metrics  http://$worker_host:${worker_ports[1]}/metrics
+run.sh:   admin token     export ADMIN_TOKEN=${ADMIN_TOKEN:-"(from $ADMIN_TOKEN_FILE)"}
+run.sh:                   curl -H "Authorization: Bearer \$ADMIN_TOKEN" ...  (catalog writes, PUT /api/orders/{id}/status)
 EOF
 # When any of them exits (a crash, or Ctrl-C), stop the rest.
 rc=0

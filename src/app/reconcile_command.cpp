@@ -23,6 +23,7 @@
 #include "storage/postgres/result.hpp"
 #include "storage/rabbitmq/connection.hpp"
 #include "storage/redis/blocking.hpp"
+#include "worker/expiry_sweeper.hpp"
 
 namespace orders::app {
 namespace {
@@ -55,7 +56,7 @@ struct ProductState {
   long long stock = 0;        // products.stock
   long long ledger = 0;       // sum of inventory_movements.delta
   long long order_units = 0;  // -(ORDER + CANCEL + FAILED movements)
-  long long live_units = 0;   // units in CONFIRMED and COMPLETED orders
+  long long live_units = 0;   // units in CONFIRMED, PAID and COMPLETED orders
   std::string version;        // products.version: publishes older than it are ignored
   Rules rules;
   Quantities live_buyers;  // user -> units in that user's live orders
@@ -65,8 +66,8 @@ struct ProductState {
   Quantities buyers;
   // Derived.
   long long pending = 0;  // units of orders accepted in Redis that the record does not hold live
-  long long owed = 0;     // units of cancelled orders Redis has not had back
-  long long stuck = 0;    // owed units of cancels older than the grace period
+  long long owed = 0;     // units of cancelled or expired orders Redis has not had back
+  long long stuck = 0;    // owed units of cancels and expiries older than the grace period
   Quantities expected_buyers;
 };
 
@@ -193,9 +194,9 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
                       "SELECT p.id, p.stock,"
                       " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id), 0),"
                       " COALESCE((SELECT -sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
-                      "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED')), 0),"
+                      "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED', 'EXPIRED')), 0),"
                       " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
-                      "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0),"
+                      "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'PAID', 'COMPLETED')), 0),"
                       " p.is_active, (p.price * 100)::bigint, COALESCE(p.max_per_user::text, ''),"
                       " COALESCE(((extract(epoch FROM p.sale_starts_at) * 1000)::bigint)::text, ''),"
                       " COALESCE(((extract(epoch FROM p.sale_ends_at) * 1000)::bigint)::text, ''), p.version,"
@@ -219,11 +220,12 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
   auto statuses = pg_exec(pg, "SELECT id, status FROM orders WHERE id = ANY($1::uuid[])", {array_of(pending_ids)});
   must(statuses, "pending statuses");
   for (int i = 0; i < statuses.rows(); ++i) status_of[std::string(statuses.get(i, 0))] = statuses.get(i, 1);
-  auto live = pg_exec(pg,
-                      "SELECT i.product_id, o.user_id, sum(i.quantity) FROM order_items i JOIN orders o ON o.id = "
-                      "i.order_id WHERE i.product_id = ANY($1::uuid[]) AND o.status NOT IN ('CANCELLED', 'FAILED')"
-                      " GROUP BY i.product_id, o.user_id",
-                      {product_array});
+  auto live = pg_exec(
+      pg,
+      "SELECT i.product_id, o.user_id, sum(i.quantity) FROM order_items i JOIN orders o ON o.id = "
+      "i.order_id WHERE i.product_id = ANY($1::uuid[]) AND o.status NOT IN ('CANCELLED', 'FAILED', 'EXPIRED')"
+      " GROUP BY i.product_id, o.user_id",
+      {product_array});
   must(live, "buyers");
   for (int i = 0; i < live.rows(); ++i)
     by_id.at(std::string(live.get(i, 0))).live_buyers[std::string(live.get(i, 1))] = live.get_int(i, 2);
@@ -232,7 +234,7 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
   auto owed = pg_exec(pg,
                       "SELECT o.id, o.user_id, i.product_id, i.quantity, o.updated_at < now() - make_interval(secs => "
                       "$2::int) FROM orders o JOIN order_items i ON i.order_id = o.id"
-                      " WHERE o.status = 'CANCELLED' AND o.units_returned_at IS NULL AND EXISTS (SELECT 1"
+                      " WHERE o.status IN ('CANCELLED', 'EXPIRED') AND o.units_returned_at IS NULL AND EXISTS (SELECT 1"
                       "   FROM order_items x WHERE x.order_id = o.id AND x.product_id = ANY($1::uuid[])) ORDER BY o.id",
                       {product_array, std::to_string(kOwedGraceSeconds)});
   must(owed, "owed returns");
@@ -259,7 +261,8 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
   // A pending record the record holds live was counted by the record's stock already.
   for (const auto& [id, o] : pending) {
     auto s = status_of.find(id);
-    const bool live_in_record = s != status_of.end() && s->second != "CANCELLED" && s->second != "FAILED";
+    const bool live_in_record = s != status_of.end() && s->second != "CANCELLED" && s->second != "FAILED" &&
+                                s->second != "EXPIRED";
     if (!live_in_record) add_units(o, &ProductState::pending, false);
   }
   for (auto& [id, entry] : owed_orders) {
@@ -394,7 +397,7 @@ ProductReport judge(const ProductState& p, bool fix) {
   if (!p.counter) problems.push_back("no Redis counter");
   else if (*p.counter != expected_counter)
     problems.push_back("counter " + std::to_string(*p.counter - expected_counter));
-  if (p.stuck > 0) problems.push_back(std::to_string(p.stuck) + " units owed by cancelled orders");
+  if (p.stuck > 0) problems.push_back(std::to_string(p.stuck) + " units owed by cancelled or expired orders");
   Quantities expected_buyers = p.expected_buyers;
   std::erase_if(expected_buyers, [](const auto& e) { return e.second <= 0; });
   if (expected_buyers != p.buyers) problems.push_back(describe(expected_buyers, p.buyers));
@@ -423,8 +426,10 @@ ProductReport judge(const ProductState& p, bool fix) {
 //   buyer counts = per user, units in live orders + pending + owed
 //   sale rules in {p:ID}:info = the record's
 //   products.stock = sum of the ledger's deltas
-//   units taken by orders in the ledger = units in CONFIRMED/COMPLETED orders
-// A cancel older than a minute whose units are still owed is drift too. --fix makes Redis
+//   units taken by orders in the ledger = units in CONFIRMED/PAID/COMPLETED orders
+// A cancel or expiry older than a minute whose units are still owed is drift too, and so is an
+// unpaid order more than a minute past its payment deadline that no sweeper expired (no worker
+// runs); --fix expires those first, as the sweeper would (worker/expiry_sweeper.hpp). --fix makes Redis
 // follow the record: counters, buyer counts and sale rules (it rebuilds them after a Redis
 // loss), and owed units go back (once: the markers and orders.units_returned_at say so).
 // Outside the products: pending order records older than --stale-after that the record does
@@ -452,11 +457,27 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
   std::vector<std::string> busy;
   std::vector<StaleOrder> stale;
   std::size_t owed_orders = 0;
+  long long overdue = 0;  // unpaid orders past their deadline by more than a minute, not expired
+  int expired_now = 0;    // --fix: expired by this run
   try {
     postgres::ConnectOptions pg_options;
     pg_options.display = pg.display();
     auto conn = postgres::BlockingConnection::connect(pg.conninfo, pg_options);
     auto redis = redis::BlockingConnection::connect(redis_endpoint, std::chrono::seconds(5));
+    if (fix) {
+      // Before the reading: what the sweeper would have done had a worker run.
+      for (;;) {
+        auto due = worker::expire_due(conn, 500);
+        worker::return_expired_units(redis, conn, due);
+        expired_now += static_cast<int>(due.size());
+        if (due.size() < 500) break;
+      }
+    }
+    auto late = pg_exec(conn,
+                        "SELECT count(*) FROM orders WHERE status = 'CONFIRMED'"
+                        " AND expires_at < now() - interval '1 minute'");
+    must(late, "overdue orders");
+    overdue = late.get_int(0, 0);
     auto active = pg_exec(conn, "SELECT id FROM products WHERE is_active ORDER BY created_at, id");
     must(active, "products");
     std::vector<std::string> ids;
@@ -493,7 +514,8 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
     if (fix && !flags.empty()) {
       // Redis has these orders' units back (the markers say so): the record says so too.
       must(pg_exec(conn,
-                   "UPDATE orders SET units_returned_at = now() WHERE id = ANY($1::uuid[]) AND status = 'CANCELLED'"
+                   "UPDATE orders SET units_returned_at = now() WHERE id = ANY($1::uuid[])"
+                   " AND status IN ('CANCELLED', 'EXPIRED')"
                    " AND units_returned_at IS NULL",
                    {array_of(flags)}),
            "flag returned units");
@@ -518,12 +540,15 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
   std::vector<std::string> fixed;
   for (const auto& r : reports) fixed.insert(fixed.end(), r.fixed.begin(), r.fixed.end());
   if (fix && owed_orders)
-    fixed.push_back("units of " + std::to_string(owed_orders) + " cancelled orders returned to Redis");
+    fixed.push_back("units of " + std::to_string(owed_orders) + " cancelled or expired orders returned to Redis");
   // With --fix, Redis drift is repaired; drift in the record (ledger, orders) is not, nor are
   // stale orders and dead letters (a person decides: README "Dead-letter queue").
   int left = 0;
   for (const auto& p : products) left += p.ledger != p.stock || p.order_units != p.live_units;
-  const bool outside = !stale.empty() || (dead && *dead > 0);
+  if (expired_now > 0) {
+    fixed.push_back(std::to_string(expired_now) + " unpaid orders past their payment deadline expired");
+  }
+  const bool outside = !stale.empty() || (dead && *dead > 0) || overdue > 0;
   const int code = (fix ? left != 0 : drifting != 0) || outside ? 1 : 0;
 
   if (logging::format() == logging::Format::kJson) {
@@ -547,6 +572,7 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
                                 {"staleOrders", std::move(stale_rows)},
                                 // null: RabbitMQ could not tell (said on stderr)
                                 {"deadLetters", dead ? boost::json::value(*dead) : nullptr},
+                                {"overdueOrders", overdue},
                                 {"drifting", drifting},
                                 {"fixed", boost::json::array(fixed.begin(), fixed.end())}};
     std::cout << boost::json::serialize(summary) << std::endl;
@@ -568,7 +594,15 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
   for (const auto& id : busy) {
     std::printf("%-36s busy: its counter moved during each of %d readings; run again\n", id.c_str(), kAttempts);
   }
-  if (fix && owed_orders) std::printf("fixed: %s\n", fixed.back().c_str());
+  if (fix && owed_orders)
+    std::printf("fixed: units of %zu cancelled or expired orders returned to Redis\n", owed_orders);
+  if (expired_now > 0) std::printf("fixed: %d unpaid orders past their payment deadline expired\n", expired_now);
+  if (overdue > 0) {
+    std::printf(
+        "overdue: %lld unpaid orders more than a minute past their payment deadline, not expired (no "
+        "worker sweeps: start one, or run with --fix)\n",
+        overdue);
+  }
   for (const auto& o : stale) {
     std::printf(
         "stale: order %s pending in Redis for %lld s, not in PostgreSQL (no worker persisted it: a stopped "

@@ -20,6 +20,8 @@ constexpr std::string_view kProductColumns =
     " (extract(epoch FROM sale_starts_at) * 1000)::bigint, (extract(epoch FROM sale_ends_at) * 1000)::bigint,"
     " is_active, (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM updated_at) * 1000)::bigint, "
     "version, payment_window_seconds";
+// How many kProductColumns are: a query's own columns come after them.
+constexpr int kProductColumnCount = 15;
 
 std::optional<std::string> opt_string(const Result& r, int row, int col) {
   auto v = r.get_optional(row, col);
@@ -189,7 +191,7 @@ asio::awaitable<std::pair<std::vector<Product>, std::int64_t>> CatalogStore::lis
   for (int i = 0; i < r.rows(); ++i) out.push_back(product_from(r, i));
   std::int64_t total = 0;
   if (r.rows() > 0) {
-    total = r.get_int(0, 14);
+    total = r.get_int(0, kProductColumnCount);
   } else {
     Params q;
     q.add(category_id);

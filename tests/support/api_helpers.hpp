@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -65,6 +66,17 @@ void concurrently(int n, F f) {
   }
   go = true;
   for (auto& t : threads) t.join();
+}
+
+// Polls `condition` every 100 ms until it holds or `limit` passed; its last answer.
+template <typename F>
+bool eventually(F condition, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
 }
 
 // A fixture whose tests share one `orders api` process, started once per suite.
