@@ -253,6 +253,14 @@ void add_flash_sale_command(CLI::App* bench, FlashSaleCommand& c) {
   cmd->add_option("--threads", flash_sale.threads, "Client threads, each with its share of the connections")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--pay-share", flash_sale.pay_share,
+                  "Share of the accepted orders paid at random moments inside their payment window; the rest "
+                  "expires, a second wave of buyers buys the units back, and G7 is checked. 0: off")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--payment-window", flash_sale.payment_window_seconds,
+                  "paymentWindowSeconds of the products, in seconds (1..86400); needed with --pay-share")
+      ->check(CLI::Range(1, 86400));
   cmd->add_flag("--json", flash_sale.json, "Print one JSON object instead of the text report");
   add_footer(cmd, "every check passed; 1 a check failed",
              "orders bench flash-sale --url http://127.0.0.1:8080 --stock 10000 --buyers 100000");

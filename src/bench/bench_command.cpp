@@ -11,6 +11,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "bench/cpu_accounting.hpp"
 #include "bench/invariants.hpp"
 #include "bench/load_client.hpp"
+#include "bench/payment_plan.hpp"
 #include "bench/product_reads.hpp"
 #include "bench/purchase_plan.hpp"
 #include "common/dependency_error.hpp"
@@ -28,7 +30,8 @@
 
 // `orders bench flash-sale` and `orders bench read`: set up products through the API, load it
 // from one process (one io_context per --threads), then report throughput, latency, answers
-// and, for the flash sale, the guarantees G1–G5 against PostgreSQL and Redis.
+// and, for the flash sale, the guarantees G1–G5 (and G7 with --pay-share) against PostgreSQL
+// and Redis.
 namespace orders::bench {
 using app::kExitConfig;
 using app::kExitFailure;
@@ -159,9 +162,10 @@ std::string authorization() {
   return token && *token ? "Bearer " + std::string(token) : std::string();
 }
 
-// Creates `count` products through the API (round robin over the targets); returns their ids.
+// Creates `count` products through the API (round robin over the targets), with a payment
+// window when given; returns their ids.
 std::vector<std::string> create_products(const std::vector<HttpTarget>& targets, int count, long long stock,
-                                         const std::string& run_id) {
+                                         const std::string& run_id, std::optional<int> payment_window = {}) {
   const std::string auth = authorization();
   std::vector<std::string> ids;
   for (int j = 0; j < count; ++j) {
@@ -171,6 +175,7 @@ std::vector<std::string> create_products(const std::vector<HttpTarget>& targets,
     w.key("name").string("Bench " + run_id + " #" + std::to_string(j + 1));
     w.key("price").raw_number("1.00");
     w.key("stock").number(stock);
+    if (payment_window) w.key("paymentWindowSeconds").number(*payment_window);
     w.end_object();
     const auto& target = targets[static_cast<std::size_t>(j) % targets.size()];
     auto answer = bench::exchange(target, "POST", "/api/products", body, auth);
@@ -358,8 +363,23 @@ int parse_sale_settings(const config::Dependencies& deps, const FlashSaleSetting
                  "--duration-limit > 0 please\n";
     return kExitConfig;
   }
+  if (!(s.pay_share >= 0 && s.pay_share <= 1)) {
+    std::cerr << "orders bench flash-sale: --pay-share must be 0..1\n";
+    return kExitConfig;
+  }
+  if (s.pay_share > 0 && (s.payment_window_seconds < 1 || s.payment_window_seconds > 86400)) {
+    std::cerr << "orders bench flash-sale: --pay-share needs --payment-window 1..86400 (seconds)\n";
+    return kExitConfig;
+  }
+  if (s.pay_share == 0 && s.payment_window_seconds != 0) {
+    // Orders expiring in a run that neither pays nor waits for them would fail G5 by chance.
+    std::cerr << "orders bench flash-sale: --payment-window goes with --pay-share > 0\n";
+    return kExitConfig;
+  }
   return 0;
 }
+
+bool pays(const FlashSaleSettings& s) { return s.pay_share > 0; }
 
 // --duration-limit bounds the firing and, again, the wait for the workers.
 std::chrono::milliseconds duration_limit(const FlashSaleSettings& s) {
@@ -433,15 +453,15 @@ SaleTally tally_plans(const std::vector<std::unique_ptr<bench::PurchasePlan>>& p
   return tally;
 }
 
-// Waits (at most the duration limit again) until the workers have persisted what was accepted,
-// with a progress line a second.
-bench::DrainResult wait_for_workers(bench::SaleRecord& record, const SaleTally& tally, const FlashSaleSettings& s,
-                                    ProgressLine& progress) {
+// Waits (at most the duration limit again) until the workers have persisted what `view` saw
+// accepted, with a progress line a second.
+bench::DrainResult wait_for_workers(bench::SaleRecord& record, const bench::SaleClientView& view,
+                                    const FlashSaleSettings& s, ProgressLine& progress) {
   const auto drain_deadline = Clock::now() + duration_limit(s);
   auto last_line = Clock::now();
   const auto drain_started = Clock::now();
   auto drain = bench::wait_for_drain(
-      record, tally.view.product_ids, tally.view.accepted_units, drain_deadline,
+      record, view.product_ids, view.accepted_units, drain_deadline,
       std::chrono::seconds(static_cast<long>(std::max(1.0, s.drain_stall_seconds))), [&](const bench::DrainStatus& d) {
         if (Clock::now() - last_line < std::chrono::seconds(1)) return;
         last_line = Clock::now();
@@ -453,6 +473,197 @@ bench::DrainResult wait_for_workers(bench::SaleRecord& record, const SaleTally& 
       });
   progress.end();
   return drain;
+}
+
+// ---- --pay-share: payments inside the window, expiries, a second wave (G7)
+
+// Fixed: the same accepted orders choose the same payers and moments, run after run.
+constexpr std::uint64_t kPaymentSeed = 14;
+// How long the sweepers get, past the payment window, to expire what was not paid.
+constexpr auto kExpiryGrace = std::chrono::seconds(30);
+// The window the products get before the second wave: its orders must outlive the checks.
+constexpr int kSecondWaveWindowSeconds = 86400;
+
+std::vector<bench::AcceptedOrder> accepted_orders(const std::vector<std::unique_ptr<bench::PurchasePlan>>& plans) {
+  std::vector<bench::AcceptedOrder> orders;
+  for (const auto& p : plans) p->append_accepted(orders);
+  return orders;
+}
+
+// The payments of the chosen share of `accepted`, each due at a random moment of its window.
+std::vector<bench::PaymentPlan::Payment> payments_due(const std::vector<bench::AcceptedOrder>& accepted,
+                                                      const FlashSaleSettings& s) {
+  std::vector<bench::PaymentPlan::Payment> payments;
+  if (accepted.empty()) return payments;
+  const auto epoch = std::min_element(accepted.begin(), accepted.end(), [](const auto& a, const auto& b) {
+                       return a.accepted_at < b.accepted_at;
+                     })->accepted_at;
+  std::vector<std::int64_t> accepted_ms;
+  accepted_ms.reserve(accepted.size());
+  for (const auto& a : accepted) {
+    accepted_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(a.accepted_at - epoch).count());
+  }
+  const auto moments = bench::schedule_payments(accepted_ms, std::int64_t{s.payment_window_seconds} * 1000, s.pay_share,
+                                                kPaymentSeed);
+  for (const auto& m : moments) {
+    payments.push_back({accepted[m.order].id, epoch + std::chrono::milliseconds(m.due_ms)});
+  }
+  return payments;
+}
+
+struct PaymentRun {
+  bench::PaymentFigures figures;
+  double seconds = 0;
+  std::vector<std::string> paid_ids;     // answered 200
+  std::vector<std::string> expired_ids;  // answered 409 ORDER_EXPIRED
+};
+
+// Pays the chosen share of the first wave's orders (one client; the payments are spread over
+// the window). Bounded by the last moment plus room for retries, and by the duration limit.
+PaymentRun pay_chosen_orders(const std::vector<HttpTarget>& targets, const std::vector<bench::AcceptedOrder>& accepted,
+                             const FlashSaleSettings& s, ProgressLine& progress) {
+  PaymentRun run;
+  auto payments = payments_due(accepted, s);
+  if (payments.empty()) return run;
+  const auto request_timeout = std::chrono::milliseconds(static_cast<long long>(s.request_timeout_seconds * 1000));
+  const auto last_due = payments.back().due;  // soonest first
+  const auto deadline = std::min(Clock::now() + duration_limit(s),
+                                 std::max(Clock::now(), last_due) + request_timeout + std::chrono::seconds(20));
+  const std::size_t connections = std::min(static_cast<std::size_t>(s.connections), payments.size());
+  const auto scheduled = payments.size();
+  bench::PaymentPlan plan(std::move(payments), authorization());
+  std::vector<std::unique_ptr<LoadClient>> clients;
+  clients.push_back(std::make_unique<LoadClient>(
+      targets, client_options(connections, 1, 0, deadline, s.request_timeout_seconds), plan));
+  run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double) {
+    return format("[pay %4.0fs] sent %llu (%llu payments)  2xx %llu  4xx %llu  5xx %llu  no answer %llu", seconds,
+                  ll(t.sent), ll(scheduled), ll(t.ok), ll(t.client_errors), ll(t.server_errors), ll(t.no_answer));
+  });
+  run.figures = plan.figures();
+  run.seconds = clients.front()->stats().seconds();
+  run.paid_ids = plan.order_ids(bench::PayOutcome::kPaid);
+  run.expired_ids = plan.order_ids(bench::PayOutcome::kExpired);
+  return run;
+}
+
+// Waits (the window plus kExpiryGrace at most) until every first-wave order is PAID or
+// EXPIRED with its units back, with a progress line a second.
+bench::SettleResult wait_for_expiries(bench::SaleRecord& record, const std::vector<std::string>& product_ids,
+                                      const std::vector<std::string>& first_wave_ids, const FlashSaleSettings& s,
+                                      ProgressLine& progress) {
+  const auto started = Clock::now();
+  const auto deadline = started + std::chrono::seconds(s.payment_window_seconds) + kExpiryGrace;
+  auto last_line = started;
+  auto settle = bench::wait_for_settlement(
+      record, product_ids, first_wave_ids, deadline, [&](const bench::Settlement& st, std::size_t matching) {
+        if (Clock::now() - last_line < std::chrono::seconds(1)) return;
+        last_line = Clock::now();
+        progress.show(
+            format("[expiry %3.0fs] %llu paid, %llu expired (%llu units back), %llu to go, Redis = "
+                   "PostgreSQL stock for %zu/%zu products",
+                   std::chrono::duration<double>(Clock::now() - started).count(), ll(st.paid), ll(st.expired),
+                   ll(st.units_returned), ll(st.unsettled + st.expired_owing), matching, product_ids.size()));
+      });
+  progress.end();
+  return settle;
+}
+
+// Gives the products a window the second wave's orders outlive the checks with (they are not
+// paid; expiring during the drain would take back what they bought).
+void extend_payment_windows(const std::vector<HttpTarget>& targets, const std::vector<std::string>& product_ids) {
+  const std::string auth = authorization();
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object().key("paymentWindowSeconds").number(kSecondWaveWindowSeconds).end_object();
+  for (std::size_t j = 0; j < product_ids.size(); ++j) {
+    const auto& target = targets[j % targets.size()];
+    auto answer = bench::exchange(target, "PUT", "/api/products/" + product_ids[j], body, auth);
+    if (answer.status != 200) {
+      throw SetupError("PUT " + target.url + "/api/products/" + product_ids[j] + " answered " +
+                       std::to_string(answer.status) + ": " + answer.body.substr(0, 300));
+    }
+  }
+}
+
+// Per product, what the second wave finds and asks for: every product gets twice the most
+// units any of them got back (at least one buyer each), so demand covers what came back.
+struct SecondWavePlan {
+  std::vector<long long> stock_before;
+  std::vector<long long> returned;
+  std::uint64_t buyers = 0;
+  std::vector<std::uint64_t> demand;
+};
+
+SecondWavePlan plan_second_wave(bench::SaleRecord& record, const std::vector<std::string>& product_ids) {
+  SecondWavePlan plan;
+  const auto products = record.products(product_ids);
+  long long most_returned = 0;
+  for (const auto& id : product_ids) {
+    auto p = std::find_if(products.begin(), products.end(), [&](const auto& r) { return r.id == id; });
+    plan.stock_before.push_back(p == products.end() ? 0 : p->stock);
+    plan.returned.push_back(p == products.end() ? 0 : p->expired_units);
+    most_returned = std::max(most_returned, plan.returned.back());
+  }
+  plan.buyers = product_ids.size() * static_cast<std::uint64_t>(std::max(1LL, 2 * most_returned));
+  for (std::size_t i = 0; i < product_ids.size(); ++i) {
+    plan.demand.push_back(bench::PurchasePlan::demand_of(plan.buyers, product_ids.size(), i));
+  }
+  return plan;
+}
+
+// The second wave's figures added to the first's: the checks judge the whole run.
+void add_wave(bench::SaleClientView& view, const bench::SaleClientView& wave) {
+  for (std::size_t i = 0; i < view.accepted_units.size(); ++i) view.accepted_units[i] += wave.accepted_units[i];
+  view.accepted_order_ids.insert(view.accepted_order_ids.end(), wave.accepted_order_ids.begin(),
+                                 wave.accepted_order_ids.end());
+  view.accepted_without_id += wave.accepted_without_id;
+  view.retries.merge(wave.retries);
+  view.all_fired = view.all_fired && wave.all_fired;
+}
+
+// What a --pay-share run did after the first wave drained.
+struct ExpiryRun {
+  PaymentRun payments;
+  bench::SettleResult settle;
+  bench::ExpiryTiming timing;
+  SecondWavePlan second_wave_plan;
+  SaleTally second_wave;
+  LoadStats second_wave_stats;
+  bench::DrainResult second_wave_drain;
+  long long units_returned = 0;
+};
+
+// Pays a share of the first wave, waits for the rest to expire, sells what came back to a
+// second wave of new buyers, waits for the workers again, and folds it all into `view`.
+ExpiryRun run_payments_and_expiries(bench::SaleRecord& record, const std::vector<HttpTarget>& targets,
+                                    const std::string& run_id, const SaleFiring& firing, bench::SaleClientView& view,
+                                    const FlashSaleSettings& s, ProgressLine& progress) {
+  ExpiryRun run;
+  bench::ExpiryView expiry;
+  expiry.first_wave_ids = view.accepted_order_ids;
+  expiry.first_wave_accepted = static_cast<long long>(view.accepted_order_ids.size()) +
+                               static_cast<long long>(view.accepted_without_id);
+  run.payments = pay_chosen_orders(targets, accepted_orders(firing.plans), s, progress);
+  expiry.answered_paid = run.payments.paid_ids;
+  expiry.answered_expired = run.payments.expired_ids;
+  run.settle = wait_for_expiries(record, view.product_ids, expiry.first_wave_ids, s, progress);
+  run.timing = record.expiry_timing(expiry.first_wave_ids);
+  run.second_wave_plan = plan_second_wave(record, view.product_ids);
+  for (long long r : run.second_wave_plan.returned) run.units_returned += r;
+
+  extend_payment_windows(targets, view.product_ids);
+  FlashSaleSettings wave = s;
+  wave.buyers = run.second_wave_plan.buyers;
+  SaleFiring second = fire_purchases(targets, view.product_ids, run_id + "b", wave, progress);
+  run.second_wave = tally_plans(second.plans, view.product_ids, wave);
+  run.second_wave_stats = second.stats;
+  expiry.second_wave_ids = run.second_wave.view.accepted_order_ids;
+  expiry.stock_before_second_wave = run.second_wave_plan.stock_before;
+  expiry.second_wave_demand = run.second_wave_plan.demand;
+  add_wave(view, run.second_wave.view);
+  view.expiry = std::move(expiry);
+  run.second_wave_drain = wait_for_workers(record, view, s, progress);
+  return run;
 }
 
 // G1–G5 against the record, and the counts a fault drill reads.
@@ -479,8 +690,103 @@ struct SaleReport {
   const SaleTally& tally;
   const bench::DrainResult& drain;
   const SaleVerdict& verdict;
-  const CpuUse& cpu;  // from the firing's start to the end of the drain
+  const CpuUse& cpu;                  // from the firing's start to the end of the drain
+  const ExpiryRun* expiry = nullptr;  // with --pay-share
 };
+
+// Orders the sweepers expired per second, from the first deadline to the last expiry (the
+// span between the first and the last expiry is 0 when one round took them all).
+double sweeper_rate(const bench::ExpiryTiming& t) {
+  return per_second(static_cast<std::uint64_t>(t.expired), t.first_deadline_to_last_expiry);
+}
+
+void write_drain(JsonWriter& w, const bench::DrainResult& drain) {
+  w.key("drain").begin_object();
+  w.key("drained").boolean(drain.drained);
+  w.key("seconds").raw_number(format("%.3f", drain.seconds));
+  if (!drain.drained) w.key("why").string(drain.why);
+  w.end_object();
+}
+
+void write_expiry_json(JsonWriter& w, const FlashSaleSettings& s, const ExpiryRun& e) {
+  const auto& f = e.payments.figures;
+  w.key("payments").begin_object();
+  w.key("share").raw_number(format("%.4f", s.pay_share));
+  w.key("windowSeconds").number(s.payment_window_seconds);
+  w.key("scheduled").number(ll(f.scheduled));
+  w.key("attempted").number(ll(f.attempted));
+  w.key("requests").number(ll(f.requests));
+  w.key("paid").number(ll(f.paid));
+  w.key("orderExpired").number(ll(f.expired));
+  w.key("other").number(ll(f.other));
+  w.key("retried").number(ll(f.retried));
+  w.key("notSent").number(ll(f.not_sent));
+  w.key("seconds").raw_number(format("%.3f", e.payments.seconds));
+  w.end_object();
+  w.key("expiry").begin_object();
+  w.key("settled").boolean(e.settle.settled);
+  w.key("seconds").raw_number(format("%.3f", e.settle.seconds));
+  if (!e.settle.settled) w.key("why").string(e.settle.why);
+  w.key("paid").number(e.settle.last.paid);
+  w.key("expired").number(e.settle.last.expired + e.settle.last.expired_owing);
+  w.key("unitsReturned").number(e.units_returned);
+  w.key("sweeper").begin_object();
+  w.key("expired").number(e.timing.expired);
+  w.key("firstDeadlineToLastExpirySeconds").raw_number(format("%.3f", e.timing.first_deadline_to_last_expiry));
+  w.key("firstToLastExpirySeconds").raw_number(format("%.3f", e.timing.first_to_last_expiry));
+  w.key("maxLagSeconds").raw_number(format("%.3f", e.timing.max_lag));
+  w.key("ordersPerSecond").raw_number(format("%.1f", sweeper_rate(e.timing)));
+  w.end_object();
+  w.end_object();
+  const auto& wave = e.second_wave;
+  w.key("secondWave").begin_object();
+  w.key("buyers").number(ll(e.second_wave_plan.buyers));
+  w.key("purchasesFired").number(ll(wave.fired));
+  w.key("allFired").boolean(wave.view.all_fired);
+  w.key("decisions").number(ll(wave.decisions));
+  w.key("accepted").number(ll(wave.accepted));
+  w.key("firingSeconds").raw_number(format("%.3f", e.second_wave_stats.seconds()));
+  w.key("serverErrors").number(ll(e.second_wave_stats.statuses.count_if(is_5xx)));
+  w.key("noAnswer").number(ll(e.second_wave_stats.no_answer));
+  write_drain(w, e.second_wave_drain);
+  w.end_object();
+}
+
+void print_expiry_text(const FlashSaleSettings& s, const ExpiryRun& e, std::uint64_t first_wave_accepted) {
+  const auto& f = e.payments.figures;
+  std::printf(
+      "%-11s%llu of %llu first-wave orders chosen (share %.2f, window %d s): %llu sent in %.2f s (%llu requests, "
+      "%llu retried after 503): %llu paid (200), %llu too late (409 ORDER_EXPIRED), %llu other, %llu not sent%s\n",
+      "payments", ll(f.scheduled), ll(first_wave_accepted), s.pay_share, s.payment_window_seconds, ll(f.attempted),
+      e.payments.seconds, ll(f.requests), ll(f.retried), ll(f.paid), ll(f.expired), ll(f.other), ll(f.not_sent),
+      f.not_sent ? " -- STOPPED BY THE TIME LIMIT" : "");
+  const auto& st = e.settle.last;
+  if (e.settle.settled) {
+    std::printf("%-11s%lld orders paid, %lld expired, %lld units returned; settled %.2f s after the payments\n",
+                "expiry", st.paid, st.expired + st.expired_owing, e.units_returned, e.settle.seconds);
+  } else {
+    std::printf("%-11s%lld orders paid, %lld expired, %lld units returned; NOT SETTLED after %.2f s (%s)\n", "expiry",
+                st.paid, st.expired + st.expired_owing, e.units_returned, e.settle.seconds, e.settle.why.c_str());
+  }
+  std::printf(
+      "%-11s%lld orders expired in %.2f s from the first deadline to the last expiry: %.1f/s (first to last expiry "
+      "%.2f s; at most %.2f s past a deadline)\n",
+      "sweeper", e.timing.expired, e.timing.first_deadline_to_last_expiry, sweeper_rate(e.timing),
+      e.timing.first_to_last_expiry, e.timing.max_lag);
+  const auto& wave = e.second_wave;
+  std::printf("%-11s%llu buyers (%llu per product) for %lld units back: %llu accepted, %llu decisions in %.2f s%s\n",
+              "2nd wave", ll(e.second_wave_plan.buyers),
+              ll(e.second_wave_plan.demand.empty() ? 0 : e.second_wave_plan.demand.front()), e.units_returned,
+              ll(wave.accepted), ll(wave.decisions), e.second_wave_stats.seconds(),
+              wave.view.all_fired ? "" : " -- STOPPED BY THE TIME LIMIT");
+  std::printf("%-11s%s\n", "", error_summary(e.second_wave_stats).c_str());
+  if (e.second_wave_drain.drained) {
+    std::printf("%-11spersisted %.2f s after the second wave\n", "", e.second_wave_drain.seconds);
+  } else {
+    std::printf("%-11sNOT DRAINED after %.2f s (%s)\n", "", e.second_wave_drain.seconds,
+                e.second_wave_drain.why.c_str());
+  }
+}
 
 void print_sale_json(const SaleReport& r) {
   const auto& s = r.settings;
@@ -526,11 +832,8 @@ void print_sale_json(const SaleReport& r) {
   w.key("sameOrder").number(ll(retries.same_order));
   w.key("conflicts").number(ll(retries.conflicts));
   w.end_object();
-  w.key("drain").begin_object();
-  w.key("drained").boolean(r.drain.drained);
-  w.key("seconds").raw_number(format("%.3f", r.drain.seconds));
-  if (!r.drain.drained) w.key("why").string(r.drain.why);
-  w.end_object();
+  write_drain(w, r.drain);
+  if (r.expiry) write_expiry_json(w, s, *r.expiry);
   w.key("record").begin_object();
   w.key("accepted").number(counts.accepted);
   w.key("persisted").number(counts.persisted);
@@ -563,9 +866,10 @@ void print_sale_text(const SaleReport& r) {
   const double firing_seconds = stats.seconds();
   std::printf(
       "orders bench flash-sale: run %s, %d product%s x %lld units, %llu buyers, %d connections on %d "
-      "thread%s, retry share %.2f\n",
+      "thread%s, retry share %.2f%s\n",
       r.run_id.c_str(), s.products, s.products == 1 ? "" : "s", s.stock, ll(s.buyers), s.connections, s.threads,
-      s.threads == 1 ? "" : "s", s.retry_share);
+      s.threads == 1 ? "" : "s", s.retry_share,
+      pays(s) ? format(", pay share %.2f, payment window %d s", s.pay_share, s.payment_window_seconds).c_str() : "");
   for (const auto& t : r.targets) std::printf("%-11s%s\n", "target", t.url.c_str());
   std::printf("%-11s%llu requests in %.2f s: %.0f answers/s (%llu purchases, %llu retries)%s\n", "firing",
               ll(stats.sent), firing_seconds, per_second(stats.answered, firing_seconds), ll(r.tally.fired),
@@ -585,6 +889,7 @@ void print_sale_text(const SaleReport& r) {
   if (r.drain.drained) std::printf("%-11spersisted %.2f s after the firing\n", "drain", r.drain.seconds);
   else std::printf("%-11sNOT DRAINED after %.2f s (%s)\n", "drain", r.drain.seconds, r.drain.why.c_str());
   print_cpu_text(r.cpu, {{"decision", "", r.tally.decisions}, {"accepted order", "", r.tally.accepted}});
+  if (r.expiry) print_expiry_text(s, *r.expiry, r.tally.accepted);
   for (const auto& c : r.verdict.checks) {
     std::printf("%s %s %s: %s\n", c.name.c_str(), std::string(bench::to_string(c.verdict)).c_str(), c.title.c_str(),
                 c.detail.c_str());
@@ -733,13 +1038,18 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
     app::probe_redis(endpoints.redis);
     bench::SaleRecord record(endpoints.pg, endpoints.redis);
     const std::string run_id = make_run_id();
-    const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id);
+    const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id,
+                                             pays(s) ? std::optional<int>(s.payment_window_seconds) : std::nullopt);
     const CpuSample cpu_before = sample_cpu();
     const SaleFiring firing = fire_purchases(endpoints.targets, product_ids, run_id, s, progress);
     const SaleTally tally = tally_plans(firing.plans, product_ids, s);
-    const bench::DrainResult drain = wait_for_workers(record, tally, s, progress);
+    const bench::DrainResult drain = wait_for_workers(record, tally.view, s, progress);
     const CpuUse cpu = cpu_between(cpu_before, sample_cpu(), ticks_per_second());
-    const SaleVerdict verdict = check_guarantees(record, tally.view);
+    // The checks judge the whole run: with --pay-share, both waves.
+    bench::SaleClientView view = tally.view;
+    std::optional<ExpiryRun> expiry;
+    if (pays(s)) expiry = run_payments_and_expiries(record, endpoints.targets, run_id, firing, view, s, progress);
+    const SaleVerdict verdict = check_guarantees(record, view);
     const SaleReport report{.settings = s,
                             .run_id = run_id,
                             .targets = endpoints.targets,
@@ -748,7 +1058,8 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
                             .tally = tally,
                             .drain = drain,
                             .verdict = verdict,
-                            .cpu = cpu};
+                            .cpu = cpu,
+                            .expiry = expiry ? &*expiry : nullptr};
     if (s.json) print_sale_json(report);
     else print_sale_text(report);
     std::fflush(stdout);

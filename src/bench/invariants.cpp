@@ -44,16 +44,20 @@ constexpr const char* kProductFigures =
     "SELECT p.id, p.stock,"
     " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id), 0),"
     " COALESCE((SELECT -sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
-    "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED')), 0),"
+    "   AND m.reason IN ('ORDER', 'CANCEL', 'FAILED', 'EXPIRED')), 0),"
     " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
     "   AND m.reason IN ('INITIAL', 'ADJUSTMENT')), 0),"
     " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
-    "   WHERE i.product_id = p.id AND o.status NOT IN ('CANCELLED', 'FAILED')), 0),"
+    "   WHERE i.product_id = p.id AND o.status NOT IN ('CANCELLED', 'FAILED', 'EXPIRED')), 0),"
     " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
-    "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'COMPLETED')), 0),"
+    "   WHERE i.product_id = p.id AND o.status IN ('CONFIRMED', 'PAID', 'COMPLETED')), 0),"
     " COALESCE((SELECT sum(i.quantity) FROM order_items i WHERE i.product_id = p.id), 0),"
     " (SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
-    "   WHERE i.product_id = p.id AND o.status = 'FAILED')"
+    "   WHERE i.product_id = p.id AND o.status = 'FAILED'),"
+    " COALESCE((SELECT sum(delta) FROM inventory_movements m WHERE m.product_id = p.id"
+    "   AND m.reason = 'EXPIRED'), 0),"
+    " COALESCE((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id"
+    "   WHERE i.product_id = p.id AND o.status = 'EXPIRED'), 0)"
     " FROM products p WHERE p.id = ANY($1::uuid[])";
 
 // Orders of the products (all of this run: the bench made the products), by buyer and key (G2).
@@ -65,6 +69,54 @@ constexpr const char* kBuyerCounts =
 constexpr const char* kAcceptedByStatus =
     "SELECT o.status, count(*), sum((SELECT count(*) FROM order_items i WHERE i.order_id = o.id))"
     " FROM orders o WHERE o.id = ANY($1::uuid[]) GROUP BY o.status ORDER BY o.status";
+
+// Where the first wave's orders stand (--pay-share): paid, expired with the units back in
+// Redis, expired with Redis still owed, anything else.
+constexpr const char* kSettlement =
+    "SELECT count(*) FILTER (WHERE o.status = 'PAID'),"
+    " count(*) FILTER (WHERE o.status = 'EXPIRED' AND o.units_returned_at IS NOT NULL),"
+    " count(*) FILTER (WHERE o.status = 'EXPIRED' AND o.units_returned_at IS NULL),"
+    " count(*),"
+    " COALESCE(sum((SELECT sum(i.quantity) FROM order_items i WHERE i.order_id = o.id))"
+    "   FILTER (WHERE o.status = 'EXPIRED'), 0)"
+    " FROM orders o WHERE o.id = ANY($1::uuid[])";
+
+// The sweepers' pace over a set of orders: an expiry sets updated_at in its transaction.
+constexpr const char* kExpiryTiming =
+    "SELECT count(*),"
+    " COALESCE(extract(epoch FROM max(updated_at) - min(expires_at)), 0)::float8,"
+    " COALESCE(extract(epoch FROM max(updated_at) - min(updated_at)), 0)::float8,"
+    " COALESCE(extract(epoch FROM max(updated_at - expires_at)), 0)::float8"
+    " FROM orders WHERE id = ANY($1::uuid[]) AND status = 'EXPIRED'";
+
+// Per product: units of paid first-wave orders ($2) and of live second-wave orders ($3).
+constexpr const char* kWaveUnits =
+    "SELECT i.product_id,"
+    " COALESCE(sum(i.quantity) FILTER (WHERE o.id = ANY($2::uuid[]) AND o.status = 'PAID'), 0),"
+    " COALESCE(sum(i.quantity) FILTER (WHERE o.id = ANY($3::uuid[])"
+    "   AND o.status NOT IN ('CANCELLED', 'FAILED', 'EXPIRED')), 0)"
+    " FROM order_items i JOIN orders o ON o.id = i.order_id"
+    " WHERE i.product_id = ANY($1::uuid[]) GROUP BY i.product_id";
+
+// "Was ever paid" and "was ever expired" are audit rows with that to_status (a PUT writes
+// STATUS_CHANGED to PAID, a payment before the worker PAID, an expiry EXPIRED).
+constexpr const char* kPaidAndExpired =
+    "WITH trail AS (SELECT o.id, o.status,"
+    "   EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.to_status = 'PAID') AS paid,"
+    "   EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.to_status = 'EXPIRED') AS expired"
+    " FROM orders o WHERE o.id IN (SELECT order_id FROM order_items WHERE product_id = ANY($1::uuid[])))"
+    " SELECT count(*) FILTER (WHERE paid), count(*) FILTER (WHERE expired),"
+    " count(*) FILTER (WHERE paid AND expired),"
+    " count(*) FILTER (WHERE status = 'EXPIRED' AND paid),"
+    " count(*) FILTER (WHERE status IN ('PAID', 'COMPLETED') AND expired),"
+    " (SELECT count(*) FROM orders WHERE id = ANY($2::uuid[]) AND status NOT IN ('PAID', 'COMPLETED')),"
+    " (SELECT count(*) FROM orders WHERE id = ANY($3::uuid[]) AND status <> 'EXPIRED')"
+    " FROM trail";
+
+// ordering/keys.hpp names it; the bench reads the record only through catalog's keys.
+std::string buyers_key(const std::string& product_id) { return catalog::keys::tag(product_id) + ":buyers"; }
+
+double get_double(const postgres::Result& r, int row, int col) { return std::stod(std::string(r.get(row, col))); }
 
 }  // namespace
 
@@ -108,10 +160,14 @@ struct SaleRecord::Impl {
   }
 
   postgres::Result query(const char* name, const char* sql, const std::string& param) {
+    postgres::Params params;
+    params.add(param);
+    return query(name, sql, params);
+  }
+
+  postgres::Result query(const char* name, const char* sql, const postgres::Params& params) {
     return with_reconnect([&] {
       if (!pg || pg->broken()) connect_postgres();
-      postgres::Params params;
-      params.add(param);
       postgres::Result r = pg->exec(sql, params);
       if (!r.ok()) {
         if (pg->broken()) {
@@ -174,6 +230,8 @@ std::vector<ProductRecord> SaleRecord::products(const std::vector<std::string>& 
     p.confirmed_units = rows.get_int(i, 6);
     p.persisted_units = rows.get_int(i, 7);
     p.failed_orders = rows.get_int(i, 8);
+    p.expired_units = rows.get_int(i, 9);
+    p.expired_order_units = rows.get_int(i, 10);
     by_id.emplace(p.id, std::move(p));
   }
   std::vector<ProductRecord> products;
@@ -204,6 +262,74 @@ AcceptedInRecord SaleRecord::accepted(const std::vector<std::string>& order_ids)
     a.by_status.emplace_back(std::string(r.get(i, 0)), n);
   }
   return a;
+}
+
+Settlement SaleRecord::settlement(const std::vector<std::string>& order_ids) {
+  Settlement s;
+  if (order_ids.empty()) return s;
+  auto r = impl_->query("settlement", kSettlement, uuid_array(order_ids));
+  s.paid = r.get_int(0, 0);
+  s.expired = r.get_int(0, 1);
+  s.expired_owing = r.get_int(0, 2);
+  // Ids the record does not hold are unsettled too.
+  s.unsettled = static_cast<long long>(order_ids.size()) - s.paid - s.expired - s.expired_owing;
+  s.units_returned = r.get_int(0, 4);
+  return s;
+}
+
+ExpiryTiming SaleRecord::expiry_timing(const std::vector<std::string>& order_ids) {
+  ExpiryTiming t;
+  if (order_ids.empty()) return t;
+  auto r = impl_->query("expiry timing", kExpiryTiming, uuid_array(order_ids));
+  t.expired = r.get_int(0, 0);
+  t.first_deadline_to_last_expiry = get_double(r, 0, 1);
+  t.first_to_last_expiry = get_double(r, 0, 2);
+  t.max_lag = get_double(r, 0, 3);
+  return t;
+}
+
+std::vector<WaveUnits> SaleRecord::wave_units(const std::vector<std::string>& product_ids,
+                                              const std::vector<std::string>& first_wave_ids,
+                                              const std::vector<std::string>& second_wave_ids) {
+  postgres::Params params;
+  params.add(uuid_array(product_ids)).add(uuid_array(first_wave_ids)).add(uuid_array(second_wave_ids));
+  auto r = impl_->query("wave units", kWaveUnits, params);
+  std::vector<WaveUnits> units;
+  units.reserve(product_ids.size());
+  for (const auto& id : product_ids) units.push_back(WaveUnits{.id = id});
+  for (int i = 0; i < r.rows(); ++i) {
+    auto at = std::find_if(units.begin(), units.end(), [&](const WaveUnits& u) { return u.id == r.get(i, 0); });
+    if (at == units.end()) continue;
+    at->first_wave_paid = r.get_int(i, 1);
+    at->second_wave_live = r.get_int(i, 2);
+  }
+  return units;
+}
+
+PaidExpiredOverlap SaleRecord::paid_and_expired(const std::vector<std::string>& product_ids,
+                                                const std::vector<std::string>& answered_paid,
+                                                const std::vector<std::string>& answered_expired) {
+  postgres::Params params;
+  params.add(uuid_array(product_ids)).add(uuid_array(answered_paid)).add(uuid_array(answered_expired));
+  auto r = impl_->query("paid and expired", kPaidAndExpired, params);
+  return PaidExpiredOverlap{.ever_paid = r.get_int(0, 0),
+                            .ever_expired = r.get_int(0, 1),
+                            .paid_and_expired = r.get_int(0, 2),
+                            .expired_with_paid_row = r.get_int(0, 3),
+                            .paid_with_expired_row = r.get_int(0, 4),
+                            .answered_paid_not_paid = r.get_int(0, 5),
+                            .answered_expired_not_expired = r.get_int(0, 6)};
+}
+
+std::optional<long long> SaleRecord::buyer_units(const std::string& product_id) {
+  auto reply = impl_->command({"HVALS", buyers_key(product_id)});
+  if (reply.type != redis::Reply::Type::kArray) return std::nullopt;
+  long long units = 0;
+  for (const auto& e : reply.elements) {
+    if (e.type == redis::Reply::Type::kString) units += std::stoll(e.str);
+    else if (e.type == redis::Reply::Type::kInteger) units += e.integer;
+  }
+  return units;
 }
 
 // --- waiting for the workers ---------------------------------------------------------------
@@ -258,6 +384,42 @@ DrainResult wait_for_drain(SaleRecord& record, const std::vector<std::string>& p
   }
 }
 
+SettleResult wait_for_settlement(SaleRecord& record, const std::vector<std::string>& product_ids,
+                                 const std::vector<std::string>& first_wave_ids, Clock::time_point deadline,
+                                 const std::function<void(const Settlement&, std::size_t)>& on_poll) {
+  const auto started = Clock::now();
+  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  std::vector<long long> last_signature;
+  bool previous_complete = false;
+  for (;;) {
+    const Settlement settlement = record.settlement(first_wave_ids);
+    const auto products = record.products(product_ids);
+    std::size_t counters_matching = 0;
+    std::vector<long long> signature{settlement.paid, settlement.expired, settlement.expired_owing};
+    for (const auto& p : products) {
+      if (p.counter && *p.counter == p.stock) ++counters_matching;
+      signature.insert(signature.end(), {p.stock, p.counter.value_or(-1)});
+    }
+    if (on_poll) on_poll(settlement, counters_matching);
+    const bool complete = settlement.unsettled == 0 && settlement.expired_owing == 0 &&
+                          products.size() == product_ids.size() && counters_matching == products.size();
+    if (signature != last_signature) {
+      last_signature = signature;
+      previous_complete = false;
+    }
+    if (complete && previous_complete) return SettleResult{true, seconds_since(started), {}, settlement};
+    previous_complete = complete;
+    if (Clock::now() >= deadline) {
+      const std::string why = std::to_string(settlement.unsettled) + " orders neither PAID nor EXPIRED, " +
+                              std::to_string(settlement.expired_owing) + " EXPIRED with Redis not told, " +
+                              "Redis = PostgreSQL stock for " + std::to_string(counters_matching) + " of " +
+                              std::to_string(product_ids.size()) + " products";
+      return SettleResult{false, seconds_since(started), "time limit: " + why, settlement};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
 // --- the guarantees -------------------------------------------------------------------------
 
 std::string_view to_string(Verdict v) {
@@ -293,9 +455,11 @@ Check check_oversell(const std::vector<ProductRecord>& products, const SaleClien
     if (p.live_units > p.made_available) {
       add_problem(problems, short_id(p.id) + " sold " + num(p.live_units) + " > " + num(p.made_available));
     }
-    if (static_cast<long long>(view.accepted_units[i]) > p.made_available) {
+    // A unit an expiry gave back sells again: it may be answered 202 twice.
+    if (static_cast<long long>(view.accepted_units[i]) > p.made_available + p.expired_units) {
       add_problem(problems, short_id(p.id) + " answered 202 " + num(static_cast<long long>(view.accepted_units[i])) +
-                                " times > " + num(p.made_available));
+                                " times > " + num(p.made_available) +
+                                (p.expired_units ? " + " + num(p.expired_units) + " returned by expiries" : ""));
     }
     if (p.stock < 0) add_problem(problems, short_id(p.id) + " PostgreSQL stock " + num(p.stock));
     if (p.counter && *p.counter < 0) add_problem(problems, short_id(p.id) + " Redis counter " + num(*p.counter));
@@ -404,6 +568,11 @@ Check check_all_sold(const std::vector<ProductRecord>& products, const SaleClien
     const auto& p = products[i];
     const auto demand = PurchasePlan::demand_of(view.buyers, view.product_ids.size(), i);
     if (static_cast<long long>(demand) < p.made_available) continue;
+    // With --pay-share the expired units came back: all sold only if the second wave asked for them.
+    if (view.expiry &&
+        static_cast<long long>(view.expiry->second_wave_demand[i]) < view.expiry->stock_before_second_wave[i]) {
+      continue;
+    }
     ++applicable;
     sold += p.live_units;
     available += p.made_available;
@@ -417,12 +586,14 @@ Check check_all_sold(const std::vector<ProductRecord>& products, const SaleClien
   if (applicable == 0) {
     c.verdict = Verdict::kNotApplicable;
     c.detail = "fewer buyers (" + num(static_cast<long long>(view.buyers)) + ") than units (" + num(view.stock) +
-               " per product)";
+               " per product)" + (view.expiry ? ", or a second wave smaller than the stock it found" : "");
     return c;
   }
   c.detail = "sold " + num(sold) + " of " + num(available) + " units (" + num(seen) + " answered 202) to " +
-             num(static_cast<long long>(view.buyers)) + " buyers over " + num(static_cast<long long>(applicable)) +
-             (applicable == 1 ? " product" : " products") + " with demand >= stock";
+             num(static_cast<long long>(view.buyers)) + " buyers" +
+             (view.expiry ? " and a second wave for what expired" : "") + " over " +
+             num(static_cast<long long>(applicable)) + (applicable == 1 ? " product" : " products") +
+             " with demand >= stock";
   if (!problems.empty()) {
     c.verdict = Verdict::kFail;
     c.detail = problems + " (" + c.detail + ")";
@@ -430,7 +601,150 @@ Check check_all_sold(const std::vector<ProductRecord>& products, const SaleClien
   return c;
 }
 
+// G7a-G7d: reads what each needs from the record (per product in the order of `products`).
+std::vector<Check> check_expiry(SaleRecord& record, const std::vector<ProductRecord>& products,
+                                const SaleClientView& view) {
+  const ExpiryView& expiry = *view.expiry;
+  std::vector<std::string> ids;
+  ids.reserve(products.size());
+  for (const auto& p : products) ids.push_back(p.id);
+  const auto waves = record.wave_units(ids, expiry.first_wave_ids, expiry.second_wave_ids);
+  std::vector<UnitsAfterExpiry> accounted;
+  std::vector<UnitsReturned> returned;
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const auto& p = products[i];
+    accounted.push_back({.id = p.id,
+                         .made_available = p.made_available,
+                         .first_wave_paid = waves[i].first_wave_paid,
+                         .second_wave_live = waves[i].second_wave_live,
+                         .stock = p.stock,
+                         .stock_before_second_wave = expiry.stock_before_second_wave[i],
+                         .second_wave_demand = static_cast<long long>(expiry.second_wave_demand[i])});
+    returned.push_back({.id = p.id,
+                        .ledger_expired = p.expired_units,
+                        .expired_order_units = p.expired_order_units,
+                        .live_units = p.live_units,
+                        .buyer_units = record.buyer_units(p.id)});
+  }
+  std::vector<Check> checks;
+  checks.push_back(check_units_accounted(accounted));
+  checks.push_back(check_paid_xor_expired(record.paid_and_expired(ids, expiry.answered_paid, expiry.answered_expired)));
+  checks.push_back(check_units_returned(returned));
+  checks.push_back(check_every_order_settled(expiry.first_wave_accepted, record.settlement(expiry.first_wave_ids)));
+  return checks;
+}
+
+// The entries of a per-product vector of the client for the products the record has.
+template <typename T>
+std::vector<T> aligned_to(const std::vector<T>& values, const std::vector<std::string>& product_ids,
+                          const std::vector<ProductRecord>& products) {
+  std::vector<T> aligned;
+  for (const auto& p : products) {
+    auto at = std::find(product_ids.begin(), product_ids.end(), p.id) - product_ids.begin();
+    aligned.push_back(values[static_cast<std::size_t>(at)]);
+  }
+  return aligned;
+}
+
 }  // namespace
+
+Check check_units_accounted(const std::vector<UnitsAfterExpiry>& products) {
+  Check c{"G7a", "every unit paid, sold again or in stock", Verdict::kPass, {}};
+  long long available = 0, paid = 0, second = 0, stock = 0;
+  std::string problems;
+  for (const auto& p : products) {
+    available += p.made_available;
+    paid += p.first_wave_paid;
+    second += p.second_wave_live;
+    stock += p.stock;
+    const long long accounted = p.first_wave_paid + p.second_wave_live + p.stock;
+    if (accounted != p.made_available) {
+      add_problem(problems, short_id(p.id) + " " + num(p.made_available) + " units made available, " +
+                                num(p.first_wave_paid) + " paid + " + num(p.second_wave_live) + " second wave + " +
+                                num(p.stock) + " in stock = " + num(accounted));
+    }
+    if (p.second_wave_demand >= p.stock_before_second_wave && p.stock != 0) {
+      add_problem(problems, short_id(p.id) + " " + num(p.stock) + " units left although the second wave asked for " +
+                                num(p.second_wave_demand) + " of " + num(p.stock_before_second_wave));
+    }
+  }
+  c.detail = num(available) + " units made available = " + num(paid) + " in paid first-wave orders + " + num(second) +
+             " sold to the second wave + " + num(stock) + " in stock";
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems + " (" + c.detail + ")";
+  }
+  return c;
+}
+
+Check check_paid_xor_expired(const PaidExpiredOverlap& o) {
+  Check c{"G7b", "never both PAID and EXPIRED", Verdict::kPass, {}};
+  std::string problems;
+  if (o.paid_and_expired) add_problem(problems, num(o.paid_and_expired) + " orders with a PAID and an EXPIRED row");
+  if (o.expired_with_paid_row) add_problem(problems, num(o.expired_with_paid_row) + " EXPIRED orders with a PAID row");
+  if (o.paid_with_expired_row) add_problem(problems, num(o.paid_with_expired_row) + " PAID orders with an EXPIRED row");
+  if (o.answered_paid_not_paid) {
+    add_problem(problems, num(o.answered_paid_not_paid) + " payments answered 200 whose order is not PAID");
+  }
+  if (o.answered_expired_not_expired) {
+    add_problem(problems,
+                num(o.answered_expired_not_expired) + " payments answered ORDER_EXPIRED whose order is not EXPIRED");
+  }
+  c.detail = num(o.ever_paid) + " orders ever paid, " + num(o.ever_expired) +
+             " ever expired, none both; every payment answer matches the record";
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems + " (" + num(o.ever_paid) + " ever paid, " + num(o.ever_expired) + " ever expired)";
+  }
+  return c;
+}
+
+Check check_units_returned(const std::vector<UnitsReturned>& products) {
+  Check c{"G7c", "expired units returned exactly once", Verdict::kPass, {}};
+  long long ledger = 0, expired = 0, live = 0, buyers = 0;
+  std::string problems;
+  for (const auto& p : products) {
+    ledger += p.ledger_expired;
+    expired += p.expired_order_units;
+    live += p.live_units;
+    buyers += p.buyer_units.value_or(0);
+    if (p.ledger_expired != p.expired_order_units) {
+      add_problem(problems, short_id(p.id) + " ledger EXPIRED " + num(p.ledger_expired) +
+                                " != " + num(p.expired_order_units) + " units in EXPIRED orders");
+    }
+    if (!p.buyer_units) add_problem(problems, short_id(p.id) + " buyers' counts unreadable in Redis");
+    else if (*p.buyer_units != p.live_units) {
+      add_problem(problems, short_id(p.id) + " buyers' counts in Redis " + num(*p.buyer_units) +
+                                " != units in live orders " + num(p.live_units));
+    }
+  }
+  c.detail = "ledger EXPIRED " + num(ledger) + " = units in EXPIRED orders " + num(expired) +
+             "; buyers' counts in Redis " + num(buyers) + " = units in live orders " + num(live);
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems + " (" + c.detail + ")";
+  }
+  return c;
+}
+
+Check check_every_order_settled(long long first_wave_accepted, const Settlement& s) {
+  Check c{"G7d", "every first-wave order PAID or EXPIRED", Verdict::kPass, {}};
+  const long long expired = s.expired + s.expired_owing;
+  c.detail = num(s.paid) + " paid + " + num(expired) + " expired = " + num(first_wave_accepted) +
+             " orders accepted by the first wave";
+  std::string problems;
+  if (s.paid + expired != first_wave_accepted) {
+    add_problem(problems, num(s.paid) + " paid + " + num(expired) + " expired != " + num(first_wave_accepted) +
+                              " accepted (" + num(s.unsettled) + " orders neither)");
+  }
+  if (s.expired_owing)
+    add_problem(problems, num(s.expired_owing) + " EXPIRED orders whose units Redis was not told of");
+  if (!problems.empty()) {
+    c.verdict = Verdict::kFail;
+    c.detail = problems;
+  }
+  return c;
+}
 
 std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view, SaleCounts* counts) {
   const auto products = record.products(view.product_ids);
@@ -447,10 +761,11 @@ std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view, Sa
   // products() leaves out products PostgreSQL does not have; keep the client's figures aligned.
   SaleClientView aligned = view;
   if (products.size() != view.product_ids.size()) {
-    aligned.accepted_units.clear();
-    for (const auto& p : products) {
-      auto at = std::find(view.product_ids.begin(), view.product_ids.end(), p.id) - view.product_ids.begin();
-      aligned.accepted_units.push_back(view.accepted_units[static_cast<std::size_t>(at)]);
+    aligned.accepted_units = aligned_to(view.accepted_units, view.product_ids, products);
+    if (aligned.expiry) {
+      aligned.expiry->stock_before_second_wave = aligned_to(view.expiry->stock_before_second_wave, view.product_ids,
+                                                            products);
+      aligned.expiry->second_wave_demand = aligned_to(view.expiry->second_wave_demand, view.product_ids, products);
     }
   }
   std::vector<Check> checks;
@@ -460,6 +775,9 @@ std::vector<Check> check_sale(SaleRecord& record, const SaleClientView& view, Sa
   checks.push_back(check_consistency(products));
   if (products.size() != view.product_ids.size()) checks.back().verdict = Verdict::kFail;
   checks.push_back(check_all_sold(products, aligned));
+  if (aligned.expiry) {
+    for (auto& c : check_expiry(record, products, aligned)) checks.push_back(std::move(c));
+  }
   return checks;
 }
 

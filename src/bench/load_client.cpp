@@ -328,6 +328,9 @@ struct LoadClient::Impl {
         stopping = true;
         wake.cancel();
       }
+      // A workload may wait for a moment rather than for an answer (a payment due later, with
+      // nothing in flight): ask the waiting connections again every tick.
+      if (waiting > 0) wake.cancel();
       for (auto& c : connections) {
         if (c.in_flight && !c.timed_out && now - c.started > options.request_timeout) {
           c.timed_out = true;

@@ -52,7 +52,7 @@ class Workload {
   virtual ~Workload() = default;
   // kSend: `out` (empty, capacity kept from earlier requests) holds one whole request, head
   // and body, and `tag` identifies it in on_answer. kWait: nothing to send yet (asked again
-  // after the next answer). kDone: this connection is finished.
+  // after the next answer, or within 100 ms). kDone: this connection is finished.
   virtual Next next(const ConnectionSlot& slot, std::string& out, std::uint64_t& tag) = 0;
   virtual void on_answer(std::uint64_t tag, const Answer& answer) = 0;
 };

@@ -160,6 +160,7 @@ void PurchasePlan::on_answer(std::uint64_t tag, const Answer& answer) {
     } else if (!key.has_order) {
       std::memcpy(key.order_id.data(), id.data(), kIdLength);
       key.has_order = true;
+      accepted_at_.emplace_back(static_cast<std::uint32_t>(local), std::chrono::steady_clock::now());
       ++accepted_per_product_[global_index(local) % accepted_per_product_.size()];
       live_accepted_.add();
     } else if (std::memcmp(key.order_id.data(), id.data(), kIdLength) != 0) {
@@ -181,6 +182,11 @@ void PurchasePlan::append_order_ids(std::vector<std::string>& out) const {
   for (const auto& key : states_) {
     if (key.has_order) out.emplace_back(key.order_id.data(), kIdLength);
   }
+}
+
+void PurchasePlan::append_accepted(std::vector<AcceptedOrder>& out) const {
+  for (const auto& [local, at] : accepted_at_)
+    out.push_back({std::string(states_[local].order_id.data(), kIdLength), at});
 }
 
 RetryFigures PurchasePlan::retry_figures() const {

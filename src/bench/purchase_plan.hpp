@@ -1,9 +1,11 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bench/load_client.hpp"
@@ -49,6 +51,12 @@ struct RetryFigures {
   void merge(const RetryFigures& other);
 };
 
+// An order answered 202, and when the client saw the answer (a payment window runs from there).
+struct AcceptedOrder {
+  std::string id;
+  std::chrono::steady_clock::time_point accepted_at;
+};
+
 class PurchasePlan final : public Workload {
  public:
   explicit PurchasePlan(PurchasePlanOptions options);
@@ -67,6 +75,7 @@ class PurchasePlan final : public Workload {
   std::uint64_t accepted_without_id() const { return accepted_without_id_; }
   const RelaxedCounter& live_accepted() const { return live_accepted_; }
   void append_order_ids(std::vector<std::string>& out) const;
+  void append_accepted(std::vector<AcceptedOrder>& out) const;
   RetryFigures retry_figures() const;
 
   // Units each product is asked for: buyers round robin over the products.
@@ -98,6 +107,8 @@ class PurchasePlan final : public Workload {
   std::uint64_t decisions_ = 0;
   std::uint64_t accepted_without_id_ = 0;
   std::vector<std::uint64_t> accepted_per_product_;
+  // Keys whose first 202 named an order, with when it came, in the order they came.
+  std::vector<std::pair<std::uint32_t, std::chrono::steady_clock::time_point>> accepted_at_;
   RetryFigures figures_;
   RelaxedCounter live_accepted_;
   std::string body_;  // scratch for the request body, reused

@@ -17,6 +17,10 @@ struct FlashSaleSettings {
   double request_timeout_seconds = 10;
   double drain_stall_seconds = 10;  // no progress this long while waiting for the workers: give up
   int threads = 1;                  // each with its own io_context and share of the connections
+  // Of the accepted orders, the share paid inside the window; the rest expires and a second
+  // wave buys the units back (G7). 0: off, the products get no window.
+  double pay_share = 0;
+  int payment_window_seconds = 0;  // the products' paymentWindowSeconds, 1..86400 with pay_share
   bool json = false;
 };
 
