@@ -54,7 +54,7 @@ redis-cli -p "$redis_port" SET "{p:$product}:stock" 0 >/dev/null
 sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$root/src/ordering/lua/reserve.lua")")
 args=(EVALSHA "$sha" 8 "idem:{u}:__rand_int__" order:x outbox outbox:x abandoned:x "{p:$product}:stock" "{p:$product}:info"
   "{p:$product}:buyers" "u__rand_int__" "k__rand_int__" fp oid ref 2026-01-01T00:00:00Z eid 30000 86400 604800
-  "$product" 1)
+  1767225600000 "" "$product" 1)
 for pipeline in 1 16; do
   echo "== 5. redis-benchmark -c 50 -P $pipeline -r 100000000 EVALSHA reserve.lua (sold out)"
   redis-benchmark -p "$redis_port" -n 200000 -r 100000000 -c 50 -P "$pipeline" -q "${args[@]}" 2>&1 | tr '\r' '\n' |
