@@ -168,6 +168,10 @@ void add_worker_command(CLI::App& app, WorkerCommand& c) {
       ->envname("WORKER_SWEEP_INTERVAL_MS")
       ->check(CLI::Range(50, 60000))
       ->capture_default_str();
+  cmd->add_option("--sweep-batch", worker.sweep_batch, "Orders the sweeper expires per transaction, at most")
+      ->envname("WORKER_SWEEP_BATCH")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
   cmd->add_option("--metrics-port", worker.metrics_port, "Serve GET /metrics and /health on this port (0: off)")
       ->envname("WORKER_METRICS_PORT")
       ->check(CLI::Range(0, 65535))

@@ -134,13 +134,13 @@ std::string describe(const Quantities& expected, const Quantities& actual) {
 //      commits before it drops a pending record, so an order seen pending and already
 //      committed is found live in the record and counted once; no worker or cancel moves the
 //      stock of these products while we read.
-//   4. The once-markers of cancelled orders whose return Redis has not confirmed.
+//   4. The once-markers of cancelled or expired orders whose return Redis has not confirmed.
 //   5. MULTI [the repairs] EXEC: applied only if no counter moved since step 1.
 // Returns false when a counter moved (nothing was changed; read again).
 struct Reading {
   std::vector<ProductState> products;
-  std::vector<OrderUnits> owed;             // cancelled orders whose units go back with --fix
-  std::vector<std::string> returned_flags;  // cancelled orders Redis has had back, flag unset
+  std::vector<OrderUnits> owed;             // cancelled or expired orders whose units go back with --fix
+  std::vector<std::string> returned_flags;  // cancelled or expired orders Redis has had back, flag unset
 };
 
 bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, const std::vector<std::string>& ids,
@@ -467,10 +467,11 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
     if (fix) {
       // Before the reading: what the sweeper would have done had a worker run.
       for (;;) {
-        auto due = worker::expire_due(conn, 500);
+        const int batch = worker::SweepSettings{}.batch;
+        auto due = worker::expire_due(conn, batch);
         worker::return_expired_units(redis, conn, due);
         expired_now += static_cast<int>(due.size());
-        if (due.size() < 500) break;
+        if (static_cast<int>(due.size()) < batch) break;
       }
     }
     auto late = pg_exec(conn,

@@ -245,7 +245,7 @@ asio::awaitable<std::unique_ptr<ProductUpdate>> CatalogStore::begin_product_upda
   p.add(id);
   // The row lock orders concurrent updates of one product, so their stock deltas apply in turn.
   auto r = co_await tx.execute(
-      "SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active FOR UPDATE", p);
+      "SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active FOR NO KEY UPDATE", p);
   r.expect_ok("lock product");
   if (r.rows() == 0) {
     co_await tx.rollback();

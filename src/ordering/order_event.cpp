@@ -127,6 +127,12 @@ std::string order_created_head(std::string_view event_id, std::string_view creat
   return event_head(event_id, "order.created", created_at);
 }
 
+std::string worker_outcome_event_id(std::string_view order_id) {
+  std::string id(order_id);
+  if (id.size() == 36) id[14] = '8';
+  return id;
+}
+
 std::string order_status_event(std::string_view event_id, std::string_view type, std::string_view order_id,
                                std::string_view from, std::string_view to, std::string_view reason) {
   std::string data = R"({"orderId":")" + std::string(order_id) + R"(","fromStatus":")" + std::string(from) +

@@ -38,6 +38,10 @@ std::optional<Order> parse_order(std::string_view order_json, std::string* why =
 // The events of an order (SPEC section 6), built once for the API, the relay, the lifecycle and
 // the worker. order.created is written by reserve.lua from this head (common/event_envelope.hpp).
 std::string order_created_head(std::string_view event_id, std::string_view created_at);
+// The event id of the worker's outcome for an order (order.confirmed or order.failed, never both):
+// the order id with the version nibble 8 (RFC 9562's custom UUID), the same for every republish,
+// so consumers drop the repeats of a redelivery by message_id.
+std::string worker_outcome_event_id(std::string_view order_id);
 // order.confirmed, order.failed, order.cancelled, order.status_changed:
 //   data {"orderId", "fromStatus", "toStatus"[, "reason"]}
 std::string order_status_event(std::string_view event_id, std::string_view type, std::string_view order_id,

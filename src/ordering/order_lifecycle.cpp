@@ -100,27 +100,36 @@ asio::awaitable<OrderOutcome> OrderLifecycle::cancel(const std::string& order_id
   throw std::runtime_error("cancel of " + order_id + " did not settle");
 }
 
-asio::awaitable<std::optional<OrderOutcome>> OrderLifecycle::pay_pending(const std::string& order_id) {
+asio::awaitable<std::optional<OrderOutcome>> OrderLifecycle::pay_pending(const std::string& order_id,
+                                                                         bool& seen_pending) {
   auto pending = co_await stock_.pending_order(order_id);
   if (!pending) co_return std::nullopt;
+  seen_pending = true;
   auto order = parse_order(*pending);
   if (!order) throw std::runtime_error("unreadable pending order " + order_id);
   if (order->expires_at) {
     auto deadline = parse_rfc3339(*order->expires_at);
     if (deadline && now_ms() >= *deadline) co_return order_expired();
   }
-  switch (co_await log_.store_paid(*order)) {
-    case PaidStore::kStored: co_return co_await current(order_id);
-    case PaidStore::kExists: co_return std::nullopt;  // a worker was first: pay that row
-    case PaidStore::kCannot: break;
+  for (int attempt = 1;; ++attempt) {
+    switch (co_await log_.store_paid(*order)) {
+      case PaidStore::kStored: co_return co_await current(order_id);
+      case PaidStore::kExists: co_return std::nullopt;  // a worker was first: pay that row
+      case PaidStore::kExpired: co_return order_expired();
+      case PaidStore::kCannot: co_return unavailable("The order is still being persisted; retry the payment shortly");
+      case PaidStore::kRetry: break;
+    }
+    if (attempt >= kAttempts) co_return unavailable("The order is busy; retry the payment shortly");
+    asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(5 * attempt));
+    co_await pause.async_wait(asio::use_awaitable);
   }
-  co_return unavailable("The order is still being persisted; retry the payment shortly");
 }
 
 asio::awaitable<OrderOutcome> OrderLifecycle::change_status(const std::string& order_id, OrderStatus to) {
   if (to == OrderStatus::kCancelled) co_return co_await cancel(order_id);
   const std::string target(to_string(to));
-  // Two looks, as for a cancel: a worker may move the order from Redis to the record between.
+  bool seen_pending = false;
+  // Three looks, as for a cancel: a worker may move the order from Redis to the record between.
   for (int attempt = 0; attempt < 3; ++attempt) {
     StatusRecord record = co_await log_.change_status(order_id, to);
     switch (record.kind) {
@@ -141,8 +150,10 @@ asio::awaitable<OrderOutcome> OrderLifecycle::change_status(const std::string& o
       }
       co_return invalid_transition("PENDING", target);
     }
-    if (auto paid = co_await pay_pending(order_id)) co_return std::move(*paid);
+    if (auto paid = co_await pay_pending(order_id, seen_pending)) co_return std::move(*paid);
   }
+  // It exists (pending a moment ago) but moved between the looks every time: not a 404.
+  if (seen_pending) co_return unavailable("The order is being persisted; retry the payment shortly");
   co_return not_found("Order");
 }
 

@@ -33,8 +33,8 @@ class OrderLifecycle {
  private:
   // The record's answer to a cancel, tried again (briefly) after a deadlock.
   boost::asio::awaitable<CancelRecord> cancel_in_record(const std::string& order_id, int& retries);
-  // A payment of an order the record does not hold yet.
-  boost::asio::awaitable<std::optional<OrderOutcome>> pay_pending(const std::string& order_id);
+  // A payment of an order the record does not hold yet; `seen_pending` is set when Redis had it.
+  boost::asio::awaitable<std::optional<OrderOutcome>> pay_pending(const std::string& order_id, bool& seen_pending);
   boost::asio::awaitable<OrderOutcome> current(const std::string& order_id);
   // The units go back to Redis once, whoever gets here; then the record says so.
   boost::asio::awaitable<void> return_units(const OrderUnits& units);

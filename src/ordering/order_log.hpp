@@ -46,9 +46,11 @@ struct StatusRecord {
 
 // What storing a pending (not yet persisted) order straight as PAID came to.
 enum class PaidStore {
-  kStored,  // in the record as PAID, its stock taken there as a worker would
-  kExists,  // a worker stored it first (or a retryable clash): the caller looks at that row
-  kCannot,  // the record cannot take it as it is (its stock, its key): a worker decides it first
+  kStored,   // in the record as PAID, its stock taken there as a worker would
+  kExists,   // a worker stored it first: the caller pays that row
+  kExpired,  // its deadline passed by the record's clock: nothing stored
+  kRetry,    // a deadlock or serialization failure rolled it back: again, a little later
+  kCannot,   // the record cannot take it as it is (its stock, its key): a worker decides it first
 };
 
 class OrderLog {

@@ -2,6 +2,7 @@
 
 #include "common/json_body.hpp"
 #include "ordering/order_request.hpp"
+#include "ordering/order_status.hpp"
 
 namespace orders::ordering {
 
@@ -18,9 +19,7 @@ Outcome<OrderListQuery> parse_order_list_query(std::string_view query, bool allo
       if (auto n = parse_query_integer(value, 1, 100)) q.limit = *n;
       else errors.push_back({"limit", "must be an integer from 1 to 100"});
     } else if (key == "status") {
-      bool known = false;
-      for (auto s : kStatuses) known = known || s == value;
-      if (known) q.status = value;
+      if (parse_status(value)) q.status = value;
       else
         errors.push_back({"status", "must be one of PENDING, CONFIRMED, PAID, COMPLETED, CANCELLED, FAILED, EXPIRED"});
     } else if (key == "userId" && allow_user) {

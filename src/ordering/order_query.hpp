@@ -11,8 +11,6 @@
 
 namespace orders::ordering {
 
-inline constexpr std::string_view kStatuses[] = {"PENDING", "CONFIRMED", "COMPLETED", "CANCELLED", "FAILED"};
-
 struct OrderListQuery {
   std::int64_t page = 1;
   std::int64_t limit = 10;

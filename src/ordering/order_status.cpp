@@ -58,11 +58,4 @@ bool api_may_set(OrderStatus from, OrderStatus to) {
   return can_transition(from, to) && to != S::kConfirmed && to != S::kFailed && to != S::kExpired;
 }
 
-bool is_final(OrderStatus status) {
-  for (const auto& [f, t] : kTransitions) {
-    if (f == status) return false;
-  }
-  return true;
-}
-
 }  // namespace orders::ordering

@@ -16,7 +16,5 @@ std::optional<OrderStatus> parse_status(std::string_view text);
 bool can_transition(OrderStatus from, OrderStatus to);
 // What the API may set: CONFIRMED and FAILED are the worker's to set, EXPIRED the sweeper's.
 bool api_may_set(OrderStatus from, OrderStatus to);
-// No move leaves it.
-bool is_final(OrderStatus status);
 
 }  // namespace orders::ordering

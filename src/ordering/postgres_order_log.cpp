@@ -23,7 +23,7 @@ constexpr std::chrono::milliseconds kTimeout{5000};
 // cancels) over the same products wait for each other instead of deadlocking.
 constexpr std::array<const char*, 5> kCancelStatements = {
     "SELECT p.id FROM products p WHERE $2 = 'CONFIRMED'"
-    " AND p.id IN (SELECT i.product_id FROM order_items i WHERE i.order_id = $1) ORDER BY p.id FOR UPDATE",
+    " AND p.id IN (SELECT i.product_id FROM order_items i WHERE i.order_id = $1) ORDER BY p.id FOR NO KEY UPDATE",
     "UPDATE orders SET status = 'CANCELLED', updated_at = now() WHERE id = $1 AND $2 <> ''",
     "UPDATE products p SET stock = p.stock + i.quantity, updated_at = now() FROM order_items i"
     " WHERE i.order_id = $1 AND p.id = i.product_id AND $2 = 'CONFIRMED'",
@@ -55,15 +55,28 @@ constexpr const char* kStoreCancelled =
 // routing key, $3 body).
 constexpr const char* kOutboxInsert = "INSERT INTO event_outbox (id, routing_key, body) VALUES ($1, $2, $3)";
 
+// kOutboxInsert's parameters for `type` of the order moving from -> to, under a new event id.
+Params outbox_event(std::string_view type, const std::string& order_id, std::string_view from, std::string_view to) {
+  const std::string event_id = uuid::make_v7();
+  Params e;
+  e.add(event_id).add(type).add(order_status_event(event_id, type, order_id, from, to));
+  return e;
+}
+
 // A pending order paid before a worker persisted it, as the worker would store it (order first,
-// then its products locked in id order, as the worker's batches do, so the two never deadlock)
-// but PAID. $1 id, $2 reference, $3 user, $4 total, $5 idempotency key, $6 created, $7 expires,
-// $8.. the items as arrays.
+// then its products locked in id order, as the worker's batches do) but PAID, and only before its
+// deadline by PostgreSQL's clock, the one the sweeper reads. $1 id, $2 reference, $3 user,
+// $4 total, $5 idempotency key, $6 created, $7 expires. A key another order holds (reused after
+// Redis forgot it, a day later) is stored without it, as the worker does.
 constexpr const char* kInsertPaid =
     "INSERT INTO orders (id, reference_no, user_id, status, total_price, idempotency_key, created_at, expires_at)"
-    " VALUES ($1, $2, $3, 'PAID', $4::numeric, $5, $6::timestamptz, $7::timestamptz)"
+    " SELECT $1, $2, $3, 'PAID', $4::numeric,"
+    "   CASE WHEN EXISTS (SELECT 1 FROM orders x WHERE x.user_id = $3 AND x.idempotency_key = $5 AND x.id <> $1)"
+    "     THEN NULL ELSE $5 END, $6::timestamptz, $7::timestamptz"
+    " WHERE $7::timestamptz IS NULL OR $7::timestamptz > clock_timestamp()"
     " ON CONFLICT (id) DO NOTHING RETURNING id";
-constexpr const char* kLockPaidProducts = "SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE";
+constexpr const char* kLockPaidProducts =
+    "SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE";
 constexpr const char* kPaidItems =
     "INSERT INTO order_items (order_id, product_id, quantity, unit_price, total_price)"
     " SELECT $1, * FROM unnest($2::uuid[], $3::int[], $4::numeric[], $5::numeric[])";
@@ -122,12 +135,7 @@ asio::awaitable<CancelRecord> PostgresOrderLog::cancel(const std::string& order_
       r.expect_ok("cancel");
     }
     if (!retry) {
-      const std::string event_id = uuid::make_v7();
-      Params e;
-      e.add(event_id)
-          .add("order.cancelled")
-          .add(order_status_event(event_id, "order.cancelled", order_id, out.status, "CANCELLED"));
-      auto r = co_await tx.execute(kOutboxInsert, e);
+      auto r = co_await tx.execute(kOutboxInsert, outbox_event("order.cancelled", order_id, out.status, "CANCELLED"));
       if (retryable(r)) retry = true;
       else r.expect_ok("cancel event");
     }
@@ -196,9 +204,9 @@ asio::awaitable<StatusRecord> PostgresOrderLog::change_status(const std::string&
   auto tx = co_await AsyncTransaction::begin(pool_, kTimeout);
   Params id;
   id.add(order_id);
-  // The deadline is read under the row lock with the clock of this moment (not the
-  // transaction's start): the sweeper expires only what is past it under the same lock, so a
-  // payment and an expiry racing at the deadline never both win.
+  // The row lock orders a payment and the sweeper: whichever locks second sees the other's
+  // change. The deadline is read again in the payment's UPDATE below, with the clock of that
+  // moment (not the transaction's start, nor the moment this SELECT began waiting).
   auto row = co_await tx.execute(
       "SELECT status, expires_at IS NOT NULL, expires_at <= clock_timestamp() FROM orders WHERE id = $1 FOR UPDATE",
       id);
@@ -226,18 +234,22 @@ asio::awaitable<StatusRecord> PostgresOrderLog::change_status(const std::string&
   }
   Params p;
   p.add(order_id).add(out.from).add(target);
-  (co_await tx.execute("UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2", p))
-      .expect_ok("status");
+  auto changed = co_await tx.execute(
+      "UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2"
+      " AND ($3 <> 'PAID' OR expires_at IS NULL OR expires_at > clock_timestamp())",
+      p);
+  changed.expect_ok("status");
+  if (changed.affected() != 1) {  // the deadline passed while the payment waited for the lock
+    co_await tx.rollback();
+    out.kind = StatusRecord::Kind::kExpired;
+    co_return out;
+  }
   (co_await tx.execute("INSERT INTO order_events (order_id, event_type, from_status, to_status)"
                        " VALUES ($1, 'STATUS_CHANGED', $2, $3)",
                        p))
       .expect_ok("status event");
-  const std::string event_id = uuid::make_v7();
-  Params e;
-  e.add(event_id)
-      .add("order.status_changed")
-      .add(order_status_event(event_id, "order.status_changed", order_id, out.from, target));
-  (co_await tx.execute(kOutboxInsert, e)).expect_ok("status outbox");
+  (co_await tx.execute(kOutboxInsert, outbox_event("order.status_changed", order_id, out.from, target)))
+      .expect_ok("status outbox");
   (co_await tx.commit()).expect_ok("commit");
   out.kind = StatusRecord::Kind::kChanged;
   co_return out;
@@ -266,12 +278,22 @@ asio::awaitable<PaidStore> PostgresOrderLog::store_paid(const Order& order) {
   auto inserted = co_await tx.execute(kInsertPaid, o);
   if (refused(inserted)) {
     co_await tx.rollback();
-    co_return retryable(inserted) ? PaidStore::kExists : PaidStore::kCannot;
+    if (retryable(inserted)) co_return PaidStore::kRetry;
+    // A worker inserting this very order at this moment clashes on its reference number when
+    // PostgreSQL checks that index before the id's: the row is the worker's.
+    const bool same_order = inserted.sqlstate() == postgres::kUniqueViolation &&
+                            inserted.constraint() == "orders_reference_no_key";
+    co_return same_order ? PaidStore::kExists : PaidStore::kCannot;
   }
   inserted.expect_ok("store paid order");
   if (inserted.rows() != 1) {
+    // Nothing inserted: a worker stored it first, or its deadline passed by this clock.
+    Params when;
+    when.add(order.expires_at);
+    auto late = co_await tx.execute("SELECT $1::timestamptz <= clock_timestamp()", when);
+    late.expect_ok("deadline");
     co_await tx.rollback();
-    co_return PaidStore::kExists;
+    co_return !late.is_null(0, 0) && late.get_bool(0, 0) ? PaidStore::kExpired : PaidStore::kExists;
   }
   Params lock;
   lock.add(postgres::pg_array(products));
@@ -287,29 +309,25 @@ asio::awaitable<PaidStore> PostgresOrderLog::store_paid(const Order& order) {
   ledger.add(order.id).add(postgres::pg_array(products)).add(postgres::pg_array(quantities));
   Params audit;
   audit.add(order.id);
-  const std::string event_id = uuid::make_v7();
-  Params event;
-  event.add(event_id)
-      .add("order.status_changed")
-      .add(order_status_event(event_id, "order.status_changed", order.id, "PENDING", "PAID"));
+  Params event = outbox_event("order.status_changed", order.id, "PENDING", "PAID");
   auto locked = co_await tx.execute(kLockPaidProducts, lock);
   auto taken = locked.ok() ? co_await tx.execute(kTakePaidStock, take) : std::move(locked);
   if (!taken.ok() || taken.rows() != static_cast<int>(order.items.size())) {
     co_await tx.rollback();
     if (!taken.ok() && taken.sqlstate().empty()) taken.expect_ok("store paid stock");
-    co_return retryable(taken) ? PaidStore::kExists : PaidStore::kCannot;
+    co_return retryable(taken) ? PaidStore::kRetry : PaidStore::kCannot;
   }
   for (auto [sql, params] : {std::pair{kPaidItems, &items}, std::pair{kPaidLedger, &ledger},
                              std::pair{kPaidEvents, &audit}, std::pair{kOutboxInsert, &event}}) {
     auto r = co_await tx.execute(sql, *params);
     if (refused(r)) {
       co_await tx.rollback();
-      co_return retryable(r) ? PaidStore::kExists : PaidStore::kCannot;
+      co_return retryable(r) ? PaidStore::kRetry : PaidStore::kCannot;
     }
     r.expect_ok("store paid order");
   }
   auto committed = co_await tx.commit();
-  if (retryable(committed)) co_return PaidStore::kExists;
+  if (retryable(committed)) co_return PaidStore::kRetry;
   committed.expect_ok("commit");
   co_return PaidStore::kStored;
 }

@@ -67,7 +67,7 @@ class StockGate {
   virtual boost::asio::awaitable<std::optional<std::string>> abandon(const std::string& order_id) = 0;
   // The order as the purchase answered it, while it is pending (not yet persisted).
   virtual boost::asio::awaitable<std::optional<std::string>> pending_order(const std::string& order_id) = 0;
-  // A FAILED or CANCELLED order's units back to the counters and the buyer's counts, once
+  // A FAILED, CANCELLED or EXPIRED order's units back to the counters and the buyer's counts, once
   // whoever asks (the returned:{id} marker). Throws DependencyUnavailable when Redis is down.
   virtual boost::asio::awaitable<void> return_units(const OrderUnits& units) = 0;
   // The relay's side: outbox entries whose lease ended, leased again to the caller for

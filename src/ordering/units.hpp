@@ -5,7 +5,8 @@
 #include <vector>
 
 // The units of an order going back to the live counters: one place builds return_units.lua's
-// KEYS and ARGV, for the API's cancel (async) and the worker's FAILED orders (blocking).
+// KEYS and ARGV, for the API's cancel (async), the worker's FAILED orders and the sweeper's EXPIRED
+// ones (blocking).
 namespace orders::ordering {
 
 struct OrderUnits {

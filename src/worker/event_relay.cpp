@@ -36,7 +36,8 @@ postgres::Result must(postgres::Result r, postgres::BlockingConnection& pg, cons
 
 }  // namespace
 
-int relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& publisher, const RelaySettings& settings) {
+RelayRound relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& publisher,
+                             const RelaySettings& settings) {
   postgres::Transaction tx(pg);
   postgres::Params limit;
   limit.add(static_cast<long long>(settings.batch));
@@ -46,7 +47,7 @@ int relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& pub
                    pg, "claim events");
   if (rows.rows() == 0) {
     tx.commit();
-    return 0;
+    return {};
   }
   ConfirmWait confirms;
   std::vector<std::string> ids;
@@ -56,6 +57,8 @@ int relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& pub
     rabbitmq::Message message{"orders", routing_key, ids.back(), routing_key, std::string(rows.get(i, 2))};
     publisher.enqueue(std::move(message), confirms.completion());
   }
+  // The claimed rows stay locked while the broker confirms (at most confirm_wait): another relay
+  // skips them rather than publishing them twice.
   confirms.wait(settings.confirm_wait);
   const std::vector<bool> confirmed = confirms.confirmed();
   std::vector<std::optional<std::string>> done;
@@ -73,7 +76,7 @@ int relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& pub
     spdlog::warn("event relay: {} of {} events not confirmed by the broker; they are relayed again",
                  ids.size() - done.size(), ids.size());
   }
-  return static_cast<int>(done.size());
+  return {rows.rows(), static_cast<int>(done.size())};
 }
 
 void run_event_relay(const config::PostgresEndpoint& pg, rabbitmq::Publisher& publisher, const RelaySettings& settings,
@@ -93,9 +96,13 @@ void run_event_relay(const config::PostgresEndpoint& pg, rabbitmq::Publisher& pu
         options.application_name = "orders-event-relay";
         conn = postgres::BlockingConnection::connect(pg.conninfo, options);
       }
-      const int sent = relay_outbox_once(*conn, publisher, settings);
+      const RelayRound round = relay_outbox_once(*conn, publisher, settings);
+      if (round.claimed > 0 && round.confirmed == 0) {
+        pause(backoff.next());  // the broker takes nothing (down, or refusing): no busy loop
+        continue;
+      }
       backoff.reset();
-      if (sent < settings.batch) pause(settings.idle_wait);
+      if (round.claimed < settings.batch) pause(settings.idle_wait);
     } catch (const std::exception& e) {
       conn.reset();
       const auto wait = backoff.next();

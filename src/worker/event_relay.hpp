@@ -25,9 +25,14 @@ struct RelaySettings {
 // the broker, at least once: claims the oldest rows with FOR UPDATE SKIP LOCKED (several
 // workers relay side by side without taking the same rows), publishes them with confirms and
 // the event id as message_id, and deletes in the same transaction the rows the broker
-// confirmed. A crash anywhere leaves the rest for the next look. Returns how many were
-// confirmed; throws DependencyUnavailable when PostgreSQL is lost.
-int relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& publisher, const RelaySettings& settings);
+// confirmed. A crash anywhere leaves the rest for the next look. Throws DependencyUnavailable
+// when PostgreSQL is lost.
+struct RelayRound {
+  int claimed = 0;
+  int confirmed = 0;
+};
+RelayRound relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& publisher,
+                             const RelaySettings& settings);
 
 // relay_outbox_once in a loop on the calling thread until `stop`, reconnecting with backoff.
 void run_event_relay(const config::PostgresEndpoint& pg, rabbitmq::Publisher& publisher, const RelaySettings& settings,

@@ -87,7 +87,7 @@ std::vector<ordering::OrderUnits> expire_due(postgres::BlockingConnection& pg, i
   // Products locked in id order, as the workers' batches and the cancels lock them.
   must(pg.exec(
            "SELECT id FROM products WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ANY($1::uuid[]))"
-           " ORDER BY id FOR UPDATE",
+           " ORDER BY id FOR NO KEY UPDATE",
            one(id_array)),
        pg, "lock products");
   must(pg.exec("UPDATE orders SET status = 'EXPIRED', updated_at = now() WHERE id = ANY($1::uuid[])", one(id_array)),

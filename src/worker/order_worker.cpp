@@ -11,7 +11,6 @@
 #include "common/backoff.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"
-#include "common/uuid.hpp"
 #include "metrics/registry.hpp"
 #include "ordering/keys.hpp"
 #include "ordering/units.hpp"
@@ -255,7 +254,7 @@ class Worker {
       const bool failed = outcomes[i].result == PersistResult::kFailed;
       if (!confirmed && !failed) continue;
       std::string type = confirmed ? "order.confirmed" : "order.failed";
-      std::string event_id = uuid::make_v7();
+      std::string event_id = ordering::worker_outcome_event_id(orders[i]->id);
       std::string body = ordering::order_status_event(event_id, type, orders[i]->id, "PENDING",
                                                       confirmed ? "CONFIRMED" : "FAILED", outcomes[i].reason);
       rabbitmq::Message message{"orders", type, std::move(event_id), type, std::move(body)};

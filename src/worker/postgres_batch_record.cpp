@@ -108,11 +108,14 @@ constexpr const char* kInsertItems =
     "   AS t(order_id, product_id, quantity, unit_price, total_price)"
     " WHERE t.order_id = ANY($6::uuid[])";
 
-// Row locks in one order (by id) for every transaction, so two workers never deadlock.
+// Row locks in one order (by id) for every transaction, so two workers never deadlock. NO KEY
+// UPDATE: stock is not a key, and this lock does not conflict with the KEY SHARE locks that
+// inserting order_items or ledger rows takes on their products (a cancel storing a pending order
+// takes those in item order; FOR UPDATE against them could close a cycle).
 constexpr const char* kLockProducts =
     "SELECT id FROM products WHERE id IN (SELECT t.product_id FROM unnest($1::uuid[], $2::uuid[]) AS t(order_id, "
     "product_id)"
-    "   WHERE t.order_id = ANY($3::uuid[])) ORDER BY id FOR UPDATE";
+    "   WHERE t.order_id = ANY($3::uuid[])) ORDER BY id FOR NO KEY UPDATE";
 
 constexpr const char* kTakeStock =
     "WITH d AS (SELECT product_id, sum(quantity) AS quantity"

@@ -96,6 +96,11 @@ TEST(PaymentWindow, UnpaidOrdersExpireWithinSecondsTheirUnitsSellAgainAndPaidOne
   EXPECT_EQ(s.db.query("SELECT sum(delta) FROM inventory_movements WHERE reason = 'EXPIRED'"), "2");
   EXPECT_EQ(s.count("SELECT count(*) FROM order_events WHERE event_type = 'EXPIRED'"), 2);
   EXPECT_EQ(redis_cli({"HGET", "{p:" + product + "}:buyers", "u2"}), "");
+  // Lists filter by the new statuses.
+  auto listed = http_get(s.port(), "/api/orders?status=EXPIRED&userId=u2");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(json_of(listed).at("pagination").at("total"), 1) << listed.body;
+  EXPECT_EQ(http_get(s.port(), "/api/orders?status=PAID").status, 200);
   // Paying after the deadline is refused; the unit sells to the next buyer at once.
   auto too_late = s.set_status(orders[2], "PAID");
   EXPECT_EQ(too_late.status, 409) << too_late.body;

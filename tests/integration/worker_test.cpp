@@ -208,10 +208,14 @@ TEST_F(Workers, TheSameEventDeliveredThreeTimesMakesOneOrderAndConfirmsItAgainEa
   // order.confirmed again for each redelivery: the worker that committed first may have died
   // before its publish (at least once; consumers drop repeats by order id and type).
   int confirmed = 0;
+  std::set<std::string> message_ids;
   for (const auto& m : confirmations.drain(1000)) {
-    confirmed += json::parse(m.body).at("data").at("orderId").as_string() == order;
+    if (json::parse(m.body).at("data").at("orderId").as_string() != order) continue;
+    ++confirmed;
+    message_ids.insert(m.message_id);
   }
   EXPECT_EQ(confirmed, 3);
+  EXPECT_EQ(message_ids.size(), 1u) << "each republish under the same message_id";
 }
 
 // A pending order paid (or cancelled) before a worker had it was never CONFIRMED: its

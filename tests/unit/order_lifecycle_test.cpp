@@ -229,6 +229,25 @@ TEST(OrderLifecycle, APendingOrderIsPaidByStoringItPaidOnceAndNotAfterItsDeadlin
     EXPECT_EQ(t.log.changes.size(), 2u);
   }
   {
+    Lifecycle t;  // past its deadline by the record's clock, though not by the API's
+    t.stock.pending = pending_expiring_at("2999-01-01T00:00:00.000Z");
+    t.log.paid_answers.push_back(PaidStore::kExpired);
+    EXPECT_EQ(problem_of(t.change(OrderStatus::kPaid)).code, codes::kOrderExpired);
+  }
+  {
+    Lifecycle t;  // deadlocks are tried again, then the payer is told to retry: never a 404
+    t.stock.pending = kPending;
+    t.log.paid_answers = {PaidStore::kRetry, PaidStore::kStored};
+    ASSERT_TRUE(std::holds_alternative<std::string>(t.change(OrderStatus::kPaid)));
+    EXPECT_EQ(t.log.paid.size(), 2u);
+  }
+  {
+    Lifecycle t;  // pending every time, a worker storing it first every time: 503, not 404
+    t.stock.pending = kPending;
+    t.log.paid_answers = {PaidStore::kExists, PaidStore::kExists, PaidStore::kExists};
+    EXPECT_EQ(problem_of(t.change(OrderStatus::kPaid)).kind, ProblemKind::kUnavailable);
+  }
+  {
     Lifecycle t;  // the record cannot take it yet (its stock, its key): a worker decides first
     t.stock.pending = kPending;
     t.log.paid_answers.push_back(PaidStore::kCannot);

@@ -45,11 +45,3 @@ TEST(OrderStatus, OnlyTheSweeperExpiresAndOnlyWorkersConfirmOrFail) {
   EXPECT_FALSE(can_transition(OrderStatus::kPaid, OrderStatus::kExpired));
   EXPECT_FALSE(can_transition(OrderStatus::kExpired, OrderStatus::kPaid));
 }
-
-TEST(OrderStatus, CompletedCancelledFailedAndExpiredAreFinal) {
-  for (auto s : kAll) {
-    const bool final_state = s == OrderStatus::kCompleted || s == OrderStatus::kCancelled ||
-                             s == OrderStatus::kFailed || s == OrderStatus::kExpired;
-    EXPECT_EQ(is_final(s), final_state) << to_string(s);
-  }
-}

@@ -109,3 +109,10 @@ TEST(OrderCreatedEvent, AHugeIntegerPriceIsRefusedNotOverflowed) {
     EXPECT_EQ(why, "bad item price") << price;
   }
 }
+
+TEST(WorkerOutcomeEventId, IsTheSameForEveryRepublishAndNotTheOrderId) {
+  const std::string order = "01a23493-caad-7440-b498-b99769bed29b";
+  EXPECT_EQ(worker_outcome_event_id(order), "01a23493-caad-8440-b498-b99769bed29b");
+  EXPECT_EQ(worker_outcome_event_id(order), worker_outcome_event_id(order));
+  EXPECT_NE(worker_outcome_event_id(order), worker_outcome_event_id("01a23493-caad-7440-b498-b99769bed29c"));
+}

@@ -1,5 +1,6 @@
--- An order was FAILED by a worker (PostgreSQL's stock could not cover it) or CANCELLED: its units go
--- back to the counters and to the buyer's counts, exactly once whatever the redeliveries.
+-- An order was FAILED by a worker (PostgreSQL's stock could not cover it), CANCELLED or EXPIRED (its
+-- payment window passed): its units go back to the counters and to the buyer's counts, exactly
+-- once whatever the redeliveries.
 -- KEYS[1] returned:{order id} (the once-marker)  KEYS[2] order:{id}  KEYS[3..] per item: stock, buyers
 -- ARGV[1] user id  ARGV[2] marker TTL, s  ARGV[3..] per item: quantity
 -- Returns 1 when the units were returned now, 0 when they had been already.
