@@ -135,6 +135,39 @@ TEST(PaymentWindow, UnpaidOrdersExpireWithinSecondsTheirUnitsSellAgainAndPaidOne
   ASSERT_TRUE(eventually([&] { return s.count("SELECT count(*) FROM event_outbox") == 0; }));
 }
 
+// PAYMENT_WINDOW_SECONDS (--payment-window) gives products that set none a window; a product's
+// own is kept, and the smallest of an order's items wins. The sweeper counts what it expired.
+TEST(PaymentWindow, TheServiceDefaultAppliesToProductsWithoutAWindowAndTheSmallestWins) {
+  clear_order_queues();
+  MigratedDatabase db;
+  ApiProcess api({"--database-url", db.url}, {{"PAYMENT_WINDOW_SECONDS", "2"}});
+  const std::uint16_t metrics_port = free_port();
+  Process worker({required_env("ORDERS_BINARY"), "worker", "--database-url", db.url, "--metrics-port",
+                  std::to_string(metrics_port)});
+  const std::string plain = create_product(api.port(), R"({"name":"Plain","price":1,"stock":5})");
+  const std::string long_window = product_with_window(api.port(), 5, 600);
+  auto window_of = [](const HttpResult& r) {
+    const json::value body = json_of(r);
+    const auto& data = body.at("data").as_object();
+    return *orders::parse_rfc3339(data.at("expiresAt").as_string()) -
+           *orders::parse_rfc3339(data.at("createdAt").as_string());
+  };
+  auto defaulted = buy(api.port(), "d1", plain);
+  ASSERT_EQ(defaulted.status, 202) << defaulted.body;
+  EXPECT_EQ(window_of(defaulted), 2000);
+  auto own = buy(api.port(), "d2", long_window);
+  ASSERT_EQ(own.status, 202) << own.body;
+  EXPECT_EQ(window_of(own), 600'000);
+  auto both = http_request(api.port(), "POST", "/api/orders", order_body("d3", {{plain, 1}, {long_window, 1}}));
+  ASSERT_EQ(both.status, 202) << both.body;
+  EXPECT_EQ(window_of(both), 2000);
+  // Both orders of the default window expire; the sweeper's counter says so.
+  ASSERT_TRUE(
+      eventually([&] { return metric_value(metrics_port, "orders_expired_total") >= 2; }, std::chrono::seconds(15)));
+  EXPECT_EQ(db.query("SELECT count(*) FROM orders WHERE status = 'EXPIRED'"), "2");
+  EXPECT_EQ(db.query("SELECT status FROM orders WHERE id = '" + order_id_of(own) + "'"), "CONFIRMED");
+}
+
 TEST(PaymentWindow, ABuyerWhoseOrderExpiredCanBuyAgainUpToTheLimit) {
   Sale s;
   const std::string product = product_with_window(s.port(), 10, 1, R"(,"maxPerUser":2)");
