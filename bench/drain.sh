@@ -3,6 +3,7 @@
 # through the API for SECONDS with wrk), then starts two workers and times how long they take
 # to persist the backlog into PostgreSQL.
 #   bench/drain.sh [seconds of purchasing=20] [connections=256]
+# DRAIN_DATABASE_URL: run against that database instead of the local stack's (bench/drain_at_scale.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
@@ -13,6 +14,7 @@ port=${BENCH_PORT:-18090}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 "$root/scripts/build.sh" >/dev/null
 eval "$("$root/scripts/stack.sh" start)"
+export DATABASE_URL=${DRAIN_DATABASE_URL:-$DATABASE_URL}
 "$root/build/orders" migrate >/dev/null
 
 pids=()

@@ -265,6 +265,9 @@ void add_flash_sale_command(CLI::App* bench, FlashSaleCommand& c) {
   cmd->add_option("--payment-window", flash_sale.payment_window_seconds,
                   "paymentWindowSeconds of the products, in seconds (1..86400); needed with --pay-share")
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--report", flash_sale.report,
+                  "Draw the run into this file (.svg, or .html with the figures): answers/s and p50/p99 per "
+                  "second, accepted vs refused, the drain behind the firing");
   cmd->add_flag("--json", flash_sale.json, "Print one JSON object instead of the text report");
   add_footer(cmd, "every check passed; 1 a check failed",
              "orders bench flash-sale --url http://127.0.0.1:8080 --stock 10000 --buyers 100000");
@@ -294,6 +297,8 @@ void add_read_command(CLI::App* bench, ReadCommand& c) {
   cmd->add_option("--threads", read.threads, "Client threads, each with its share of the connections")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--report", read.report,
+                  "Draw the run into this file (.svg, or .html with the figures): answers/s and p50/p99 per second");
   cmd->add_flag("--json", read.json, "Print one JSON object instead of the text report");
   add_footer(cmd, "the run finished", "orders bench read --url http://127.0.0.1:8080 --duration 10s");
 }

@@ -201,8 +201,9 @@ std::vector<std::string> create_products(const std::vector<HttpTarget>& targets,
 // Splits `total` connections over `threads` clients: client t gets the global connection
 // indices t, t + threads, … so the round robin over the targets holds across clients.
 bench::LoadOptions client_options(std::size_t total, std::size_t threads, std::size_t t, Clock::time_point deadline,
-                                  double request_timeout_seconds) {
+                                  double request_timeout_seconds, Clock::time_point epoch = {}) {
   bench::LoadOptions o;
+  o.epoch = epoch;
   o.connections = total / threads + (t < total % threads ? 1 : 0);
   o.connection_offset = t;
   o.connection_stride = threads;
@@ -390,6 +391,8 @@ std::chrono::milliseconds duration_limit(const FlashSaleSettings& s) {
 struct SaleFiring {
   std::vector<std::unique_ptr<bench::PurchasePlan>> plans;
   LoadStats stats;
+  Clock::time_point started{};             // --report: the seconds count from here
+  std::vector<bench::DrainPoint> drained;  // --report: the workers' progress behind the firing
 };
 
 // One PurchasePlan and one LoadClient per thread, fired until every purchase is answered or
@@ -401,15 +404,16 @@ SaleFiring fire_purchases(const std::vector<HttpTarget>& targets, const std::vec
   std::vector<std::unique_ptr<LoadClient>> clients;
   std::uint64_t planned_requests = 0;
   const auto deadline = Clock::now() + duration_limit(s);
+  if (!s.report.empty()) firing.started = Clock::now();
   for (std::size_t t = 0; t < threads; ++t) {
     bench::PurchasePlanOptions o{product_ids, s.buyers, s.retry_share, run_id, t, threads};
     firing.plans.push_back(std::make_unique<bench::PurchasePlan>(std::move(o)));
     const auto f = firing.plans.back()->retry_figures();
     planned_requests += firing.plans.back()->purchases() + f.keys_concurrent + f.keys_after_answer;
-    clients.push_back(std::make_unique<LoadClient>(
-        targets,
-        client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
-        *firing.plans.back()));
+    clients.push_back(std::make_unique<LoadClient>(targets,
+                                                   client_options(static_cast<std::size_t>(s.connections), threads, t,
+                                                                  deadline, s.request_timeout_seconds, firing.started),
+                                                   *firing.plans.back()));
   }
   run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
     std::uint64_t accepted = 0;
@@ -456,13 +460,18 @@ SaleTally tally_plans(const std::vector<std::unique_ptr<bench::PurchasePlan>>& p
 // Waits (at most the duration limit again) until the workers have persisted what `view` saw
 // accepted, with a progress line a second.
 bench::DrainResult wait_for_workers(bench::SaleRecord& record, const bench::SaleClientView& view,
-                                    const FlashSaleSettings& s, ProgressLine& progress) {
+                                    const FlashSaleSettings& s, ProgressLine& progress,
+                                    SaleFiring* report_to = nullptr) {
   const auto drain_deadline = Clock::now() + duration_limit(s);
   auto last_line = Clock::now();
   const auto drain_started = Clock::now();
   auto drain = bench::wait_for_drain(
       record, view.product_ids, view.accepted_units, drain_deadline,
       std::chrono::seconds(static_cast<long>(std::max(1.0, s.drain_stall_seconds))), [&](const bench::DrainStatus& d) {
+        if (report_to && report_to->started != Clock::time_point{}) {
+          report_to->drained.push_back({std::chrono::duration<double>(Clock::now() - report_to->started).count(),
+                                        static_cast<double>(d.persisted_units)});
+        }
         if (Clock::now() - last_line < std::chrono::seconds(1)) return;
         last_line = Clock::now();
         progress.show(
@@ -953,11 +962,12 @@ ReadFiring fire_reads(const std::vector<HttpTarget>& targets, const std::vector<
   std::vector<std::unique_ptr<bench::ProductReads>> reads;
   std::vector<std::unique_ptr<LoadClient>> clients;
   const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long long>(s.duration_seconds * 1000));
+  const auto epoch = s.report.empty() ? Clock::time_point{} : Clock::now();
   for (std::size_t t = 0; t < threads; ++t) {
     reads.push_back(std::make_unique<bench::ProductReads>(targets, paths));
     clients.push_back(std::make_unique<LoadClient>(
         targets,
-        client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds),
+        client_options(static_cast<std::size_t>(s.connections), threads, t, deadline, s.request_timeout_seconds, epoch),
         *reads.back()));
   }
   run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
@@ -1029,6 +1039,26 @@ void print_read_text(const ReadSettings& s, const std::vector<HttpTarget>& targe
 
 }  // namespace
 
+// --report: the firing second by second and the drain behind it (bench/run_report.hpp).
+void write_sale_report(const SaleReport& r, const SaleFiring& firing) {
+  const auto& s = r.settings;
+  bench::RunReport report;
+  report.title = format("orders bench flash-sale: %d product%s x %lld units, %llu buyers, %d connections", s.products,
+                        s.products == 1 ? "" : "s", s.stock, ll(s.buyers), s.connections);
+  report.subtitle = format("run %s, %s\ndecisions %llu: %.0f/s; accepted %llu: %.0f/s; latency %s; checks %s",
+                           r.run_id.c_str(), r.targets.front().url.c_str(), ll(r.tally.decisions),
+                           per_second(r.tally.decisions, r.stats.seconds()), ll(r.tally.accepted),
+                           per_second(r.tally.accepted, r.stats.seconds()), latency_line(r.stats.latency).c_str(),
+                           r.verdict.passed ? "PASS" : "FAIL");
+  report.ok_label = "2xx (202 accepted, or replayed)";
+  report.client_error_label = "4xx (409 sold out, limits, in progress)";
+  report.seconds = bench::report_seconds(firing.stats.by_second);
+  report.drain = firing.drained;
+  for (auto units : r.tally.view.accepted_units) report.drain_target += static_cast<double>(units);
+  bench::write_report(s.report, report);
+  std::fprintf(stderr, "report written to %s\n", s.report.c_str());
+}
+
 int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettings& s) {
   SaleEndpoints endpoints;
   if (int rc = parse_sale_settings(deps, s, endpoints)) return rc;
@@ -1041,9 +1071,9 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
     const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id,
                                              pays(s) ? std::optional<int>(s.payment_window_seconds) : std::nullopt);
     const CpuSample cpu_before = sample_cpu();
-    const SaleFiring firing = fire_purchases(endpoints.targets, product_ids, run_id, s, progress);
+    SaleFiring firing = fire_purchases(endpoints.targets, product_ids, run_id, s, progress);
     const SaleTally tally = tally_plans(firing.plans, product_ids, s);
-    const bench::DrainResult drain = wait_for_workers(record, tally.view, s, progress);
+    const bench::DrainResult drain = wait_for_workers(record, tally.view, s, progress, &firing);
     const CpuUse cpu = cpu_between(cpu_before, sample_cpu(), ticks_per_second());
     // The checks judge the whole run: with --pay-share, both waves.
     bench::SaleClientView view = tally.view;
@@ -1063,8 +1093,21 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
     if (s.json) print_sale_json(report);
     else print_sale_text(report);
     std::fflush(stdout);
+    if (!s.report.empty()) write_sale_report(report, firing);
     return verdict.passed ? 0 : kExitFailure;
   });
+}
+
+void write_read_report(const ReadSettings& s, const ReadPaths& paths, const ReadFiring& f) {
+  bench::RunReport report;
+  report.title = format("orders bench read: %s, %d connections, %.0f s",
+                        s.path.empty() ? format("%zu products", paths.paths.size()).c_str() : s.path.c_str(),
+                        s.connections, s.duration_seconds);
+  report.subtitle = format("%llu answered: %.0f/s; latency %s", ll(f.stats.answered),
+                           per_second(f.stats.answered, f.stats.seconds()), latency_line(f.stats.latency).c_str());
+  report.seconds = bench::report_seconds(f.stats.by_second);
+  bench::write_report(s.report, report);
+  std::fprintf(stderr, "report written to %s\n", s.report.c_str());
 }
 
 int run_bench_read(const ReadSettings& s) {
@@ -1079,6 +1122,7 @@ int run_bench_read(const ReadSettings& s) {
     if (s.json) print_read_json(s, targets, firing, cpu);
     else print_read_text(s, targets, paths, firing, cpu);
     std::fflush(stdout);
+    if (!s.report.empty()) write_read_report(s, paths, firing);
     return firing.ok > 0 ? 0 : kExitFailure;
   });
 }

@@ -168,6 +168,8 @@ void LoadStats::merge(const LoadStats& other) {
   latency.merge(other.latency);
   statuses.merge(other.statuses);
   sent += other.sent;
+  if (other.by_second.size() > by_second.size()) by_second.resize(other.by_second.size());
+  for (std::size_t i = 0; i < other.by_second.size(); ++i) by_second[i].merge(other.by_second[i]);
   answered += other.answered;
   no_answer += other.no_answer;
   if (other.sent) {
@@ -210,7 +212,25 @@ struct LoadClient::Impl {
     wake.expires_at(Clock::time_point::max());
   }
 
+  // The second of the run this answer falls in (--report), or nothing.
+  SecondSample* second_now() {
+    if (options.epoch == Clock::time_point{}) return nullptr;
+    const auto n = static_cast<std::size_t>(
+        std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - options.epoch).count()));
+    if (n >= stats.by_second.size()) stats.by_second.resize(n + 1);
+    return &stats.by_second[n];
+  }
+
   void finish_request(std::uint64_t tag, const Answer& answer) {
+    if (SecondSample* second = second_now()) {
+      if (answer.status == 0) second->no_answer++;
+      else {
+        second->latency.record(answer.latency_ns);
+        if (answer.status < 300) second->ok++;
+        else if (answer.status < 500) second->client_errors++;
+        else second->server_errors++;
+      }
+    }
     if (answer.status == 0) {
       stats.no_answer++;
       live.no_answer.add();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/latency_histogram.hpp"
+#include "bench/run_report.hpp"
 
 // The load loop of `orders bench`: HTTP/1.1 keep-alive connections on one io_context, each
 // sending one request at a time and reading its answer (Boost.Beast's parser, kept to
@@ -107,6 +108,8 @@ struct LoadStats {
   std::uint64_t no_answer = 0;
   std::chrono::steady_clock::time_point first_sent{};
   std::chrono::steady_clock::time_point last_answer{};
+  // Second by second from LoadOptions::epoch (--report); empty without an epoch.
+  std::vector<SecondSample> by_second;
 
   void merge(const LoadStats& other);
   double seconds() const;  // first request sent to last answer
@@ -120,6 +123,8 @@ struct LoadOptions {
   std::size_t connection_stride = 1;
   std::chrono::steady_clock::time_point deadline;     // no request starts after this
   std::chrono::milliseconds request_timeout{10'000};  // an answer slower than this is a timeout
+  // Set (the same for every client of a run): answers are also counted per second since then.
+  std::chrono::steady_clock::time_point epoch{};
 };
 
 // Runs `options.connections` connections on one io_context until the workload says done to

@@ -21,6 +21,7 @@ struct FlashSaleSettings {
   // wave buys the units back (G7). 0: off, the products get no window.
   double pay_share = 0;
   int payment_window_seconds = 0;  // the products' paymentWindowSeconds, 1..86400 with pay_share
+  std::string report;              // set: the run drawn into this .svg or .html file
   bool json = false;
 };
 
@@ -32,6 +33,7 @@ struct ReadSettings {
   std::string path;  // set: GET this path instead of products (e.g. /health, the HTTP ceiling)
   double request_timeout_seconds = 10;
   int threads = 1;
+  std::string report;  // set: the run drawn into this .svg or .html file
   bool json = false;
 };
 
