@@ -34,6 +34,18 @@ postgres::Result must(postgres::Result r, postgres::BlockingConnection& pg, cons
   return r;
 }
 
+metrics::Gauge& waiting() {
+  static metrics::Gauge& g =
+      metrics::registry()
+          .gauge("orders_event_outbox_pending",
+                 "Lifecycle events in the record's outbox not yet confirmed by the broker (a stuck relay grows it)")
+          .with({});
+  return g;
+}
+
+// How often the relay counts what waits in the outbox, for the gauge.
+constexpr auto kCountEvery = std::chrono::seconds(2);
+
 }  // namespace
 
 RelayRound relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publisher& publisher,
@@ -82,6 +94,8 @@ RelayRound relay_outbox_once(postgres::BlockingConnection& pg, rabbitmq::Publish
 void run_event_relay(const config::PostgresEndpoint& pg, rabbitmq::Publisher& publisher, const RelaySettings& settings,
                      const std::atomic<bool>& stop) {
   relayed();
+  waiting();
+  auto counted = Clock::time_point{};
   Backoff backoff(std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   std::optional<postgres::BlockingConnection> conn;
   auto pause = [&](std::chrono::milliseconds d) {
@@ -95,6 +109,11 @@ void run_event_relay(const config::PostgresEndpoint& pg, rabbitmq::Publisher& pu
         options.timeout = std::chrono::seconds(5);
         options.application_name = "orders-event-relay";
         conn = postgres::BlockingConnection::connect(pg.conninfo, options);
+      }
+      if (Clock::now() - counted >= kCountEvery) {
+        auto pending = conn->exec("SELECT count(*) FROM event_outbox");
+        if (pending.ok()) waiting().set(static_cast<double>(pending.get_int(0, 0)));
+        counted = Clock::now();
       }
       const RelayRound round = relay_outbox_once(*conn, publisher, settings);
       if (round.claimed > 0 && round.confirmed == 0) {

@@ -152,7 +152,8 @@ void return_expired_units(redis::BlockingConnection& redis, postgres::BlockingCo
        pg, "mark units returned");
 }
 
-SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, int batch) {
+SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, int batch,
+                      const std::atomic<bool>* stop) {
   SweepRound round;
   auto owed = owed_expired(pg, batch);
   return_expired_units(redis, pg, owed);
@@ -162,7 +163,7 @@ SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnectio
     round.expired += static_cast<int>(expired.size());
     return_expired_units(redis, pg, expired);
     round.returned += static_cast<int>(expired.size());
-    if (static_cast<int>(expired.size()) < batch) break;
+    if (static_cast<int>(expired.size()) < batch || (stop && *stop)) break;
   }
   return round;
 }
@@ -189,7 +190,7 @@ void run_expiry_sweeper(const config::PostgresEndpoint& pg, const config::RedisE
       if (!redis_conn || redis_conn->broken()) {
         redis_conn = redis::BlockingConnection::connect(redis, std::chrono::seconds(2));
       }
-      const SweepRound round = sweep_once(*pg_conn, *redis_conn, settings.batch);
+      const SweepRound round = sweep_once(*pg_conn, *redis_conn, settings.batch, &stop);
       if (round.expired > 0) spdlog::info("sweeper: {} unpaid orders expired", round.expired);
       backoff.reset();
       pause(settings.interval - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started));

@@ -46,8 +46,9 @@ std::vector<ordering::OrderUnits> owed_expired(postgres::BlockingConnection& pg,
 void return_expired_units(redis::BlockingConnection& redis, postgres::BlockingConnection& pg,
                           const std::vector<ordering::OrderUnits>& units);
 
-// Owed returns first, then what is due, until less than a batch is due.
-SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, int batch);
+// Owed returns first, then what is due, until less than a batch is due or `stop` is set.
+SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, int batch,
+                      const std::atomic<bool>* stop = nullptr);
 
 // sweep_once every interval on the calling thread until `stop`, reconnecting with backoff.
 void run_expiry_sweeper(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,

@@ -165,6 +165,11 @@ TEST(PaymentWindow, TheServiceDefaultAppliesToProductsWithoutAWindowAndTheSmalle
   ASSERT_TRUE(
       eventually([&] { return metric_value(metrics_port, "orders_expired_total") >= 2; }, std::chrono::seconds(15)));
   EXPECT_EQ(db.query("SELECT count(*) FROM orders WHERE status = 'EXPIRED'"), "2");
+  // Their order.expired events left the outbox; its gauge says what still waits.
+  ASSERT_TRUE(eventually([&] { return db.query("SELECT count(*) FROM event_outbox") == "0"; }));
+  const std::string metrics = http_get(metrics_port, "/metrics").body;
+  EXPECT_NE(metrics.find("orders_event_outbox_pending"), std::string::npos) << metrics;
+  EXPECT_GE(metric_value(metrics_port, "orders_event_outbox_relayed_total"), 2);
   EXPECT_EQ(db.query("SELECT status FROM orders WHERE id = '" + order_id_of(own) + "'"), "CONFIRMED");
 }
 
