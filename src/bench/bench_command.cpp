@@ -397,8 +397,10 @@ struct SaleFiring {
 
 // One PurchasePlan and one LoadClient per thread, fired until every purchase is answered or
 // the duration limit passes.
+// `persisted` (set with --report): units in PostgreSQL now, drawn once a second beside the firing.
 SaleFiring fire_purchases(const std::vector<HttpTarget>& targets, const std::vector<std::string>& product_ids,
-                          const std::string& run_id, const FlashSaleSettings& s, ProgressLine& progress) {
+                          const std::string& run_id, const FlashSaleSettings& s, ProgressLine& progress,
+                          const std::function<double()>& persisted = {}) {
   const auto threads = static_cast<std::size_t>(s.threads);
   SaleFiring firing;
   std::vector<std::unique_ptr<LoadClient>> clients;
@@ -416,6 +418,7 @@ SaleFiring fire_purchases(const std::vector<HttpTarget>& targets, const std::vec
                                                    *firing.plans.back()));
   }
   run_clients(clients, progress, [&](double seconds, const LiveTotals& t, double rate) {
+    if (persisted && firing.started != Clock::time_point{}) firing.drained.push_back({seconds, persisted()});
     std::uint64_t accepted = 0;
     for (const auto& p : firing.plans) accepted += p->live_accepted().get();
     return format("[%4.0fs] sent %llu/%llu  accepted %llu  2xx %llu  4xx %llu  5xx %llu  no answer %llu  %.0f req/s",
@@ -1071,7 +1074,11 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
     const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id,
                                              pays(s) ? std::optional<int>(s.payment_window_seconds) : std::nullopt);
     const CpuSample cpu_before = sample_cpu();
-    SaleFiring firing = fire_purchases(endpoints.targets, product_ids, run_id, s, progress);
+    std::function<double()> persisted;
+    if (!s.report.empty()) {
+      persisted = [&] { return static_cast<double>(record.persisted_units(product_ids)); };
+    }
+    SaleFiring firing = fire_purchases(endpoints.targets, product_ids, run_id, s, progress, persisted);
     const SaleTally tally = tally_plans(firing.plans, product_ids, s);
     const bench::DrainResult drain = wait_for_workers(record, tally.view, s, progress, &firing);
     const CpuUse cpu = cpu_between(cpu_before, sample_cpu(), ticks_per_second());

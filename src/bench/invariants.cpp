@@ -254,6 +254,13 @@ BuyerCounts SaleRecord::buyers(const std::vector<std::string>& product_ids) {
   return BuyerCounts{.orders = r.get_int(0, 0), .users = r.get_int(0, 1), .keys = r.get_int(0, 2)};
 }
 
+long long SaleRecord::persisted_units(const std::vector<std::string>& product_ids) {
+  auto r = impl_->query("persisted units",
+                        "SELECT COALESCE(sum(quantity), 0) FROM order_items WHERE product_id = ANY($1::uuid[])",
+                        uuid_array(product_ids));
+  return r.get_int(0, 0);
+}
+
 AcceptedInRecord SaleRecord::accepted(const std::vector<std::string>& order_ids) {
   AcceptedInRecord a;
   if (order_ids.empty()) return a;
