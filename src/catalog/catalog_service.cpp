@@ -233,8 +233,9 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
       p, patch.stock && !counter_existed ? std::optional<std::int64_t>(*patch.stock) : std::nullopt);
   auto stock = co_await stock_.read(id);
   if (events_ && patch.stock && delta != 0) {
-    // SPEC section 5: other systems hear of every stock change. Like the order status events,
-    // one the broker does not confirm is logged (no event outbox yet); the change stands.
+    // SPEC section 5: other systems hear of every stock change. Unlike the order lifecycle's
+    // events (the record's event outbox), one the broker does not confirm is logged; the change
+    // stands.
     const std::string event_id = uuid::make_v7();
     std::string body = R"({"id":")" + event_id + R"(","type":"stock.adjusted","version":1,"occurredAt":")" +
                        format_rfc3339(now_ms()) + R"(","data":{"productId":")" + id + R"(","delta":)" +
