@@ -23,6 +23,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// A worker consumes (and its sweeper runs) once it says so: the tests' windows of 1-3 s start
+// counting only after that, so a slow start on a busy machine cannot expire an order early.
+std::unique_ptr<Process> consuming_worker(std::vector<std::string> argv) {
+  auto worker = std::make_unique<Process>(std::move(argv));
+  EXPECT_TRUE(eventually([&] { return worker->output().find("worker consuming") != std::string::npos; }))
+      << worker->output();
+  return worker;
+}
+
 // An API and `workers` workers on a database of their own (the shared test Redis and broker).
 struct Sale {
   MigratedDatabase db;
@@ -37,7 +46,7 @@ struct Sale {
   void start_worker(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{required_env("ORDERS_BINARY"), "worker", "--database-url", db.url};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    workers.push_back(std::make_unique<Process>(std::move(argv)));
+    workers.push_back(consuming_worker(std::move(argv)));
   }
   std::uint16_t port() const { return api->port(); }
   std::string status(const std::string& order) const {
@@ -303,8 +312,9 @@ TEST(PaymentWindow, ASweeperKilledBetweenItsCommitAndRedisReturnsTheUnitsOnceAft
   ApiProcess api({"--database-url", db.url, "--redis-url", redis.url()});
   const std::vector<std::string> worker_argv{
       required_env("ORDERS_BINARY"), "worker", "--database-url", db.url, "--redis-url", redis.url()};
-  auto worker = std::make_unique<Process>(worker_argv);
-  const std::string product = product_with_window(api.port(), 10, 1, R"(,"maxPerUser":5)");
+  auto worker = consuming_worker(worker_argv);
+  // 3 s: the order is CONFIRMED and Redis stopped well before the sweeper expires it.
+  const std::string product = product_with_window(api.port(), 10, 3, R"(,"maxPerUser":5)");
   auto bought = buy(api.port(), "u1", product, 3);
   ASSERT_EQ(bought.status, 202) << bought.body;
   const std::string order = order_id_of(bought);
