@@ -8,6 +8,7 @@
 # Starts the local stack (scripts/stack.sh), `orders api` on 127.0.0.1:${BENCH_PORT:-18090} with
 # LOG_LEVEL=warn (no request lines) and two workers; stops the processes it started.
 #   bench/headline.sh [connections=256]
+# It ends with one summary table of the headline figures (rate, p99, µs of box CPU per unit).
 # The worker drain rate is bench/drain.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,16 +35,21 @@ url=http://127.0.0.1:$port
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); $(date -u +%FT%TZ); commit $(git -C "$root" rev-parse --short HEAD)"
 echo
 echo "== 1. HTTP ceiling: orders bench read --url $url --path /health --connections 64 --duration 10s"
-"$orders" bench read --url "$url" --path /health --connections 64 --duration 10s
+out=$(mktemp -d "${TMPDIR:-/tmp}/bench-headline.XXXXXX")
+pids_tmp=$out
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$pids_tmp"' EXIT
+"$orders" bench read --url "$url" --path /health --connections 64 --duration 10s | tee "$out/health"
 echo
 echo "== 2. cached reads: orders bench read --url $url --connections 64 --duration 10s"
-"$orders" bench read --url "$url" --connections 64 --duration 10s
+"$orders" bench read --url "$url" --connections 64 --duration 10s | tee "$out/reads"
 echo
 echo "== 3. decisions: orders bench flash-sale --url $url --products 1 --stock 10000 --buyers 100000 --connections $connections"
-"$orders" bench flash-sale --url "$url" --products 1 --stock 10000 --buyers 100000 --connections "$connections"
+"$orders" bench flash-sale --url "$url" --products 1 --stock 10000 --buyers 100000 --connections "$connections" |
+  tee "$out/decisions"
 echo
 echo "== 4. accepted: orders bench flash-sale --url $url --products 1 --stock 100000 --buyers 100000 --connections $connections"
-"$orders" bench flash-sale --url "$url" --products 1 --stock 100000 --buyers 100000 --connections "$connections"
+"$orders" bench flash-sale --url "$url" --products 1 --stock 100000 --buyers 100000 --connections "$connections" |
+  tee "$out/accepted"
 echo
 
 # The reference for decisions/s: Redis alone running the same script for a sold-out product,
@@ -58,5 +64,24 @@ args=(EVALSHA "$sha" 8 "idem:{u}:__rand_int__" order:x outbox outbox:x abandoned
 for pipeline in 1 16; do
   echo "== 5. redis-benchmark -c 50 -P $pipeline -r 100000000 EVALSHA reserve.lua (sold out)"
   redis-benchmark -p "$redis_port" -n 200000 -r 100000000 -c 50 -P "$pipeline" -q "${args[@]}" 2>&1 | tr '\r' '\n' |
-    grep 'requests per second' | sed 's/^.*: \([0-9.]* requests per second.*\)$/\1/'
+    grep 'requests per second' | sed 's/^.*: \([0-9.]* requests per second.*\)$/\1/' | tee "$out/redis-$pipeline"
 done
+
+# One table of the figures above: the rate, the p99, the box column of the CPU table.
+rate() { grep -m1 -E "^$2 " "$out/$1" | sed -E 's/.*: ([0-9.]+) ?(req)?\/s.*/\1/'; }
+p99() { grep -m1 '^latency' "$out/$1" | sed -E 's/.*p99 ([0-9.]+ ms).*/\1/'; }
+box() { grep -m1 -E "^ +$2 " "$out/$1" | awk '{print $NF}'; }
+checks() { if grep -q '^result     PASS' "$out/$1"; then echo "G1-G5 PASS"; else echo "CHECKS FAILED"; fi; }
+health=$(rate health requests) reads=$(rate reads requests)
+echo
+echo "== summary: commit $(git -C "$root" rev-parse --short HEAD), $(date -u +%FT%TZ)"
+printf '%-44s %12s %11s %14s  %s\n' figure rate/s p99 "us box CPU" notes
+printf '%-44s %12s %11s %14s\n' "GET /health (HTTP ceiling)" "$health" "$(p99 health)" "$(box health request)"
+printf '%-44s %12s %11s %14s  %s\n' "cached product reads" "$reads" "$(p99 reads)" "$(box reads request)" \
+  "$(awk -v r="$reads" -v h="$health" 'BEGIN { if (h > 0) printf "%.2f x /health", r / h }')"
+printf '%-44s %12s %11s %14s  %s\n' "decisions (stock 10,000, 100,000 buyers)" "$(rate decisions decisions)" \
+  "$(p99 decisions)" "$(box decisions decision)" "$(checks decisions)"
+printf '%-44s %12s %11s %14s  %s\n' "accepted orders (stock 100,000), persisting" "$(rate accepted accepted)" \
+  "$(p99 accepted)" "$(box accepted 'accepted order')" "$(checks accepted)"
+printf '%-44s %12s\n' "redis-benchmark EVALSHA reserve.lua, sold out" "$(sed -E 's/ requests.*//' "$out/redis-1")"
+printf '%-44s %12s\n' "  the same pipelined (-P 16)" "$(sed -E 's/ requests.*//' "$out/redis-16")"
