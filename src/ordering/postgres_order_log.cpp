@@ -93,6 +93,25 @@ constexpr const char* kTakePaidStock =
     " FROM unnest($1::uuid[], $2::int[]) AS t(product_id, quantity)"
     " WHERE p.id = t.product_id AND p.stock >= t.quantity RETURNING p.id";
 
+// An order's items as the array parameters of unnest(): product ids, quantities, unit prices,
+// line totals.
+struct ItemArrays {
+  std::string products, quantities, unit_prices, totals;
+  explicit ItemArrays(const Order& order) {
+    std::vector<std::optional<std::string>> p, q, u, t;
+    for (const auto& item : order.items) {
+      p.emplace_back(item.product_id);
+      q.emplace_back(std::to_string(item.quantity));
+      u.emplace_back(item.unit_price.to_decimal());
+      t.emplace_back(item.total_price.to_decimal());
+    }
+    products = postgres::pg_array(p);
+    quantities = postgres::pg_array(q);
+    unit_prices = postgres::pg_array(u);
+    totals = postgres::pg_array(t);
+  }
+};
+
 // A deadlock or serialization failure: the transaction is rolled back and tried again.
 bool retryable(const postgres::Result& r) { return !r.ok() && (r.sqlstate() == "40P01" || r.sqlstate() == "40001"); }
 
@@ -165,23 +184,17 @@ asio::awaitable<CancelRecord> PostgresOrderLog::cancel(const std::string& order_
 }
 
 asio::awaitable<bool> PostgresOrderLog::store_cancelled(const Order& order) {
-  std::vector<std::optional<std::string>> products, quantities, unit_prices, totals;
-  for (const auto& item : order.items) {
-    products.emplace_back(item.product_id);
-    quantities.emplace_back(std::to_string(item.quantity));
-    unit_prices.emplace_back(item.unit_price.to_decimal());
-    totals.emplace_back(item.total_price.to_decimal());
-  }
+  const ItemArrays items(order);
   Params p;
   p.add(order.id)
       .add(order.reference_no)
       .add(order.user_id)
       .add(order.total_price.to_decimal())
       .add(order.created_at)
-      .add(postgres::pg_array(products))
-      .add(postgres::pg_array(quantities))
-      .add(postgres::pg_array(unit_prices))
-      .add(postgres::pg_array(totals))
+      .add(items.products)
+      .add(items.quantities)
+      .add(items.unit_prices)
+      .add(items.totals)
       .add(order.expires_at);
   const std::string event_id = uuid::make_v7();
   p.add(event_id).add(order_status_event(event_id, "order.cancelled", order.id, "PENDING", "CANCELLED"));
@@ -256,13 +269,7 @@ asio::awaitable<StatusRecord> PostgresOrderLog::change_status(const std::string&
 }
 
 asio::awaitable<PaidStore> PostgresOrderLog::store_paid(const Order& order) {
-  std::vector<std::optional<std::string>> products, quantities, unit_prices, totals;
-  for (const auto& item : order.items) {
-    products.emplace_back(item.product_id);
-    quantities.emplace_back(std::to_string(item.quantity));
-    unit_prices.emplace_back(item.unit_price.to_decimal());
-    totals.emplace_back(item.total_price.to_decimal());
-  }
+  const ItemArrays items(order);
   auto tx = co_await AsyncTransaction::begin(pool_, kTimeout);
   // A clash on the idempotency key (Redis lost the key's record and a second order took it) or
   // a deadlock: the worker decides this order first; a guard the stock does not pass too.
@@ -296,17 +303,13 @@ asio::awaitable<PaidStore> PostgresOrderLog::store_paid(const Order& order) {
     co_return !late.is_null(0, 0) && late.get_bool(0, 0) ? PaidStore::kExpired : PaidStore::kExists;
   }
   Params lock;
-  lock.add(postgres::pg_array(products));
+  lock.add(items.products);
   Params take;
-  take.add(postgres::pg_array(products)).add(postgres::pg_array(quantities));
-  Params items;
-  items.add(order.id)
-      .add(postgres::pg_array(products))
-      .add(postgres::pg_array(quantities))
-      .add(postgres::pg_array(unit_prices))
-      .add(postgres::pg_array(totals));
+  take.add(items.products).add(items.quantities);
+  Params item_rows;
+  item_rows.add(order.id).add(items.products).add(items.quantities).add(items.unit_prices).add(items.totals);
   Params ledger;
-  ledger.add(order.id).add(postgres::pg_array(products)).add(postgres::pg_array(quantities));
+  ledger.add(order.id).add(items.products).add(items.quantities);
   Params audit;
   audit.add(order.id);
   Params event = outbox_event("order.status_changed", order.id, "PENDING", "PAID");
@@ -317,7 +320,7 @@ asio::awaitable<PaidStore> PostgresOrderLog::store_paid(const Order& order) {
     if (!taken.ok() && taken.sqlstate().empty()) taken.expect_ok("store paid stock");
     co_return retryable(taken) ? PaidStore::kRetry : PaidStore::kCannot;
   }
-  for (auto [sql, params] : {std::pair{kPaidItems, &items}, std::pair{kPaidLedger, &ledger},
+  for (auto [sql, params] : {std::pair{kPaidItems, &item_rows}, std::pair{kPaidLedger, &ledger},
                              std::pair{kPaidEvents, &audit}, std::pair{kOutboxInsert, &event}}) {
     auto r = co_await tx.execute(sql, *params);
     if (refused(r)) {

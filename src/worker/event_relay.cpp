@@ -11,6 +11,7 @@
 #include "storage/postgres/array.hpp"
 #include "storage/postgres/blocking.hpp"
 #include "storage/rabbitmq/publisher.hpp"
+#include "worker/blocking_loop.hpp"
 #include "worker/confirm_wait.hpp"
 
 namespace orders::worker {
@@ -98,17 +99,11 @@ void run_event_relay(const config::PostgresEndpoint& pg, rabbitmq::Publisher& pu
   auto counted = Clock::time_point{};
   Backoff backoff(std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   std::optional<postgres::BlockingConnection> conn;
-  auto pause = [&](std::chrono::milliseconds d) {
-    const auto until = Clock::now() + d;
-    while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  };
+  auto pause = [&](std::chrono::milliseconds d) { sleep_unless_stopped(stop, d); };
   while (!stop) {
     try {
       if (!conn || conn->broken()) {
-        postgres::ConnectOptions options;
-        options.timeout = std::chrono::seconds(5);
-        options.application_name = "orders-event-relay";
-        conn = postgres::BlockingConnection::connect(pg.conninfo, options);
+        conn = connect_postgres(pg, "orders-event-relay");
       }
       if (Clock::now() - counted >= kCountEvery) {
         auto pending = conn->exec("SELECT count(*) FROM event_outbox");

@@ -15,6 +15,7 @@
 #include "storage/postgres/blocking.hpp"
 #include "storage/redis/blocking.hpp"
 #include "storage/redis/reply.hpp"
+#include "worker/blocking_loop.hpp"
 
 namespace orders::worker {
 namespace {
@@ -174,18 +175,12 @@ void run_expiry_sweeper(const config::PostgresEndpoint& pg, const config::RedisE
   Backoff backoff(std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   std::optional<postgres::BlockingConnection> pg_conn;
   std::optional<redis::BlockingConnection> redis_conn;
-  auto pause = [&](std::chrono::milliseconds d) {
-    const auto until = Clock::now() + d;
-    while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  };
+  auto pause = [&](std::chrono::milliseconds d) { sleep_unless_stopped(stop, d); };
   while (!stop) {
     const auto started = Clock::now();
     try {
       if (!pg_conn || pg_conn->broken()) {
-        postgres::ConnectOptions options;
-        options.timeout = std::chrono::seconds(5);
-        options.application_name = "orders-expiry-sweeper";
-        pg_conn = postgres::BlockingConnection::connect(pg.conninfo, options);
+        pg_conn = connect_postgres(pg, "orders-expiry-sweeper");
       }
       if (!redis_conn || redis_conn->broken()) {
         redis_conn = redis::BlockingConnection::connect(redis, std::chrono::seconds(2));

@@ -18,6 +18,7 @@
 #include "storage/rabbitmq/connection.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/blocking.hpp"
+#include "worker/blocking_loop.hpp"
 #include "worker/confirm_wait.hpp"
 #include "worker/order_persister.hpp"
 #include "worker/postgres_batch_record.hpp"
@@ -58,13 +59,6 @@ struct Delivery {
   std::string body;
   std::optional<ordering::Order> order;
 };
-
-postgres::BlockingConnection connect_postgres(const config::PostgresEndpoint& pg) {
-  postgres::ConnectOptions options;
-  options.timeout = std::chrono::seconds(5);
-  options.application_name = "orders-worker";
-  return postgres::BlockingConnection::connect(pg.conninfo, options);
-}
 
 redis::BlockingConnection connect_redis(const config::RedisEndpoint& endpoint) {
   return redis::BlockingConnection::connect(endpoint, std::chrono::seconds(2));
@@ -122,10 +116,7 @@ class Worker {
   }
 
  private:
-  void sleep_unless_stopped(std::chrono::milliseconds d) {
-    const auto until = Clock::now() + d;
-    while (!stop_ && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  void sleep_unless_stopped(std::chrono::milliseconds d) { worker::sleep_unless_stopped(stop_, d); }
 
   void consume() {
     // No heartbeats: while a batch is held through a PostgreSQL outage the worker makes no
@@ -184,7 +175,7 @@ class Worker {
       Backoff backoff(options_.min_backoff, options_.max_backoff);
       for (;;) {
         try {
-          if (!pg_conn_ || pg_conn_->broken()) pg_conn_ = connect_postgres(pg_);
+          if (!pg_conn_ || pg_conn_->broken()) pg_conn_ = connect_postgres(pg_, "orders-worker");
           auto outcomes = persist_batch(*pg_conn_, orders);
           if (!redis_conn_ || redis_conn_->broken()) redis_conn_ = connect_redis(redis_endpoint_);
           settle_in_redis(*redis_conn_, orders, outcomes);
