@@ -8,25 +8,10 @@
 # Quiet box only: anything else running costs the figures 30%.
 #   bench/growth.sh
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
-export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
-port=${BENCH_PORT:-18090}
-orders=$root/build/orders
-url=http://127.0.0.1:$port
-
-"$root/scripts/build.sh" >/dev/null
-eval "$("$root/scripts/stack.sh" start 2>/dev/null)"
-"$orders" migrate >/dev/null
-redis_port=${REDIS_URL##*:}; redis_port=${redis_port%%/*}
-
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
-log=${TMPDIR:-/tmp}/bench-growth
-LOG_LEVEL=warn "$orders" api --port "$port" >"$log-api.log" 2>&1 & api=$! pids+=($!)
-LOG_LEVEL=warn "$orders" worker >"$log-worker1.log" 2>&1 & pids+=($!)
-LOG_LEVEL=warn "$orders" worker >"$log-worker2.log" 2>&1 & pids+=($!)
-for _ in $(seq 100); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_start_service growth
+api=$api_pid log=${TMPDIR:-/tmp}/bench-growth
 
 summary() { grep -E '^(firing|decisions|accepted|latency|cpu|  +(decision|accepted order|request) |G[0-9]|result)' || true; }
 used_memory() { redis-cli -p "$redis_port" INFO memory | awk -F: '/^used_memory:/{print $2}' | tr -d '\r'; }

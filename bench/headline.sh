@@ -11,33 +11,15 @@
 # It ends with one summary table of the headline figures (rate, p99, µs of box CPU per unit).
 # The worker drain rate is bench/drain.sh.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
-export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 connections=${1:-256}
-port=${BENCH_PORT:-18090}
-orders=$root/build/orders
-
-"$root/scripts/build.sh" >/dev/null
-eval "$("$root/scripts/stack.sh" start 2>/dev/null)"
-"$orders" migrate >/dev/null
-redis_port=${REDIS_URL##*:}; redis_port=${redis_port%%/*}
-
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
-log=${TMPDIR:-/tmp}/bench-headline
-LOG_LEVEL=warn "$orders" api --port "$port" >"$log-api.log" 2>&1 & pids+=($!)
-LOG_LEVEL=warn "$orders" worker >"$log-worker1.log" 2>&1 & pids+=($!)
-LOG_LEVEL=warn "$orders" worker >"$log-worker2.log" 2>&1 & pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-url=http://127.0.0.1:$port
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_start_service headline
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); $(date -u +%FT%TZ); commit $(git -C "$root" rev-parse --short HEAD)"
 echo
 echo "== 1. HTTP ceiling: orders bench read --url $url --path /health --connections 64 --duration 10s"
-out=$(mktemp -d "${TMPDIR:-/tmp}/bench-headline.XXXXXX")
-pids_tmp=$out
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$pids_tmp"' EXIT
+out=$(mktemp -d "${TMPDIR:-/tmp}/bench-headline.XXXXXX") bench_temp_dirs+=("$out")
 "$orders" bench read --url "$url" --path /health --connections 64 --duration 10s | tee "$out/health"
 echo
 echo "== 2. cached reads: orders bench read --url $url --connections 64 --duration 10s"

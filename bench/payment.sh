@@ -8,33 +8,20 @@
 # made overdue at once and one worker's sweeper expires them all: orders/s and CPU per order.
 #   bench/payment.sh [stock=20000] [pay-share=0.7] [window-seconds=10]
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Admin routes are closed without a token (SPEC): one for this run, for the set-up and payments.
-export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 stock=${1:-20000} share=${2:-0.7} window=${3:-10}
-port=${BENCH_PORT:-18090}
-orders=$root/build/orders
-
-"$root/scripts/build.sh" >/dev/null
-eval "$("$root/scripts/stack.sh" start 2>/dev/null)"
-"$orders" migrate >/dev/null
-
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_start_service payment
 log=${TMPDIR:-/tmp}/bench-payment
-LOG_LEVEL=warn "$orders" api --port "$port" >"$log-api.log" 2>&1 & pids+=($!)
-LOG_LEVEL=warn "$orders" worker >"$log-worker1.log" 2>&1 & pids+=($!) workers=($!)
-LOG_LEVEL=warn "$orders" worker >"$log-worker2.log" 2>&1 & pids+=($!) workers+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%FT%TZ); commit $(git -C "$root" rev-parse --short HEAD)"
-"$orders" bench flash-sale --url "http://127.0.0.1:$port" --stock "$stock" --buyers $((stock * 2)) --connections 256 \
+"$orders" bench flash-sale --url "$url" --stock "$stock" --buyers $((stock * 2)) --connections 256 \
   --pay-share "$share" --payment-window "$window"
 
 echo
 echo "== sweeper capacity: the second wave's unpaid orders overdue at once, one worker sweeps them"
-kill "${workers[@]}"
-for p in "${workers[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
+kill "${worker_pids[@]}"
+for p in "${worker_pids[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
 sql() { psql -tAq "$DATABASE_URL" -c "$1"; }
 due=$(sql "WITH d AS (UPDATE orders SET expires_at = now() - interval '1 minute' WHERE status = 'CONFIRMED'
   AND expires_at > now() + interval '1 hour' RETURNING 1) SELECT count(*) FROM d")
