@@ -33,11 +33,11 @@ void wait_for_stop_signal() {
 int run_api(const config::Dependencies& deps, const config::ApiSettings& settings) {
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis_endpoint;
-  config::AmqpEndpoint amqp;
+  std::vector<config::AmqpEndpoint> amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
     redis_endpoint = config::parse_redis_url(deps.redis_url);
-    amqp = config::parse_amqp_url(deps.rabbitmq_url);
+    amqp = config::parse_amqp_urls(deps.rabbitmq_url);
   } catch (const config::ConfigError& e) {
     std::cerr << "orders api: " << e.what() << '\n';
     return kExitConfig;
@@ -123,7 +123,8 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   asio::post(io.at(0), [&relay] { relay.start(); });
   io.start();
   spdlog::info("orders api listening on http://{}:{} ({} I/O threads; PostgreSQL {}, Redis {}, RabbitMQ {})",
-               settings.host, server.port(), io.size(), pg.display(), redis_endpoint.display(), amqp.display());
+               settings.host, server.port(), io.size(), pg.display(), redis_endpoint.display(),
+               rabbitmq::NodeList(amqp).display());
 
   wait_for_stop_signal();
 

@@ -22,6 +22,7 @@
 #include "storage/postgres/blocking.hpp"
 #include "storage/postgres/result.hpp"
 #include "storage/rabbitmq/connection.hpp"
+#include "storage/rabbitmq/node_list.hpp"
 #include "storage/redis/blocking.hpp"
 #include "worker/expiry_sweeper.hpp"
 
@@ -368,11 +369,11 @@ std::vector<StaleOrder> stale_orders(postgres::BlockingConnection& pg, redis::Bl
 
 // The messages in orders.dead, or nullopt (said on stderr) when RabbitMQ cannot tell: the other
 // checks do not need it.
-std::optional<std::uint32_t> dead_letters(const config::AmqpEndpoint& amqp) {
+std::optional<std::uint32_t> dead_letters(const std::vector<config::AmqpEndpoint>& amqp) {
   std::string why;
   try {
-    rabbitmq::Connection connection(amqp, std::chrono::seconds(3));
-    if (auto count = connection.queue_message_count(rabbitmq::kDeadQueue)) return count;
+    std::unique_ptr<rabbitmq::Connection> connection = rabbitmq::NodeList(amqp).connect(std::chrono::seconds(3));
+    if (auto count = connection->queue_message_count(rabbitmq::kDeadQueue)) return count;
     why = "RabbitMQ gave no message count";
   } catch (const std::exception& e) {
     why = e.what();
@@ -439,11 +440,11 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
   const bool fix = options.fix;
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis_endpoint;
-  config::AmqpEndpoint amqp;
+  std::vector<config::AmqpEndpoint> amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
     redis_endpoint = config::parse_redis_url(deps.redis_url);
-    amqp = config::parse_amqp_url(deps.rabbitmq_url);
+    amqp = config::parse_amqp_urls(deps.rabbitmq_url);
     probe_postgres(pg);
     probe_redis(redis_endpoint);
   } catch (const config::ConfigError& e) {

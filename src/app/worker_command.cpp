@@ -23,11 +23,11 @@ namespace orders::app {
 int run_worker(const config::Dependencies& deps, const config::WorkerSettings& settings) {
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis;
-  config::AmqpEndpoint amqp;
+  std::vector<config::AmqpEndpoint> amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
     redis = config::parse_redis_url(deps.redis_url);
-    amqp = config::parse_amqp_url(deps.rabbitmq_url);
+    amqp = config::parse_amqp_urls(deps.rabbitmq_url);
   } catch (const config::ConfigError& e) {
     std::cerr << "orders worker: " << e.what() << '\n';
     return kExitConfig;
@@ -42,7 +42,7 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
     return kExitUnavailable;
   }
   spdlog::info("orders worker connected (PostgreSQL {}, Redis {}, RabbitMQ {})", pg.display(), redis.display(),
-               amqp.display());
+               rabbitmq::NodeList(amqp).display());
 
   // Signals arrive on a thread of their own; the worker loop notices the flag within 200 ms.
   std::atomic<bool> stop{false};

@@ -105,4 +105,35 @@ AmqpEndpoint parse_amqp_url(std::string_view url_view, std::string_view name) {
   return e;
 }
 
+std::vector<AmqpEndpoint> parse_amqp_urls(std::string_view urls, std::string_view name) {
+  if (urls.find_first_not_of(" \t") == std::string_view::npos) throw ConfigError(error_prefix(name) + "is empty");
+  std::vector<std::string_view> items;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = urls.find(',', start);
+    std::string_view item = urls.substr(start,
+                                        comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const std::size_t first = item.find_first_not_of(" \t");
+    item = first == std::string_view::npos ? std::string_view{}
+                                           : item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    items.push_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  std::vector<AmqpEndpoint> nodes;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string item_name = items.size() == 1 ? std::string(name)
+                                                    : std::string(name) + " (URL " + std::to_string(i + 1) + " of " +
+                                                          std::to_string(items.size()) + ")";
+    if (items[i].empty()) throw ConfigError(error_prefix(item_name) + "is empty (a stray comma?)");
+    AmqpEndpoint e = parse_amqp_url(items[i], item_name);
+    for (const AmqpEndpoint& seen : nodes) {
+      if (seen.host == e.host && seen.port == e.port) {
+        throw ConfigError(error_prefix(item_name) + "names " + e.host + ":" + std::to_string(e.port) + " twice");
+      }
+    }
+    nodes.push_back(std::move(e));
+  }
+  return nodes;
+}
+
 }  // namespace orders::config

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace orders::config {
 
@@ -46,6 +47,11 @@ struct AmqpEndpoint {
 PostgresEndpoint parse_postgres_url(std::string_view url, std::string_view name = "DATABASE_URL");
 RedisEndpoint parse_redis_url(std::string_view url, std::string_view name = "REDIS_URL");
 AmqpEndpoint parse_amqp_url(std::string_view url, std::string_view name = "RABBITMQ_URL");
+// The nodes of one RabbitMQ cluster (or a single broker): RABBITMQ_URL may list several URLs
+// separated by commas (spaces around them allowed). Clients try them in order and go on to the
+// next when one does not answer or its connection fails. An empty item, a repeated node or a
+// bad URL is an error naming the item.
+std::vector<AmqpEndpoint> parse_amqp_urls(std::string_view urls, std::string_view name = "RABBITMQ_URL");
 
 // Defaults point at the local stack that scripts/stack.sh starts.
 inline constexpr std::string_view kDefaultDatabaseUrl = "postgresql://orders:orders@127.0.0.1:15432/orders";

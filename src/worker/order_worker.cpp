@@ -16,6 +16,7 @@
 #include "ordering/units.hpp"
 #include "storage/postgres/blocking.hpp"
 #include "storage/rabbitmq/connection.hpp"
+#include "storage/rabbitmq/node_list.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/blocking.hpp"
 #include "worker/blocking_loop.hpp"
@@ -97,8 +98,9 @@ void settle_in_redis(redis::BlockingConnection& redis, const std::vector<const o
 
 class Worker {
  public:
-  Worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis, const config::AmqpEndpoint& amqp,
-         rabbitmq::Publisher& publisher, const WorkerOptions& options, const std::atomic<bool>& stop)
+  Worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
+         const std::vector<config::AmqpEndpoint>& amqp, rabbitmq::Publisher& publisher, const WorkerOptions& options,
+         const std::atomic<bool>& stop)
       : pg_(pg), redis_endpoint_(redis), amqp_(amqp), publisher_(publisher), options_(options), stop_(stop) {}
 
   void run() {
@@ -121,11 +123,14 @@ class Worker {
   void consume() {
     // No heartbeats: while a batch is held through a PostgreSQL outage the worker makes no
     // AMQP calls, and a missed heartbeat would make the broker requeue (and count) the batch.
-    rabbitmq::Connection amqp(amqp_, std::chrono::seconds(5), /*heartbeat_seconds=*/0);
+    // A reconnect goes to the next node of the cluster first (NodeList): the broker requeued
+    // this consumer's unacknowledged messages, and the next consumer drops what is already stored.
+    std::unique_ptr<rabbitmq::Connection> connection = amqp_.connect(std::chrono::seconds(5), /*heartbeat_seconds=*/0);
+    rabbitmq::Connection& amqp = *connection;
     rabbitmq::declare_topology(amqp);
     amqp.consume(rabbitmq::kPersistQueue, static_cast<std::uint16_t>(options_.prefetch));
-    spdlog::info("worker consuming {} (prefetch {}, batches of up to {})", rabbitmq::kPersistQueue, options_.prefetch,
-                 options_.batch_size);
+    spdlog::info("worker consuming {} on {} (prefetch {}, batches of up to {})", rabbitmq::kPersistQueue,
+                 amqp_.current().display(), options_.prefetch, options_.batch_size);
     while (!stop_) {
       std::vector<Delivery> batch = collect(amqp);
       if (!batch.empty()) settle(amqp, batch);
@@ -260,7 +265,7 @@ class Worker {
 
   config::PostgresEndpoint pg_;
   config::RedisEndpoint redis_endpoint_;
-  config::AmqpEndpoint amqp_;
+  rabbitmq::NodeList amqp_;
   rabbitmq::Publisher& publisher_;
   WorkerOptions options_;
   const std::atomic<bool>& stop_;
@@ -271,8 +276,8 @@ class Worker {
 }  // namespace
 
 void run_order_worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
-                      const config::AmqpEndpoint& amqp, rabbitmq::Publisher& publisher, const WorkerOptions& options,
-                      const std::atomic<bool>& stop) {
+                      const std::vector<config::AmqpEndpoint>& amqp, rabbitmq::Publisher& publisher,
+                      const WorkerOptions& options, const std::atomic<bool>& stop) {
   worker_metrics();
   Worker(pg, redis, amqp, publisher, options, stop).run();
 }

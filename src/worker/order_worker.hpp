@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -28,7 +29,7 @@ struct WorkerOptions {
 // Blocking (rabbitmq-c, libpq, hiredis) on the calling thread; returns when `stop` is set.
 // After each commit it publishes order.confirmed / order.failed through `publisher`.
 void run_order_worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
-                      const config::AmqpEndpoint& amqp, rabbitmq::Publisher& publisher, const WorkerOptions& options,
-                      const std::atomic<bool>& stop);
+                      const std::vector<config::AmqpEndpoint>& amqp, rabbitmq::Publisher& publisher,
+                      const WorkerOptions& options, const std::atomic<bool>& stop);
 
 }  // namespace orders::worker

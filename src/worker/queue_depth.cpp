@@ -19,8 +19,8 @@ metrics::Family<metrics::Gauge>& queue_messages() {
 
 }  // namespace
 
-QueueDepthProbe::QueueDepthProbe(config::AmqpEndpoint endpoint, std::chrono::milliseconds interval)
-    : endpoint_(std::move(endpoint)), interval_(interval) {
+QueueDepthProbe::QueueDepthProbe(std::vector<config::AmqpEndpoint> nodes, std::chrono::milliseconds interval)
+    : nodes_(std::move(nodes)), interval_(interval) {
   queue_messages();
   thread_ = std::thread([this] { run(); });
 }
@@ -39,12 +39,13 @@ void QueueDepthProbe::run() {
   bool warned = false;
   while (!stop_) {
     try {
-      rabbitmq::Connection connection(endpoint_, std::chrono::seconds(3), /*heartbeat_seconds=*/0);
+      std::unique_ptr<rabbitmq::Connection> connection = nodes_.connect(std::chrono::seconds(3),
+                                                                        /*heartbeat_seconds=*/0);
       warned = false;
       while (!stop_) {
         for (std::string_view queue : {rabbitmq::kPersistQueue, rabbitmq::kDeadQueue}) {
           // Passive: only asks; a queue that does not exist yet is an error, not a creation.
-          if (auto n = connection.queue_message_count(queue))
+          if (auto n = connection->queue_message_count(queue))
             queue_messages().with({queue}).set(static_cast<double>(*n));
         }
         sleep_unless_stopped(interval_);

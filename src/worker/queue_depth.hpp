@@ -3,8 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "config/config.hpp"
+#include "storage/rabbitmq/node_list.hpp"
 
 namespace orders::worker {
 
@@ -14,7 +16,7 @@ namespace orders::worker {
 // queue every `interval`; reconnects when the broker goes away. Runs until destroyed.
 class QueueDepthProbe {
  public:
-  QueueDepthProbe(config::AmqpEndpoint endpoint, std::chrono::milliseconds interval);
+  QueueDepthProbe(std::vector<config::AmqpEndpoint> nodes, std::chrono::milliseconds interval);
   ~QueueDepthProbe();
   QueueDepthProbe(const QueueDepthProbe&) = delete;
   QueueDepthProbe& operator=(const QueueDepthProbe&) = delete;
@@ -23,7 +25,7 @@ class QueueDepthProbe {
   void run();
   void sleep_unless_stopped(std::chrono::milliseconds d);
 
-  config::AmqpEndpoint endpoint_;
+  rabbitmq::NodeList nodes_;
   std::chrono::milliseconds interval_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

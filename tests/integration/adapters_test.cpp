@@ -10,6 +10,7 @@
 #include "common/uuid.hpp"
 #include "storage/postgres/pool.hpp"
 #include "storage/rabbitmq/connection.hpp"
+#include "storage/rabbitmq/node_list.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/client.hpp"
 #include "support/process.hpp"
@@ -216,4 +217,57 @@ TEST(RabbitmqPublisher, ConfirmsAWindowOfPersistentMessagesThatReachTheQueue) {
     amqp_destroy_message(&message);
   }
   EXPECT_EQ(ids.size(), static_cast<std::size_t>(kMessages));
+}
+
+// RABBITMQ_URL's list: a node that does not answer is passed over, and a reconnect starts with
+// the node after the one of the last connection. Port 1 on loopback refuses at once.
+TEST(RabbitmqNodeList, ConnectsToTheFirstNodeThatAnswersAndReconnectsStartingWithTheNext) {
+  auto live = config::parse_amqp_url(required_env("RABBITMQ_URL"));
+  config::AmqpEndpoint dead = live;
+  dead.port = 1;
+  rabbitmq::NodeList nodes({dead, live});
+  EXPECT_EQ(nodes.attempt_order(), (std::vector<std::size_t>{0, 1}));
+  auto first = nodes.connect(std::chrono::seconds(5));
+  EXPECT_EQ(nodes.current().port, live.port);
+  EXPECT_EQ(first->queue_message_count(rabbitmq::kPersistQueue).has_value(), true);
+  // After a connection to node 2 (of 2), the next attempt begins with node 1.
+  EXPECT_EQ(nodes.attempt_order(), (std::vector<std::size_t>{0, 1}));
+
+  rabbitmq::NodeList live_first({live, dead});
+  auto second = live_first.connect(std::chrono::seconds(5));
+  EXPECT_EQ(live_first.current().port, live.port);
+  EXPECT_EQ(live_first.attempt_order(), (std::vector<std::size_t>{1, 0}));
+  // Node 2 refuses; node 1 is tried after it and answers.
+  auto third = live_first.connect(std::chrono::seconds(5));
+  EXPECT_EQ(live_first.current().port, live.port);
+}
+
+TEST(RabbitmqNodeList, NamesEveryNodeWhenNoneAnswers) {
+  auto live = config::parse_amqp_url(required_env("RABBITMQ_URL"));
+  config::AmqpEndpoint a = live, b = live;
+  a.port = 1;
+  b.port = 2;
+  rabbitmq::NodeList nodes({a, b});
+  try {
+    nodes.connect(std::chrono::seconds(2));
+    FAIL() << "connected to a port nobody listens on";
+  } catch (const DependencyUnavailable& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no node of 2 answered"), std::string::npos) << what;
+    EXPECT_NE(what.find(a.display()), std::string::npos) << what;
+    EXPECT_NE(what.find(b.display()), std::string::npos) << what;
+  }
+}
+
+TEST(RabbitmqPublisher, StartsOnTheFirstNodeThatAnswersOfItsList) {
+  auto live = config::parse_amqp_url(required_env("RABBITMQ_URL"));
+  config::AmqpEndpoint dead = live;
+  dead.port = 1;
+  rabbitmq::Publisher publisher(std::vector<config::AmqpEndpoint>{dead, live});
+  publisher.start();
+  asio::io_context io;
+  auto outcome = run_coro(io, publisher.publish(rabbitmq::Message{std::string(rabbitmq::kExchange), "test.nodes",
+                                                                  uuid::make_v7(), "test", "{}"}));
+  EXPECT_EQ(outcome, rabbitmq::PublishOutcome::kConfirmed);
+  publisher.stop();
 }

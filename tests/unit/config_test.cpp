@@ -76,3 +76,36 @@ TEST(ConfigUrls, AmqpUrlIsParsedWithDefaultVhost) {
 }
 
 TEST(ConfigUrls, AmqpRejectsOtherSchemes) { EXPECT_THROW(parse_amqp_url("http://h/"), ConfigError); }
+
+TEST(ConfigUrls, AmqpListNamesTheNodesOfAClusterInOrder) {
+  auto nodes = parse_amqp_urls(
+      "amqp://orders:orders@127.0.0.1:5701/, amqp://orders:orders@127.0.0.1:5702/ ,amqp://b/shop");
+  ASSERT_EQ(nodes.size(), 3u);
+  EXPECT_EQ(nodes[0].port, 5701);
+  EXPECT_EQ(nodes[1].port, 5702);
+  EXPECT_EQ(nodes[1].user, "orders");
+  EXPECT_EQ(nodes[2].host, "b");
+  EXPECT_EQ(nodes[2].vhost, "shop");
+  // One URL is a list of one, with the messages of parse_amqp_url.
+  auto one = parse_amqp_urls("amqp://h:1/");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].port, 1);
+}
+
+TEST(ConfigUrls, AmqpListRefusesEmptyItemsRepeatsAndBadUrlsNamingTheItem) {
+  auto message_of = [](std::string_view urls) {
+    try {
+      parse_amqp_urls(urls);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message_of(""), "RABBITMQ_URL: is empty");
+  EXPECT_EQ(message_of("  "), "RABBITMQ_URL: is empty");
+  EXPECT_EQ(message_of("amqp://a/,"), "RABBITMQ_URL (URL 2 of 2): is empty (a stray comma?)");
+  EXPECT_EQ(message_of("amqp://a:1/,,amqp://b/"), "RABBITMQ_URL (URL 2 of 3): is empty (a stray comma?)");
+  EXPECT_EQ(message_of("amqp://a:1/,amqp://a:1/shop"), "RABBITMQ_URL (URL 2 of 2): names a:1 twice");
+  EXPECT_EQ(message_of("amqp://a/,http://b/"), "RABBITMQ_URL (URL 2 of 2): scheme must be amqp://, got 'http'");
+  EXPECT_NE(message_of("amqp://a/,amqp://b:99999/").find("RABBITMQ_URL (URL 2 of 2): port '99999'"), std::string::npos);
+}

@@ -121,7 +121,12 @@ std::optional<Delivery> Connection::next_delivery(std::chrono::milliseconds wait
   if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) {
     return std::nullopt;
   }
-  if (reply.reply_type != AMQP_RESPONSE_NORMAL) throw DependencyUnavailable(kDependency, "consume failed");
+  // Anything but a delivery ends this consumer: a lost socket, a closed channel, or a frame
+  // other than basic.deliver (UNEXPECTED_STATE: e.g. the broker's basic.cancel when the queue's
+  // node went away). The caller reconnects; the broker requeued what was not acknowledged.
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+    throw DependencyUnavailable(kDependency, "consume failed: " + describe(reply));
+  }
   Delivery d{envelope.delivery_tag,
              std::string(static_cast<char*>(envelope.message.body.bytes), envelope.message.body.len)};
   amqp_destroy_envelope(&envelope);

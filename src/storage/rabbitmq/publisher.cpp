@@ -34,8 +34,8 @@ std::string_view to_string(PublishOutcome outcome) {
   return "unknown";
 }
 
-Publisher::Publisher(config::AmqpEndpoint endpoint, PublisherOptions options)
-    : endpoint_(std::move(endpoint)), options_(options), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+Publisher::Publisher(std::vector<config::AmqpEndpoint> nodes, PublisherOptions options)
+    : nodes_(std::move(nodes)), options_(options), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 Publisher::~Publisher() {
   stop();
@@ -43,7 +43,7 @@ Publisher::~Publisher() {
 }
 
 void Publisher::start() {
-  first_connection_ = std::make_unique<Connection>(endpoint_, options_.connect_timeout);
+  first_connection_ = nodes_.connect(options_.connect_timeout);
   declare_topology(*first_connection_);
   Connection::check_status(amqp_confirm_select(first_connection_->native(), kChannel) ? 0 : -1, "confirm.select");
   first_connection_->check_rpc("confirm.select");
@@ -142,14 +142,14 @@ void Publisher::run() {
   while (!stopping_) {
     if (!connection) {
       try {
-        connection = std::make_unique<Connection>(endpoint_, options_.connect_timeout);
+        connection = nodes_.connect(options_.connect_timeout);
         declare_topology(*connection);
         amqp_confirm_select(connection->native(), kChannel);
         connection->check_rpc("confirm.select");
         next_tag_ = 1;
         backoff.reset();
         connected_ = true;
-        spdlog::info("RabbitMQ {} connected (publisher)", endpoint_.display());
+        spdlog::info("RabbitMQ {} connected (publisher)", nodes_.current().display());
       } catch (const std::exception& e) {
         connection.reset();
         const auto wait = backoff.next();

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "storage/rabbitmq/node_list.hpp"
 
 namespace orders::rabbitmq {
 
@@ -44,10 +45,15 @@ inline bool never_sent(PublishOutcome o) {
 // Publishes persistent messages with publisher confirms. rabbitmq-c blocks, so one thread owns
 // the connection; coroutines hand messages over through a bounded queue and are resumed on
 // their own executor when the broker confirms. Many messages are outstanding at once (a
-// window), which is what makes confirmed publishing fast. Reconnects with capped backoff.
+// window), which is what makes confirmed publishing fast. When its connection fails it connects
+// to the next node of the list at once (a cluster's node died: 14 ms on loopback) and backs off
+// only once no node answers; what was outstanding on the lost connection is reported
+// kConnectionLost (uncertain), never silently republished: the caller's outbox decides.
 class Publisher {
  public:
-  Publisher(config::AmqpEndpoint endpoint, PublisherOptions options = {});
+  Publisher(std::vector<config::AmqpEndpoint> nodes, PublisherOptions options = {});
+  Publisher(config::AmqpEndpoint endpoint, PublisherOptions options = {})
+      : Publisher(std::vector<config::AmqpEndpoint>{std::move(endpoint)}, options) {}
   ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
@@ -82,7 +88,7 @@ class Publisher {
   void fail_outstanding(PublishOutcome outcome);
   void wake();
 
-  config::AmqpEndpoint endpoint_;
+  NodeList nodes_;  // touched by start() and then only by the publisher thread
   PublisherOptions options_;
   std::unique_ptr<class Connection> first_connection_;  // from start(), handed to the thread
   std::thread thread_;
