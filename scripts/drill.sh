@@ -5,10 +5,15 @@
 # drift. One line per drill: PASS/FAIL with accepted, persisted, failed, lost (202s missing
 # from PostgreSQL) and duplicated counts. Exit 1 if any drill fails.
 #
-#   scripts/drill.sh [--short] [--dir DIR] [--port-base N] [DRILL...]
+#   scripts/drill.sh [--short] [--cluster] [--dir DIR] [--port-base N] [DRILL...]
 #
-# DRILLs: api-kill worker-kill rabbitmq-restart redis-kill postgres-restart (default: all).
-# --short: small sizes (the test command runs `--short api-kill worker-kill`).
+# DRILLs: api-kill worker-kill rabbitmq-restart redis-kill postgres-restart (default: all);
+# with --cluster: rabbitmq-leader-kill (SIGKILL of the RabbitMQ node leading orders.persist,
+# then it is started again and rejoins) and api-kill worker-kill (default: all three).
+# --short: small sizes (the test command runs `--short api-kill worker-kill` and
+# `--short --cluster rabbitmq-leader-kill`).
+# --cluster: the stack is `scripts/stack.sh start --cluster` (three RabbitMQ nodes; every
+# process gets all three URLs), default DIR build/drill-cluster-stack, port base 27400.
 # The stack is scripts/stack.sh's in DIR (default build/drill-stack, port base 26400, below the
 # kernel's ephemeral range 32768-60999 so a client connection cannot already hold a port): when
 # it is not running, a fresh one is started and removed afterwards; a running one is used
@@ -18,18 +23,34 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
 export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 orders=${ORDERS_BINARY:-$root/build/orders}
-dir=$root/build/drill-stack port_base=26400 short=0
+dir= port_base= short=0 cluster=0
 drills=()
 while (($#)); do
   case $1 in
     --short) short=1; shift ;;
+    --cluster) cluster=1; shift ;;
     --dir) dir=$2; shift 2 ;;
     --port-base) port_base=$2; shift 2 ;;
-    api-kill | worker-kill | rabbitmq-restart | redis-kill | postgres-restart) drills+=("$1"); shift ;;
-    *) echo "drill: unknown argument '$1'" >&2; sed -n '8,13p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+    api-kill | worker-kill | rabbitmq-restart | redis-kill | postgres-restart | rabbitmq-leader-kill) drills+=("$1"); shift ;;
+    *) echo "drill: unknown argument '$1'" >&2; sed -n '8,20p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
   esac
 done
-((${#drills[@]})) || drills=(api-kill worker-kill rabbitmq-restart redis-kill postgres-restart)
+if ((cluster)); then
+  dir=${dir:-$root/build/drill-cluster-stack} port_base=${port_base:-27400}
+  ((${#drills[@]})) || drills=(rabbitmq-leader-kill api-kill worker-kill)
+  for d in "${drills[@]}"; do
+    case $d in
+      rabbitmq-leader-kill | api-kill | worker-kill) ;;
+      *) echo "drill: '$d' is not a cluster drill (rabbitmq-leader-kill api-kill worker-kill)" >&2; exit 2 ;;
+    esac
+  done
+else
+  dir=${dir:-$root/build/drill-stack} port_base=${port_base:-26400}
+  ((${#drills[@]})) || drills=(api-kill worker-kill rabbitmq-restart redis-kill postgres-restart)
+  for d in "${drills[@]}"; do
+    [[ $d != rabbitmq-leader-kill ]] || { echo "drill: rabbitmq-leader-kill needs --cluster" >&2; exit 2; }
+  done
+fi
 [[ -x $orders ]] || { echo "drill: $orders is not built (scripts/build.sh)" >&2; exit 2; }
 
 if ((short)); then
@@ -61,8 +82,10 @@ if ! "$root/scripts/stack.sh" status --dir "$dir" >/dev/null 2>&1; then
 fi
 # Stop at the first failure with its own message: `eval "$(stack start)"` would swallow a failed
 # start (eval of nothing succeeds) and go on to migrate against the default URL.
-if ! stack_env=$(stack start --port-base "$port_base"); then
-  echo "drill: the stack did not start (scripts/stack.sh start --dir $dir --port-base $port_base):" >&2
+cluster_flag=()
+((cluster)) && cluster_flag=(--cluster)
+if ! stack_env=$(stack start --port-base "$port_base" "${cluster_flag[@]}"); then
+  echo "drill: the stack did not start (scripts/stack.sh start --dir $dir --port-base $port_base ${cluster_flag[*]}):" >&2
   cat "$work/stack.log" >&2
   exit 1
 fi
@@ -71,6 +94,17 @@ if ! "$orders" migrate >/dev/null 2>>"$work/migrate.log"; then
   echo "drill: orders migrate failed against $DATABASE_URL:" >&2
   tail -n 30 "$work/migrate.log" >&2
   exit 1
+fi
+
+# The leader drill kills the node the quorum queue is led from; the clients go first to that
+# node too (its URL first in RABBITMQ_URL), so that the kill takes their connections with it.
+# A fresh cluster has no queue yet: the first client declares it on node 1, which then leads.
+if ((cluster)); then
+  if leader_url=$(stack leader); then
+    urls=$leader_url
+    for url in ${RABBITMQ_URL//,/ }; do [[ $url == "$leader_url" ]] || urls+=,$url; done
+    export RABBITMQ_URL=$urls
+  fi
 fi
 
 # Two API processes on their own ports, two workers; each slot can be killed and restarted.
@@ -122,6 +156,13 @@ fault() {
       sleep 0.5; start_slot worker0
       ;;
     rabbitmq-restart) stack kill rabbitmq; sleep 0.5; stack start >/dev/null ;;
+    # The other two nodes keep the queue (a new leader within ~2 s); the killed one comes back
+    # as a follower and catches up.
+    rabbitmq-leader-kill)
+      stack kill rabbitmq-leader
+      echo "  killed the leader's node: $(sed -n 's/.*\[rabbitmq-leader \([^]]*\)\] killed (pid \([0-9]*\)).*/\1 (pid \2)/p' "$work/stack.log" | tail -n1); the clients were on it"
+      sleep 0.5; stack start >/dev/null
+      ;;
     redis-kill) stack kill redis; sleep 0.5; stack start >/dev/null ;;
     postgres-restart) stack kill postgres; sleep 0.5; stack start >/dev/null ;;
   esac
@@ -132,8 +173,8 @@ json_field() {  # json_field FILE PYTHON-EXPR-ON-d
 }
 
 failures=0
-echo "== fault drills: $products products x $stock units, $buyers buyers, $connections connections," \
-  "2 APIs (${api_ports[*]}), 2 workers; $(date -u +%FT%TZ)"
+echo "== fault drills$( ((cluster)) && echo " on a 3-node RabbitMQ cluster"): $products products x $stock units," \
+  "$buyers buyers, $connections connections, 2 APIs (${api_ports[*]}), 2 workers; $(date -u +%FT%TZ)"
 for drill in "${drills[@]}"; do
   out=$work/$drill.json
   "$orders" bench flash-sale --url "http://127.0.0.1:${api_ports[0]},http://127.0.0.1:${api_ports[1]}" \
@@ -160,6 +201,8 @@ for drill in "${drills[@]}"; do
   failed=$(json_field "$out" 'd["record"]["failed"]')
   lost=$(json_field "$out" 'd["record"]["lost"]')
   duplicated=$(json_field "$out" 'd["record"]["duplicated"]')
+  # Buyers told 503 (a dependency unavailable, try again): what a fault cost the sale.
+  refused=$(json_field "$out" 'sum(s["count"] for s in d["statuses"] if s.get("status") == 503)')
   checks=$(json_field "$out" '" ".join(c["name"]+"="+c["result"] for c in d["checks"])')
   # A drill must keep G1-G4. G5 (all stock sold) is not asked of it: buyers refused with 503
   # while a dependency was down are refused, not sold to. After a Redis kill the bench may
@@ -176,8 +219,8 @@ for drill in "${drills[@]}"; do
   if ((!fault_ok)) || [[ $core_ok != True || $lost != 0 || $duplicated != 0 ]] || ((reconcile_rc != 0)); then
     verdict=FAIL
   fi
-  printf '%-17s %s  accepted %s  persisted %s  failed %s  lost %s  duplicated %s  [%s] reconcile=%s bench_rc=%s%s\n' \
-    "$drill" "$verdict" "$accepted" "$persisted" "$failed" "$lost" "$duplicated" "$checks" \
+  printf '%-17s %s  accepted %s  persisted %s  failed %s  lost %s  duplicated %s  503s %s  [%s] reconcile=%s bench_rc=%s%s\n' \
+    "$drill" "$verdict" "$accepted" "$persisted" "$failed" "$lost" "$duplicated" "$refused" "$checks" \
     "$([[ $reconcile_rc == 0 ]] && echo clean || echo "drift(rc $reconcile_rc)")" "$bench_rc" "${why:+  ($why)}"
   if [[ $verdict == FAIL ]]; then
     failures=$((failures + 1))

@@ -3,19 +3,24 @@
 # without systemd. Everything a stack owns (config, data, logs, pid files) lives under DIR,
 # except PostgreSQL's data dir when the postgres user cannot reach DIR (see pg_pick_datadir).
 #
-#   scripts/stack.sh start  [--dir DIR] [--port-base N]   # prints 3 export lines on stdout
+#   scripts/stack.sh start  [--dir DIR] [--port-base N] [--cluster]  # prints 3 export lines
 #   scripts/stack.sh stop   [--dir DIR]
 #   scripts/stack.sh status [--dir DIR]                   # exit 0 if all running, else 3
 #   scripts/stack.sh env    [--dir DIR] [--port-base N]   # prints 3 export lines on stdout
 #   scripts/stack.sh kill   SERVICE [--dir DIR]           # fault drills: redis (SIGKILL),
-#                           rabbitmq (SIGKILL), postgres (fast shutdown); `start` brings it back
+#                           rabbitmq (SIGKILL; node 1), rabbitmq-leader (SIGKILL of the node
+#                           leading orders.persist), postgres (fast shutdown); `start` brings it back
 #   scripts/stack.sh purge  [--dir DIR]                   # stop, then delete all its data
+#   scripts/stack.sh leader [--dir DIR]                   # cluster: the AMQP URL of the node
+#                           leading orders.persist (exit 3 when no node names one)
 #
 # DIR defaults to <repo>/.local/stack, the port base to 15400. Ports: PostgreSQL base+32,
 # Redis base+79, AMQP base+72, Erlang distribution base+73, epmd base+69, rabbitmqctl's own
 # distribution listener base+74..78. Two stacks with different DIR and base share nothing.
 # Progress and errors go to stderr, so `eval "$(scripts/stack.sh start)"` works. The ports
 # are recorded in DIR/ports; a later start without --port-base reuses them.
+# --cluster: RabbitMQ as a cluster of three nodes (AMQP base+72, base+80, base+82; RABBITMQ_URL
+# then lists all three), PostgreSQL and Redis as before. Recorded in DIR/ports like the ports.
 # STACK_WAIT_SECS (default 60) bounds each wait for PostgreSQL, Redis and the CLI calls;
 # STACK_RABBIT_WAIT_SECS (default 180) bounds RabbitMQ's start as a whole: the first boot of
 # Erlang and of a fresh node on a busy 2-core box can take well over a minute.
@@ -51,7 +56,7 @@ source "$REPO/scripts/stack/redis.sh"
 source "$REPO/scripts/stack/rabbitmq.sh"
 
 usage() {
-  sed -n '6,12p' "$STACK_SH" | sed 's/^#  //' >&2
+  sed -n '6,15p' "$STACK_SH" | sed 's/^#  //' >&2
   exit 2
 }
 
@@ -66,6 +71,7 @@ parse_args() {
   shift
   DIR="$REPO/.local/stack"
   PORT_BASE_ARG=
+  CLUSTER_ARG=
   SERVICE=
   if [[ $CMD == kill ]]; then
     [[ $# -ge 1 ]] || usage
@@ -78,6 +84,7 @@ parse_args() {
       --dir=*) DIR=${1#*=}; shift ;;
       --port-base) [[ $# -ge 2 ]] || usage; PORT_BASE_ARG=$2; shift 2 ;;
       --port-base=*) PORT_BASE_ARG=${1#*=}; shift ;;
+      --cluster) CLUSTER_ARG=1; shift ;;
       -h | --help) usage ;;
       *) echo "stack: unknown argument: $1" >&2; usage ;;
     esac
@@ -110,11 +117,18 @@ recorded_port_base() {
   if [[ -f $PORTS_FILE ]]; then sed -n 's/^PORT_BASE=\([0-9][0-9]*\)$/\1/p' "$PORTS_FILE" | head -n1; fi
 }
 
-# Explicit --port-base wins, else what the last start recorded, else the default.
+recorded_cluster() {
+  if [[ -f $PORTS_FILE ]]; then sed -n 's/^CLUSTER=\([01]\)$/\1/p' "$PORTS_FILE" | head -n1; fi
+}
+
+# Explicit --port-base wins, else what the last start recorded, else the default. The mode:
+# --cluster, else what the last start recorded, else single.
 resolve_ports() {
   local recorded
   recorded=$(recorded_port_base)
   set_ports "${PORT_BASE_ARG:-${recorded:-$DEFAULT_PORT_BASE}}"
+  recorded=$(recorded_cluster)
+  CLUSTER=${CLUSTER_ARG:-${recorded:-0}}
 }
 
 write_ports_file() {
@@ -126,6 +140,7 @@ REDIS_PORT=$REDIS_PORT
 AMQP_PORT=$AMQP_PORT
 DIST_PORT=$DIST_PORT
 EPMD_PORT=$EPMD_PORT
+CLUSTER=$CLUSTER
 EOF2
 }
 
@@ -139,7 +154,13 @@ set_paths() {
 print_env() {
   echo "export DATABASE_URL=postgresql://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/$DB_NAME"
   echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
-  echo "export RABBITMQ_URL=amqp://$MQ_USER:$MQ_PASS@127.0.0.1:$AMQP_PORT/"
+  local n urls=
+  for n in $(rabbit_nodes); do
+    rabbit_node "$n"
+    urls+=${urls:+,}amqp://$MQ_USER:$MQ_PASS@127.0.0.1:$AMQP_PORT/
+  done
+  rabbit_node 1
+  echo "export RABBITMQ_URL=$urls"
 }
 
 # Serialize start/stop on one DIR (two CI steps racing would otherwise start two copies).
@@ -190,15 +211,16 @@ cmd_start() {
     die "STACK_WAIT_SECS and STACK_RABBIT_WAIT_SECS must be whole seconds"
   mkdir -p "$DIR"
   take_lock
-  local recorded
+  local recorded recorded_mode
   recorded=$(recorded_port_base)
+  recorded_mode=$(recorded_cluster)
   resolve_ports
-  if [[ -n $recorded && $recorded != "$PORT_BASE" ]]; then
+  if [[ -n $recorded ]] && [[ $recorded != "$PORT_BASE" || ${recorded_mode:-0} != "$CLUSTER" ]]; then
     # Changing ports under a running stack would orphan it: require a stop first.
     set_ports "$recorded"
     set_paths
     if pg_alive || redis_alive || rabbit_alive; then
-      die "the stack in $DIR runs with port base $recorded; run 'scripts/stack.sh stop --dir $DIR' first"
+      die "the stack in $DIR runs with port base $recorded (cluster ${recorded_mode:-0}); run 'scripts/stack.sh stop --dir $DIR' first"
     fi
     resolve_ports
   fi
@@ -214,7 +236,7 @@ cmd_start() {
 
   local t0=$SECONDS failed=0 rabbit_job pg_job redis_job
   # In parallel, slowest first: each function reports its own failure (log tail + error).
-  start_rabbitmq & rabbit_job=$!
+  start_rabbitmq_nodes & rabbit_job=$!
   start_postgres & pg_job=$!
   start_redis & redis_job=$!
   wait "$pg_job" || failed=1
@@ -256,15 +278,44 @@ cmd_kill() {
       rabbit_alive || die "RabbitMQ is not running in $DIR"
       kill -KILL "$pid"
       ;;
+    rabbitmq-leader)
+      ((CLUSTER)) || die "kill rabbitmq-leader: the stack in $DIR is not a cluster (start --cluster)"
+      local leader n
+      leader=$(rabbit_leader_node)
+      [[ -n $leader ]] || die "kill rabbitmq-leader: no node of $DIR names a leader of orders.persist"
+      for n in 1 2 3; do
+        rabbit_node "$n"
+        [[ $MQ_NODE == "$leader" ]] && break
+      done
+      [[ $MQ_NODE == "$leader" ]] || die "kill rabbitmq-leader: the leader $leader is not a node of $DIR"
+      pid=$(rabbit_pid)
+      rabbit_alive || die "RabbitMQ node $leader is not running in $DIR"
+      kill -KILL "$pid"
+      SERVICE="rabbitmq-leader $leader"
+      ;;
     postgres)
       pg_alive || die "PostgreSQL is not running in $DIR"
       pid=$(pg_postmaster_pid)
       stop_postgres
       ;;
-    *) die "kill: unknown service '$SERVICE' (redis, rabbitmq, postgres)" ;;
+    *) die "kill: unknown service '$SERVICE' (redis, rabbitmq, rabbitmq-leader, postgres)" ;;
   esac
   wait_pid_gone "$pid" "$WAIT_SECS" || die "$SERVICE (pid $pid) did not stop"
   say "[$SERVICE] killed (pid $pid)"
+}
+
+cmd_leader() {
+  ((CLUSTER)) || die "leader: the stack in $DIR is not a cluster (start --cluster)"
+  local leader n
+  leader=$(rabbit_leader_node)
+  for n in 1 2 3; do
+    rabbit_node "$n"
+    if [[ -n $leader && $MQ_NODE == "$leader" ]]; then
+      echo "amqp://$MQ_USER:$MQ_PASS@127.0.0.1:$AMQP_PORT/"
+      return 0
+    fi
+  done
+  exit 3
 }
 
 # Stop, then delete everything the stack holds: DIR and PostgreSQL's data dir, which may live
@@ -292,7 +343,7 @@ status_line() {
   else
     line="stopped  127.0.0.1:$port"
   fi
-  printf '%-9s %s\n' "$name" "$line"
+  printf '%-11s %s\n' "$name" "$line"
   [[ $line == running* ]]
 }
 
@@ -302,7 +353,11 @@ cmd_status() {
   local all=0
   status_line postgres "$PG_PORT" pg_up pg_status_details || all=3
   status_line redis "$REDIS_PORT" redis_up redis_status_details || all=3
-  status_line rabbitmq "$AMQP_PORT" rabbit_up rabbit_status_details || all=3
+  local n
+  for n in $(rabbit_nodes); do
+    rabbit_node "$n"
+    status_line "rabbitmq$( ((CLUSTER)) && echo "-$n")" "$AMQP_PORT" rabbit_up rabbit_status_details || all=3
+  done
   return "$all"
 }
 
@@ -334,6 +389,11 @@ main() {
     purge)
       require_root
       cmd_purge >&2
+      ;;
+    leader)
+      resolve_ports
+      set_paths
+      cmd_leader
       ;;
     *) usage ;;
   esac

@@ -7,17 +7,32 @@
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 RABBIT_WAIT_SECS=${STACK_RABBIT_WAIT_SECS:-180}
 
-rabbit_set_paths() {
-  MQ_DIR=$DIR/rabbitmq
+# Cluster mode (`start --cluster`, CLUSTER=1) runs three nodes of one cluster. Node 1 is the
+# single mode's node (AMQP base+72, distribution base+73, DIR/rabbitmq); node N of 2 and 3
+# listens on base+76+2N and base+77+2N (80/81, 82/83) with its files in DIR/rabbitmq-N. All
+# share one epmd, the CLI's ports and the Erlang cookie (node 1's home), so that they can
+# cluster and one CLI environment reaches each of them.
+rabbit_nodes() { if ((CLUSTER)); then echo 1 2 3; else echo 1; fi; }
+
+# The paths and ports of node N: every per-node function below works on the node last chosen.
+rabbit_node() {
+  MQ_N=$1
+  if (($1 == 1)); then
+    AMQP_PORT=$((PORT_BASE + 72)) DIST_PORT=$((PORT_BASE + 73)) MQ_DIR=$DIR/rabbitmq
+  else
+    AMQP_PORT=$((PORT_BASE + 76 + 2 * $1)) DIST_PORT=$((PORT_BASE + 77 + 2 * $1)) MQ_DIR=$DIR/rabbitmq-$1
+  fi
   MQ_NODE=orders-$AMQP_PORT@localhost
-  MQ_HOME=$MQ_DIR/home # HOME of server and CLI: holds this stack's private .erlang.cookie
+  MQ_HOME=$DIR/rabbitmq/home # HOME of servers and CLI: holds this stack's private .erlang.cookie
   MQ_PID=$MQ_DIR/rabbitmq.pid
   MQ_LOG_BASE=$MQ_DIR/log
   MQ_LOG=$MQ_LOG_BASE/$MQ_NODE.log
   MQ_STARTUP_LOG=$MQ_LOG_BASE/startup.log
-  EPMD_PID=$MQ_DIR/epmd.pid
-  EPMD_LOG=$MQ_LOG_BASE/epmd.log
+  EPMD_PID=$DIR/rabbitmq/epmd.pid
+  EPMD_LOG=$DIR/rabbitmq/log/epmd.log
 }
+
+rabbit_set_paths() { rabbit_node 1; }
 
 # Run a RabbitMQ script (server or CLI) with this stack's environment. The CLI needs exactly
 # the same node name, cookie (via HOME) and epmd port as the server, so both go through here.
@@ -48,8 +63,13 @@ rmq() {
 
 rabbit_pid() { read_pidfile "$MQ_PID"; }
 
-# The beam of this stack carries "-home MQ_HOME" on its command line; a recycled PID won't.
-rabbit_is_ours() { [[ $(cmdline_of "$1") == *" -home $MQ_HOME "* ]]; }
+# The beam of this stack's node carries "-home MQ_HOME" on its command line and its node name
+# in its environment (RABBITMQ_NODENAME, set by rmq); a recycled PID (or another node of the
+# cluster) won't.
+rabbit_is_ours() {
+  [[ $(cmdline_of "$1") == *" -home $MQ_HOME "* ]] &&
+    grep -qzxF "RABBITMQ_NODENAME=$MQ_NODE" "/proc/$1/environ" 2>/dev/null
+}
 
 rabbit_alive() {
   local pid
@@ -86,14 +106,20 @@ epmd_pids() {
   done | sort -u
 }
 
-rabbit_write_conf() {
-  mkdir -p "$MQ_HOME" "$MQ_LOG_BASE" "$MQ_DIR/mnesia"
+# A cookie of our own: the CLI authenticates with it, and no other node can talk to ours.
+# Written before the nodes start (in parallel, they would race to write it).
+rabbit_ensure_cookie() {
+  mkdir -p "$MQ_HOME" "$DIR/rabbitmq/log"
   chmod 700 "$MQ_HOME"
-  # A cookie of our own: the CLI authenticates with it, and no other node can talk to ours.
   if [[ ! -s $MQ_HOME/.erlang.cookie ]]; then
     (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$MQ_HOME/.erlang.cookie")
     chmod 400 "$MQ_HOME/.erlang.cookie"
   fi
+}
+
+rabbit_write_conf() {
+  mkdir -p "$MQ_LOG_BASE" "$MQ_DIR/mnesia"
+  rabbit_ensure_cookie
   # Empty: keeps a system-wide /etc/rabbitmq/rabbitmq-env.conf from changing our node.
   : >"$MQ_DIR/rabbitmq-env.conf"
   # No plugins (no management UI): noticeably faster boot.
@@ -239,15 +265,24 @@ start_rabbitmq() {
   say "[rabbitmq] ready on 127.0.0.1:$AMQP_PORT (pid $(rabbit_pid), node $MQ_NODE)"
 }
 
-stop_rabbitmq() {
+stop_rabbitmq_node() {
   if rabbit_alive; then
-    say "[rabbitmq] stopping (pid $(rabbit_pid))"
+    say "[rabbitmq] stopping node $MQ_NODE (pid $(rabbit_pid))"
     # Graceful stop through the CLI; it returns when the beam has exited. Only called while
     # the node is alive: the CLI would otherwise start a fresh epmd as a side effect.
     ctl stop "$MQ_PID" || true
   fi
   rabbit_kill
-  local pid
+}
+
+# Every node (the last first: node 1, which the others joined, stops last), then epmd.
+stop_rabbitmq() {
+  local n pid
+  for n in $(rabbit_nodes | tr ' ' '\n' | sort -r); do
+    rabbit_node "$n"
+    stop_rabbitmq_node
+  done
+  rabbit_node 1
   for pid in $(epmd_pids); do
     say "[rabbitmq] stopping epmd (pid $pid, port $EPMD_PORT)"
     terminate_pid "$pid" 5
@@ -255,3 +290,57 @@ stop_rabbitmq() {
   rm -f "$EPMD_PID"
 }
 
+# Cluster mode: whether node N's cluster has node 1 in it (each node alone is a cluster of one).
+rabbit_in_cluster_of_node1() {
+  local first=orders-$((PORT_BASE + 72))@localhost out
+  out=$(rmq rabbitmqctl -q -n "$MQ_NODE" cluster_status --formatter json 2>>"$MQ_STARTUP_LOG") || return 1
+  [[ $out == *"\"$first\""* ]]
+}
+
+# Cluster mode: node N (2 or 3, up) joins node 1's cluster unless it is in it already. A node
+# restarted after a kill rejoins by itself: its database remembers the cluster.
+rabbit_join() {
+  rabbit_in_cluster_of_node1 && return 0
+  local first=orders-$((PORT_BASE + 72))@localhost
+  say "[rabbitmq] node $MQ_NODE joins the cluster of $first"
+  ctl stop_app && ctl reset && ctl join_cluster "$first" && ctl start_app ||
+    { show_log "$MQ_STARTUP_LOG"; die "RabbitMQ: node $MQ_NODE could not join $first"; }
+  rabbit_in_cluster_of_node1 || die "RabbitMQ: node $MQ_NODE is not in the cluster of $first after join_cluster"
+}
+
+# Every node of the mode, in parallel, then (cluster mode) the joins.
+start_rabbitmq_nodes() {
+  if ((!CLUSTER)); then
+    start_rabbitmq
+    return
+  fi
+  rabbit_ensure_cookie
+  ensure_epmd
+  local n failed=0 jobs=()
+  for n in 1 2 3; do
+    (rabbit_node "$n" && start_rabbitmq) & jobs+=($!)
+  done
+  for n in "${jobs[@]}"; do wait "$n" || failed=1; done
+  ((failed == 0)) || return 1
+  for n in 2 3; do
+    rabbit_node "$n"
+    rabbit_join
+  done
+  rabbit_node 1
+  say "[rabbitmq] cluster of 3 nodes ready (AMQP on 127.0.0.1:$((PORT_BASE + 72)),$((PORT_BASE + 80)),$((PORT_BASE + 82)))"
+}
+
+# Cluster mode: the node that leads the quorum queue orders.persist, asked of the first node
+# that answers; empty when none knows (the queue not declared yet, or no node up).
+rabbit_leader_node() {
+  local n out
+  for n in 1 2 3; do
+    rabbit_node "$n"
+    rabbit_alive || continue
+    out=$(RMQ_TIMEOUT=30 rmq rabbitmqctl -q -n "$MQ_NODE" list_queues name leader --formatter json 2>/dev/null) || continue
+    python3 -c 'import json,sys
+for q in json.loads(sys.argv[1]):
+    if q.get("name") == "orders.persist": print(q.get("leader", ""))' "$out" 2>/dev/null && return 0
+  done
+  return 0
+}

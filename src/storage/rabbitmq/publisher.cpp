@@ -74,7 +74,11 @@ void Publisher::wake() {
 }
 
 void Publisher::enqueue(Message message, std::unique_ptr<Completion> completion) {
-  if (!connected()) return completion->complete(PublishOutcome::kNotSent);
+  // While the thread connects to the next node after a loss, messages wait for it (bounded by
+  // max_queued) rather than being refused: a node's death costs the buyers nothing.
+  if (!connected() && !failing_over_.load(std::memory_order_acquire)) {
+    return completion->complete(PublishOutcome::kNotSent);
+  }
   {
     std::unique_lock lock(mutex_);
     if (stopping_) {
@@ -149,9 +153,11 @@ void Publisher::run() {
         next_tag_ = 1;
         backoff.reset();
         connected_ = true;
+        failing_over_ = false;
         spdlog::info("RabbitMQ {} connected (publisher)", nodes_.current().display());
       } catch (const std::exception& e) {
         connection.reset();
+        failing_over_ = false;  // no node answered: refuse until one does
         const auto wait = backoff.next();
         spdlog::warn("RabbitMQ publisher: {}; retrying in {} ms", e.what(), wait.count());
         // Messages queued meanwhile cannot wait for a broker that may not come back soon.
@@ -170,6 +176,8 @@ void Publisher::run() {
     } catch (const std::exception& e) {
       spdlog::warn("RabbitMQ publisher lost its connection: {}", e.what());
     }
+    // Before connected_ drops, so that enqueue() never sees neither flag while a failover starts.
+    failing_over_ = !stopping_;
     connected_ = false;
     fail_outstanding(PublishOutcome::kConnectionLost);
     connection.reset();

@@ -94,7 +94,8 @@ class Publisher {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
-  int wake_fd_ = -1;  // eventfd: new messages or stop
+  std::atomic<bool> failing_over_{false};  // lost its connection, trying every node once
+  int wake_fd_ = -1;                       // eventfd: new messages or stop
 
   std::mutex mutex_;
   std::deque<Pending> queue_;
