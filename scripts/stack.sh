@@ -20,7 +20,10 @@
 # Progress and errors go to stderr, so `eval "$(scripts/stack.sh start)"` works. The ports
 # are recorded in DIR/ports; a later start without --port-base reuses them.
 # --cluster: RabbitMQ as a cluster of three nodes (AMQP base+72, base+80, base+82; RABBITMQ_URL
-# then lists all three), PostgreSQL and Redis as before. Recorded in DIR/ports like the ports.
+# then lists all three) and a Redis Cluster of 3 masters + 3 replicas (base+60..65, printed as
+# REDIS_CLUSTER_NODES; cluster buses on port+10000), beside PostgreSQL and the single Redis
+# (REDIS_URL) as before. Recorded in DIR/ports like the ports. `kill redis-master[:SLOT]` then
+# SIGKILLs the master serving SLOT (default 0).
 # STACK_WAIT_SECS (default 60) bounds each wait for PostgreSQL, Redis and the CLI calls;
 # STACK_RABBIT_WAIT_SECS (default 180) bounds RabbitMQ's start as a whole: the first boot of
 # Erlang and of a fresh node on a busy 2-core box can take well over a minute.
@@ -54,6 +57,8 @@ source "$REPO/scripts/stack/postgres.sh"
 source "$REPO/scripts/stack/redis.sh"
 # shellcheck source=stack/rabbitmq.sh
 source "$REPO/scripts/stack/rabbitmq.sh"
+# shellcheck source=stack/redis_cluster.sh
+source "$REPO/scripts/stack/redis_cluster.sh"
 
 usage() {
   sed -n '6,15p' "$STACK_SH" | sed 's/^#  //' >&2
@@ -154,6 +159,7 @@ set_paths() {
 print_env() {
   echo "export DATABASE_URL=postgresql://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/$DB_NAME"
   echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
+  if ((CLUSTER)); then echo "export REDIS_CLUSTER_NODES=$(redis_cluster_seeds)"; fi
   local n urls=
   for n in $(rabbit_nodes); do
     rabbit_node "$n"
@@ -177,6 +183,7 @@ take_lock() {
 # Stops in this order: the broker first (nothing of ours uses it once it is gone), the database last.
 stop_servers() {
   stop_rabbitmq
+  if ((CLUSTER)); then stop_redis_cluster; fi
   stop_redis
   stop_postgres
 }
@@ -198,7 +205,7 @@ start_interrupted() {
   sleep 0.5
   set_paths # PGDATA as the postgres job chose it (in a subshell, so not seen here yet)
   [[ $RUNNING_BEFORE == *" rabbitmq "* ]] || stop_rabbitmq
-  [[ $RUNNING_BEFORE == *" redis "* ]] || stop_redis
+  [[ $RUNNING_BEFORE == *" redis "* ]] || { stop_redis; if ((CLUSTER)); then stop_redis_cluster; fi; }
   [[ $RUNNING_BEFORE == *" postgres "* ]] || stop_postgres
   say "start interrupted; stopped what it had launched (dir $DIR)"
   exit "$status"
@@ -234,13 +241,15 @@ cmd_start() {
   trap 'start_interrupted INT 130' INT
   trap 'start_interrupted TERM 143' TERM
 
-  local t0=$SECONDS failed=0 rabbit_job pg_job redis_job
+  local t0=$SECONDS failed=0 rabbit_job pg_job redis_job cluster_job=
   # In parallel, slowest first: each function reports its own failure (log tail + error).
   start_rabbitmq_nodes & rabbit_job=$!
   start_postgres & pg_job=$!
   start_redis & redis_job=$!
+  if ((CLUSTER)); then start_redis_cluster & cluster_job=$!; fi
   wait "$pg_job" || failed=1
   wait "$redis_job" || failed=1
+  if [[ -n $cluster_job ]]; then wait "$cluster_job" || failed=1; fi
   wait "$rabbit_job" || failed=1
   trap - INT TERM
   if ((failed)); then
@@ -293,12 +302,25 @@ cmd_kill() {
       kill -KILL "$pid"
       SERVICE="rabbitmq-leader $leader"
       ;;
+    redis-master | redis-master:*)
+      ((CLUSTER)) || die "kill redis-master: the stack in $DIR is not a cluster (start --cluster)"
+      local slot=0 port
+      [[ $SERVICE == redis-master:* ]] && slot=${SERVICE#redis-master:}
+      [[ $slot =~ ^[0-9]+$ ]] && ((slot <= 16383)) || die "kill redis-master:SLOT: SLOT must be 0..16383, got '$slot'"
+      port=$(redis_cluster_master_of_slot "$slot")
+      [[ -n $port ]] || die "kill redis-master: no node of $DIR names a master of slot $slot"
+      redis_node "$port"
+      pid=$(redis_pid)
+      redis_alive || die "Redis Cluster node $port is not running in $DIR"
+      kill -KILL "$pid"
+      SERVICE="redis-master 127.0.0.1:$port of slot $slot"
+      ;;
     postgres)
       pg_alive || die "PostgreSQL is not running in $DIR"
       pid=$(pg_postmaster_pid)
       stop_postgres
       ;;
-    *) die "kill: unknown service '$SERVICE' (redis, rabbitmq, rabbitmq-leader, postgres)" ;;
+    *) die "kill: unknown service '$SERVICE' (redis, redis-master[:SLOT], rabbitmq, rabbitmq-leader, postgres)" ;;
   esac
   wait_pid_gone "$pid" "$WAIT_SECS" || die "$SERVICE (pid $pid) did not stop"
   say "[$SERVICE] killed (pid $pid)"
@@ -353,7 +375,14 @@ cmd_status() {
   local all=0
   status_line postgres "$PG_PORT" pg_up pg_status_details || all=3
   status_line redis "$REDIS_PORT" redis_up redis_status_details || all=3
-  local n
+  local n port
+  if ((CLUSTER)); then
+    for port in $(redis_cluster_ports); do
+      redis_node "$port"
+      status_line "redis-$((port - PORT_BASE - 60))" "$port" redis_up redis_cluster_status_details || all=3
+    done
+    redis_node single
+  fi
   for n in $(rabbit_nodes); do
     rabbit_node "$n"
     status_line "rabbitmq$( ((CLUSTER)) && echo "-$n")" "$AMQP_PORT" rabbit_up rabbit_status_details || all=3

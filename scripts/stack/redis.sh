@@ -49,6 +49,16 @@ save ""
 maxmemory $REDIS_MAXMEMORY
 maxmemory-policy noeviction
 EOF
+  if ((${REDIS_CLUSTER_NODE:-0})); then
+    # A node of the cluster mode (redis_cluster.sh). A failed master's replica takes over after
+    # 1 s without it; the shards that are up keep serving while one is down (SPEC section 8).
+    cat >>"$REDIS_CONF" <<EOF
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout 1000
+cluster-require-full-coverage no
+EOF
+  fi
 }
 
 redis_apply_maxmemory() {
