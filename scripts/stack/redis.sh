@@ -57,6 +57,8 @@ cluster-enabled yes
 cluster-config-file nodes.conf
 cluster-node-timeout 1000
 cluster-require-full-coverage no
+# A replica's first sync (and a returning node's) starts at once, not after 5 s.
+repl-diskless-sync-delay 0
 EOF
   fi
 }

@@ -35,12 +35,16 @@ redis_cluster_status_details() {
 # What `cluster info` says of FIELD on the chosen node, or nothing.
 redis_cluster_info() { redis_cli 5 cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$1://p"; }
 
+# Every node says cluster_state:ok and knows all the others, and every replica has finished its
+# sync with its master (a replica still in its first sync cannot take over when its master dies).
 redis_cluster_ok_everywhere() {
-  local port
+  local port replication
   for port in $(redis_cluster_ports); do
     redis_node "$port"
     [[ $(redis_cluster_info cluster_state) == ok && $(redis_cluster_info cluster_known_nodes) == "$REDIS_CLUSTER_SIZE" ]] ||
       return 1
+    replication=$(redis_cli 5 info replication 2>/dev/null | tr -d '\r')
+    [[ $replication != *role:slave* || $replication == *master_link_status:up* ]] || return 1
   done
 }
 

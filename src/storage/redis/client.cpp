@@ -246,23 +246,42 @@ struct Op : Client::PendingOp {
 
 }  // namespace
 
-asio::awaitable<Reply> Client::command(std::span<const std::string_view> args) {
-  if (state_ != State::kConnected) throw DependencyUnavailable("Redis", last_error_);
+asio::awaitable<Reply> Client::command(std::span<const std::string_view> args) { return run(args, false); }
+
+asio::awaitable<Reply> Client::command_after_asking(std::span<const std::string_view> args) { return run(args, true); }
+
+asio::awaitable<Reply> Client::eval(const Script& script, std::span<const std::string_view> keys,
+                                    std::span<const std::string_view> args) {
+  return run_script(script, keys, args, false);
+}
+
+asio::awaitable<Reply> Client::eval_after_asking(const Script& script, std::span<const std::string_view> keys,
+                                                 std::span<const std::string_view> args) {
+  return run_script(script, keys, args, true);
+}
+
+asio::awaitable<Reply> Client::run(std::span<const std::string_view> args, bool asking) {
+  if (state_ != State::kConnected) throw NotSent(endpoint_.display() + ": " + last_error_);
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, Reply)>(
-      [this, args](auto handler) {
+      [this, args, asking](auto handler) {
         using H = decltype(handler);
+        if (asking) {
+          // Its reply (+OK) is read and dropped by hiredis: no callback.
+          static constexpr std::string_view kAsking[] = {"ASKING"};
+          send(kAsking, nullptr);
+        }
         send(args, std::make_unique<Op<H>>(std::move(handler), executor_));
       },
       asio::use_awaitable);
 }
 
-asio::awaitable<Reply> Client::eval(const Script& script, std::span<const std::string_view> keys,
-                                    std::span<const std::string_view> args) {
+asio::awaitable<Reply> Client::run_script(const Script& script, std::span<const std::string_view> keys,
+                                          std::span<const std::string_view> args, bool asking) {
   std::string& sha = script_shas_[script.name];
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (sha.empty()) {
       std::string_view load[] = {"SCRIPT", "LOAD", script.source};
-      Reply loaded = co_await command(load);
+      Reply loaded = co_await run(load, false);
       if (loaded.type != Reply::Type::kString) {
         throw std::runtime_error("SCRIPT LOAD " + script.name + " failed: " + loaded.str);
       }
@@ -276,7 +295,7 @@ asio::awaitable<Reply> Client::eval(const Script& script, std::span<const std::s
     argv.push_back(numkeys);
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
-    Reply reply = co_await command(argv);
+    Reply reply = co_await run(argv, asking);
     if (reply.is_error() && reply.str.starts_with("NOSCRIPT")) {
       sha.clear();
       continue;

@@ -14,6 +14,7 @@
 
 #include "common/backoff.hpp"
 #include "config/config.hpp"
+#include "storage/redis/commands.hpp"
 #include "storage/redis/reply.hpp"
 
 struct redisAsyncContext;
@@ -31,10 +32,10 @@ struct ClientOptions {
 // concurrent coroutines are pipelined on it: each is written at once and the replies come
 // back in order. When the connection drops, pending commands fail with
 // DependencyUnavailable("Redis") and the client reconnects with capped exponential backoff.
-class Client {
+class Client final : public Commands {
  public:
   Client(boost::asio::any_io_executor executor, config::RedisEndpoint endpoint, ClientOptions options = {});
-  ~Client();
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -42,13 +43,20 @@ class Client {
   void start();
   // Stops reconnecting and closes the connection; pending commands fail.
   void stop();
-  bool connected() const { return state_ == State::kConnected; }
+  bool connected() const override { return state_ == State::kConnected; }
+  const config::RedisEndpoint& endpoint() const { return endpoint_; }
 
-  // Throws DependencyUnavailable("Redis", ...) when not connected or the connection drops
-  // before the reply. A Redis error reply is a Reply of type kError, not an exception.
-  boost::asio::awaitable<Reply> command(std::span<const std::string_view> args);
+  // Throws NotSent when not connected, DependencyUnavailable("Redis", ...) when the connection
+  // drops before the reply. A Redis error reply is a Reply of type kError, not an exception.
+  boost::asio::awaitable<Reply> command(std::span<const std::string_view> args) override;
   boost::asio::awaitable<Reply> eval(const Script& script, std::span<const std::string_view> keys,
-                                     std::span<const std::string_view> args);
+                                     std::span<const std::string_view> args) override;
+
+  // Redis Cluster's ASK redirection: ASKING and then the command, written back to back so that
+  // no other command on this connection comes between them (ClusterClient).
+  boost::asio::awaitable<Reply> command_after_asking(std::span<const std::string_view> args);
+  boost::asio::awaitable<Reply> eval_after_asking(const Script& script, std::span<const std::string_view> keys,
+                                                  std::span<const std::string_view> args);
 
   struct PendingOp {
     virtual ~PendingOp() = default;
@@ -63,6 +71,9 @@ class Client {
   void schedule_reconnect(const std::string& reason);
   void drop_connection(const std::string& reason);
   void send(std::span<const std::string_view> args, std::unique_ptr<PendingOp> op);
+  boost::asio::awaitable<Reply> run(std::span<const std::string_view> args, bool asking);
+  boost::asio::awaitable<Reply> run_script(const Script& script, std::span<const std::string_view> keys,
+                                           std::span<const std::string_view> args, bool asking);
   void arm_watchdog();
   static void on_connect(const redisAsyncContext* ctx, int status);
   static void on_disconnect(const redisAsyncContext* ctx, int status);

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <span>
+#include <string_view>
+
+#include "common/dependency_error.hpp"
+#include "storage/redis/reply.hpp"
+
+namespace orders::redis {
+
+// The command was not sent: the node that serves its key is unreachable, or kept answering
+// "not now" (TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN) until the command's deadline. Unlike a
+// DependencyUnavailable thrown after sending, it cannot have run, so the caller may answer 503
+// (try again) without finding out whether it did.
+class NotSent : public DependencyUnavailable {
+ public:
+  explicit NotSent(std::string_view detail) : DependencyUnavailable("Redis", detail) {}
+};
+
+// What the domain asks of Redis, one Redis (Client) or a Redis Cluster (ClusterClient) behind
+// it. Both pipeline commands of concurrent coroutines, and both run on one executor: calls come
+// from that executor only.
+class Commands {
+ public:
+  virtual ~Commands() = default;
+
+  // Ready to take commands (a cluster: its slot map is known).
+  virtual bool connected() const = 0;
+
+  // `args[1]` is the key that routes the command in a cluster (true of every keyed command we
+  // send; a multi-key command's keys must share a slot, as a script's). A command without a
+  // key (PING) goes to any node. Throws DependencyUnavailable (NotSent when it was not sent);
+  // a Redis error reply is a Reply of type kError, not an exception.
+  virtual boost::asio::awaitable<Reply> command(std::span<const std::string_view> args) = 0;
+
+  // EVALSHA, loading the script on NOSCRIPT. Routed by keys[0]; every key shares its slot.
+  virtual boost::asio::awaitable<Reply> eval(const Script& script, std::span<const std::string_view> keys,
+                                             std::span<const std::string_view> args) = 0;
+};
+
+}  // namespace orders::redis
