@@ -18,6 +18,7 @@
 #include "catalog/validation.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"
+#include "storage/redis/client.hpp"
 
 namespace orders::app {
 namespace asio = boost::asio;

@@ -40,14 +40,14 @@ CatalogMetrics& catalog_metrics() {
 }  // namespace
 
 struct CatalogService::Production {
-  Production(postgres::Pool& pool, redis::Client& redis, rabbitmq::Publisher* publisher)
+  Production(postgres::Pool& pool, redis::Commands& redis, rabbitmq::Publisher* publisher)
       : store(pool), cache(redis), sink(publisher ? std::make_unique<PublisherSink>(*publisher) : nullptr) {}
   CatalogStore store;
   RedisCatalogCache cache;
   std::unique_ptr<PublisherSink> sink;
 };
 
-CatalogService::CatalogService(postgres::Pool& pool, redis::Client& redis, SingleFlight<LoadedProduct>& loads,
+CatalogService::CatalogService(postgres::Pool& pool, redis::Commands& redis, SingleFlight<LoadedProduct>& loads,
                                CacheSettings settings, rabbitmq::Publisher* events)
     : CatalogService(std::make_unique<Production>(pool, redis, events), loads, settings) {}
 

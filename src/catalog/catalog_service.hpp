@@ -12,7 +12,7 @@
 #include "catalog/model.hpp"
 #include "catalog/product_record.hpp"
 #include "catalog/single_flight.hpp"
-#include "storage/redis/client.hpp"
+#include "storage/redis/commands.hpp"
 
 namespace orders::catalog {
 
@@ -48,7 +48,7 @@ class CatalogService {
  public:
   // Production: CatalogStore on `pool`, RedisCatalogCache on `redis`. `events`, when given,
   // receives stock.adjusted for every stock change of a product update.
-  CatalogService(postgres::Pool& pool, redis::Client& redis, SingleFlight<LoadedProduct>& loads,
+  CatalogService(postgres::Pool& pool, redis::Commands& redis, SingleFlight<LoadedProduct>& loads,
                  CacheSettings settings = {}, rabbitmq::Publisher* events = nullptr);
   // Through the seams given, which outlive the service; store() is then unavailable.
   CatalogService(ProductRecord& record, CatalogCache& cache, LiveStock& stock, SingleFlight<LoadedProduct>& loads,

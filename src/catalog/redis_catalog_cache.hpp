@@ -1,14 +1,14 @@
 #pragma once
 
 #include "catalog/catalog_cache.hpp"
-#include "storage/redis/client.hpp"
+#include "storage/redis/commands.hpp"
 
 namespace orders::catalog {
 
 // The catalog's Redis: the keys of catalog/keys.hpp and the scripts of catalog/lua/.
 class RedisCatalogCache final : public CatalogCache, public LiveStock {
  public:
-  explicit RedisCatalogCache(redis::Client& redis) : redis_(redis) {}
+  explicit RedisCatalogCache(redis::Commands& redis) : redis_(redis) {}
 
   bool connected() const override { return redis_.connected(); }
   boost::asio::awaitable<CacheLookup> lookup(const std::string& id) override;
@@ -25,7 +25,7 @@ class RedisCatalogCache final : public CatalogCache, public LiveStock {
   boost::asio::awaitable<void> add(const std::string& id, std::int64_t delta) override;
 
  private:
-  redis::Client& redis_;
+  redis::Commands& redis_;
 };
 
 }  // namespace orders::catalog

@@ -4,7 +4,7 @@
 
 #include "ordering/stock_gate.hpp"
 #include "storage/rabbitmq/publisher.hpp"
-#include "storage/redis/client.hpp"
+#include "storage/redis/commands.hpp"
 
 namespace orders::ordering {
 
@@ -24,7 +24,7 @@ struct IntakeSettings {
 // documents, built here and nowhere else.
 class RedisStockGate final : public StockGate {
  public:
-  RedisStockGate(redis::Client& redis, IntakeSettings settings = {}) : redis_(redis), settings_(settings) {}
+  RedisStockGate(redis::Commands& redis, IntakeSettings settings = {}) : redis_(redis), settings_(settings) {}
 
   bool connected() const override { return redis_.connected(); }
   boost::asio::awaitable<ReserveReply> reserve(const Reservation& reservation) override;
@@ -40,7 +40,7 @@ class RedisStockGate final : public StockGate {
   const IntakeSettings& settings() const { return settings_; }
 
  private:
-  redis::Client& redis_;
+  redis::Commands& redis_;
   IntakeSettings settings_;
 };
 
