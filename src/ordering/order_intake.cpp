@@ -98,6 +98,9 @@ PurchaseOutcome OrderIntake::decided(const ReserveReply& reply, const OrderReque
       spdlog::error("purchase refused: Redis is out of memory (maxmemory reached): {}", reply.code);
       m.rejected.with({"REDIS_OUT_OF_MEMORY"}).inc();
       return unavailable("Redis is out of memory (maxmemory); nothing was reserved");
+    case Kind::kRolledBack:
+      m.rejected.with({"REDIS_ROLLED_BACK"}).inc();
+      return unavailable("A step of the purchase took too long and it was rolled back; nothing was reserved");
     case Kind::kAbandoned: throw std::logic_error("reserve script: this order was abandoned before it ran");
     case Kind::kAccepted: throw std::logic_error("decided() is for replies other than accepted");
   }
@@ -108,7 +111,7 @@ PurchaseOutcome OrderIntake::decided(const ReserveReply& reply, const OrderReque
 asio::awaitable<PurchaseOutcome> OrderIntake::purchase(const OrderRequest& request) {
   auto& m = ordering_metrics();
   const std::string event_id = uuid::make_v7();
-  Reservation reservation{.request = &request, .order_id = uuid::make_v7()};
+  Reservation reservation{.request = &request, .order_id = stock_.make_order_id(request)};
   reservation.reference_no = reference_number(reservation.order_id);
   reservation.created_ms = now_ms();
   reservation.created_at = format_rfc3339(reservation.created_ms);

@@ -42,6 +42,7 @@ asio::awaitable<void> OutboxRelay::run() {
 
 asio::awaitable<void> OutboxRelay::sweep() {
   if (!stock_.connected()) co_return;
+  co_await stock_.recover_due(500);
   auto& m = ordering_metrics();
   m.outbox_depth.set(static_cast<double>(co_await stock_.outbox_depth()));
   if (!events_.connected()) co_return;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/uuid.hpp"
 #include "ordering/order_request.hpp"
 #include "ordering/units.hpp"
 #include "storage/rabbitmq/publisher.hpp"
@@ -28,6 +29,7 @@ struct ReserveReply {
     kKeyReused,    // the key came with a different request
     kAbandoned,    // this order id was given up after a lost reply: the script did nothing
     kOutOfMemory,  // Redis refused the first write (maxmemory, noeviction): nothing written
+    kRolledBack,   // cluster mode: the recovery undid the purchase before it committed (a slow step)
   };
   Kind kind = Kind::kRefused;
   std::string order_json;
@@ -54,6 +56,9 @@ class StockGate {
  public:
   virtual ~StockGate() = default;
   virtual bool connected() const = 0;
+  // The id of a new order (a UUID v7). Cluster mode picks it in the home partition of the
+  // request's Idempotency-Key (ordering/cluster_keys.hpp).
+  virtual std::string make_order_id(const OrderRequest& /*request*/) { return uuid::make_v7(); }
   // The one atomic reservation. Throws DependencyUnavailable when the reply was lost after the
   // script was sent: it may or may not have run (the intake then calls abandon()).
   virtual boost::asio::awaitable<ReserveReply> reserve(const Reservation& reservation) = 0;
@@ -75,6 +80,10 @@ class StockGate {
   virtual boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> claim_due(long long lease_ms,
                                                                                              int batch) = 0;
   virtual boost::asio::awaitable<long long> outbox_depth() = 0;
+  // Cluster mode: undoes purchases whose API stopped between their first step and their commit
+  // (their lease ended); the number undone. Nothing to do on one Redis, where a purchase is one
+  // script.
+  virtual boost::asio::awaitable<int> recover_due(int /*batch*/) { co_return 0; }
 };
 
 // Where order events go: RabbitMQ with publisher confirms in production (PublisherBus).

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ordering/redis_stock_gate.hpp"
+#include "ordering/stock_gate.hpp"
+#include "storage/redis/commands.hpp"
+
+namespace orders::ordering {
+
+// The purchase on Redis Cluster, where one script cannot span the slots of an order: begin on
+// the order's home slot, take on each product slot, commit on the home slot; any refusal
+// undoes what was taken (docs/architecture.md, "Orders across slots"; scripts
+// src/ordering/lua/cluster_*.lua, keys ordering/cluster_keys.hpp). The intake cannot tell it
+// from RedisStockGate: the same replies, the same lost-reply contract.
+class ClusterStockGate final : public StockGate {
+ public:
+  ClusterStockGate(redis::Commands& redis, IntakeSettings settings = {}) : redis_(redis), settings_(settings) {}
+
+  bool connected() const override { return redis_.connected(); }
+  std::string make_order_id(const OrderRequest& request) override;
+  boost::asio::awaitable<ReserveReply> reserve(const Reservation& reservation) override;
+  boost::asio::awaitable<void> confirm(const std::string& order_id) override;
+  boost::asio::awaitable<bool> release(const Reservation& reservation, const std::string& lease_deadline) override;
+  boost::asio::awaitable<std::optional<std::string>> abandon(const std::string& order_id) override;
+  boost::asio::awaitable<std::optional<std::string>> pending_order(const std::string& order_id) override;
+  boost::asio::awaitable<void> return_units(const OrderUnits& units) override;
+  boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> claim_due(long long lease_ms,
+                                                                                     int batch) override;
+  boost::asio::awaitable<long long> outbox_depth() override;
+  boost::asio::awaitable<int> recover_due(int batch) override;
+
+ private:
+  using Items = std::vector<std::pair<std::string, long long>>;
+  // Untakes every part of the order (units back where one was taken, tombstones everywhere),
+  // then ends its transaction on the home slot. Idempotent.
+  boost::asio::awaitable<void> undo(const std::string& order_id, const std::string& user_id, const Items& items,
+                                    const std::string& idempotency_record);
+  boost::asio::awaitable<int> recover_partition(int partition, int batch);
+
+  redis::Commands& redis_;
+  IntakeSettings settings_;
+};
+
+}  // namespace orders::ordering
