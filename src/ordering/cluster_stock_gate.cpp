@@ -92,6 +92,8 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
   const int partition = ck::partition_of(id);
   const std::string key = request.idempotency_key.value_or("");
   const std::string idem = key.empty() ? ck::no_idempotency(id) : ck::idempotency(request.user_id, key);
+  // (No temporaries inside a co_await expression: GCC 12 destroys some twice.)
+  const std::string idem_record = key.empty() ? std::string() : idem;
   if (!key.empty() && ck::partition_of_key(request.user_id, key) != partition) {
     throw std::logic_error("order id " + id + " is not in the partition of its Idempotency-Key");
   }
@@ -187,14 +189,14 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
     // A take whose reply was lost may have run: undo it all (idempotent), then report the loss;
     // the intake's abandon() finds no pending order and answers 503.
     try {
-      co_await undo(id, request.user_id, items, key.empty() ? "" : idem);
+      co_await undo(id, request.user_id, items, idem_record);
     } catch (const std::exception& e) {
       spdlog::warn("order {}: undoing its parts failed ({}); the recovery will", id, e.what());
     }
     std::rethrow_exception(failure);
   }
   if (refusal) {
-    co_await undo(id, request.user_id, items, key.empty() ? "" : idem);
+    co_await undo(id, request.user_id, items, idem_record);
     co_return std::move(*refusal);
   }
 
@@ -241,7 +243,7 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
   checked(committed, "cluster_commit");
   const std::string commit_kind = committed.elements.empty() ? "" : committed.elements[0].str;
   if (commit_kind == "ABORTED") {
-    co_await undo(id, request.user_id, items, key.empty() ? "" : idem);
+    co_await undo(id, request.user_id, items, idem_record);
     co_return ReserveReply{.kind = Kind::kRolledBack};
   }
   if (commit_kind != "ACCEPTED" || committed.elements.size() < 2) {

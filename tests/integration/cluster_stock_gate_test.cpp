@@ -1,0 +1,385 @@
+// The purchase on Redis Cluster (ordering::ClusterStockGate over redis::ClusterClient) against a
+// private 3-master cluster: all-or-nothing across slots, idempotency, real concurrency checked
+// against the counters, and each point where an API can stop between the steps.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "catalog/keys.hpp"
+#include "common/time.hpp"
+#include "common/uuid.hpp"
+#include "config/config.hpp"
+#include "ordering/cluster_keys.hpp"
+#include "ordering/cluster_stock_gate.hpp"
+#include "ordering/keys.hpp"
+#include "ordering/order_event.hpp"
+#include "ordering/reference_number.hpp"
+#include "storage/redis/cluster_client.hpp"
+#include "support/private_redis_cluster.hpp"
+
+using namespace orders;
+using namespace std::chrono_literals;
+using orders::testing::PrivateRedisCluster;
+using Kind = ordering::ReserveReply::Kind;
+namespace asio = boost::asio;
+namespace ck = ordering::cluster_keys;
+
+namespace {
+
+template <typename T>
+T run_coro(asio::io_context& io, asio::awaitable<T> coro) {
+  auto future = asio::co_spawn(io, std::move(coro), asio::use_future);
+  io.restart();
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (future.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < deadline) {
+    io.run_one_for(50ms);
+  }
+  if (future.wait_for(0s) != std::future_status::ready) throw std::runtime_error("coroutine did not finish in time");
+  return future.get();
+}
+
+// Two products whose keys are in different slots, on different masters when possible.
+std::pair<std::string, std::string> products_in_two_slots(const PrivateRedisCluster& cluster) {
+  const std::string a = uuid::make_v7();
+  const int master_a = cluster.master_of_slot(redis::key_slot(catalog::keys::stock(a)));
+  for (int i = 0; i < 200; ++i) {
+    std::string b = uuid::make_v7();
+    if (cluster.master_of_slot(redis::key_slot(catalog::keys::stock(b))) != master_a) return {a, b};
+  }
+  throw std::runtime_error("no product on another master");
+}
+
+class ClusterStockGateTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new PrivateRedisCluster(28470); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+
+  void SetUp() override {
+    client_ = std::make_unique<redis::ClusterClient>(
+        io_.get_executor(), std::vector<redis::ClusterNode>{{"127.0.0.1", cluster_->port(0)}}, config::RedisEndpoint{});
+    client_->start();
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (!client_->connected() && std::chrono::steady_clock::now() < until) io_.run_one_for(50ms);
+    ASSERT_TRUE(client_->connected());
+    settings_.outbox_lease = 400ms;  // short leases: the crash-point tests wait them out
+    gate_ = std::make_unique<ordering::ClusterStockGate>(*client_, settings_);
+  }
+  void TearDown() override { client_->stop(); }
+
+  redis::Reply cmd(std::vector<std::string> words) {
+    return run_coro(io_, [](redis::ClusterClient& c, std::vector<std::string> w) -> asio::awaitable<redis::Reply> {
+      std::vector<std::string_view> args(w.begin(), w.end());
+      co_return co_await c.command(args);
+    }(*client_, std::move(words)));
+  }
+  // A product on sale in Redis as the catalog publishes it: price in cents, optional limit.
+  void put_product(const std::string& id, long long stock, long long price_cents = 1000, long long max = 0) {
+    std::vector<std::string> hset{"HSET", catalog::keys::info(id), "active", "1", "price", std::to_string(price_cents)};
+    if (max > 0) {
+      hset.push_back("max");
+      hset.push_back(std::to_string(max));
+    }
+    cmd(hset);
+    cmd({"SET", catalog::keys::stock(id), std::to_string(stock)});
+  }
+  long long stock_of(const std::string& id) { return std::stoll(cmd({"GET", catalog::keys::stock(id)}).str); }
+  long long bought(const std::string& id, const std::string& user) {
+    auto r = cmd({"HGET", ordering::keys::buyers(id), user});
+    return r.type == redis::Reply::Type::kString ? std::stoll(r.str) : 0;
+  }
+
+  // A reservation as the intake builds it.
+  struct Purchase {
+    ordering::OrderRequest request;
+    ordering::Reservation reservation;
+  };
+  std::unique_ptr<Purchase> purchase(const std::string& user, std::vector<std::pair<std::string, long long>> items,
+                                     std::optional<std::string> key = std::nullopt) {
+    auto p = std::make_unique<Purchase>();
+    p->request.user_id = user;
+    for (auto& [product, quantity] : items) p->request.items.push_back({product, quantity});
+    p->request.idempotency_key = std::move(key);
+    auto& r = p->reservation;
+    r.request = &p->request;
+    r.order_id = gate_->make_order_id(p->request);
+    r.reference_no = ordering::reference_number(r.order_id);
+    r.created_ms = now_ms();
+    r.created_at = format_rfc3339(r.created_ms);
+    r.fingerprint = ordering::fingerprint(p->request);
+    r.event_head = ordering::order_created_head(uuid::make_v7(), r.created_at);
+    return p;
+  }
+  ordering::ReserveReply reserve(const Purchase& p) { return run_coro(io_, gate_->reserve(p.reservation)); }
+
+  // Runs one cluster script the way the gate does (for the crash-point tests, which stop
+  // between the gate's steps).
+  redis::Reply script(std::string name, std::vector<std::string> keys, std::vector<std::string> args) {
+    return run_coro(io_,
+                    [](redis::ClusterClient& c, std::string n, std::vector<std::string> k,
+                       std::vector<std::string> a) -> asio::awaitable<redis::Reply> {
+                      std::vector<std::string_view> kv(k.begin(), k.end()), av(a.begin(), a.end());
+                      co_return co_await c.eval(redis::script(n), kv, av);
+                    }(*client_, std::move(name), std::move(keys), std::move(args)));
+  }
+  redis::Reply begin(const Purchase& p) {
+    const auto& r = p.reservation;
+    const std::string key = p.request.idempotency_key.value_or("");
+    std::vector<std::pair<std::string, long long>> items;
+    for (auto& i : p.request.items) items.emplace_back(i.product_id, i.quantity);
+    return script(
+        "cluster_begin",
+        {key.empty() ? ck::no_idempotency(r.order_id) : ck::idempotency(p.request.user_id, key),
+         ck::abandoned(r.order_id), ck::transaction(r.order_id), ck::transactions(ck::partition_of(r.order_id))},
+        {key, r.fingerprint, r.order_id, std::to_string(settings_.outbox_lease.count()), "86400", p.request.user_id,
+         ck::items_text(items)});
+  }
+  // The take of one single-product group.
+  redis::Reply take(const Purchase& p, std::size_t item) {
+    const auto& i = p.request.items[item];
+    const std::string& id = p.reservation.order_id;
+    return script("cluster_take",
+                  {ck::part(i.product_id, id), ck::part_void(i.product_id, id), catalog::keys::stock(i.product_id),
+                   catalog::keys::info(i.product_id), ordering::keys::buyers(i.product_id)},
+                  {p.request.user_id, "86400", "", i.product_id, std::to_string(i.quantity)});
+  }
+  void wait_out_lease() { std::this_thread::sleep_for(settings_.outbox_lease + 200ms); }
+  int recover() { return run_coro(io_, gate_->recover_due(100)); }
+  bool exists(const std::string& key) { return cmd({"EXISTS", key}).integer == 1; }
+
+  static PrivateRedisCluster* cluster_;
+  asio::io_context io_;
+  std::unique_ptr<redis::ClusterClient> client_;
+  ordering::IntakeSettings settings_;
+  std::unique_ptr<ordering::ClusterStockGate> gate_;
+};
+PrivateRedisCluster* ClusterStockGateTest::cluster_ = nullptr;
+
+}  // namespace
+
+TEST_F(ClusterStockGateTest, AnOrderOverTwoSlotsIsAcceptedWithTheOrderReserveLuaWouldWrite) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 5, 1999);
+  put_product(b, 5, 250);
+  auto p = purchase("u-accept", {{a, 2}, {b, 1}});
+  auto reply = reserve(*p);
+  ASSERT_EQ(reply.kind, Kind::kAccepted) << reply.code;
+  EXPECT_EQ(stock_of(a), 3);
+  EXPECT_EQ(stock_of(b), 4);
+  EXPECT_EQ(bought(a, "u-accept"), 2);
+  auto order = ordering::parse_order(reply.order_json);
+  ASSERT_TRUE(order) << reply.order_json;
+  EXPECT_EQ(order->id, p->reservation.order_id);
+  EXPECT_NE(reply.order_json.find("\"totalPrice\":42.48"), std::string::npos) << reply.order_json;
+  EXPECT_NE(reply.order_json.find("\"expiresAt\":null"), std::string::npos) << reply.order_json;
+  EXPECT_TRUE(ordering::parse_order_created(reply.event).has_value()) << reply.event;
+  // Pending: readable by id, in its partition's outbox until the broker confirms.
+  EXPECT_EQ(run_coro(io_, gate_->pending_order(p->reservation.order_id)).value_or(""), reply.order_json);
+  EXPECT_FALSE(exists(ck::transaction(p->reservation.order_id)));
+  run_coro(io_, gate_->confirm(p->reservation.order_id));
+  EXPECT_FALSE(exists(ck::outbox_entry(p->reservation.order_id)));
+}
+
+TEST_F(ClusterStockGateTest, ARefusalInOneSlotUndoesWhatAnotherSlotTook) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 5);
+  put_product(b, 0);
+  auto p = purchase("u-refused", {{a, 1}, {b, 1}}, "key-refused");
+  auto reply = reserve(*p);
+  ASSERT_EQ(reply.kind, Kind::kRefused);
+  EXPECT_EQ(reply.code, "OUT_OF_STOCK");
+  EXPECT_EQ(reply.item, 1u);  // the order's second item, whatever the slot order
+  EXPECT_EQ(stock_of(a), 5);
+  EXPECT_EQ(bought(a, "u-refused"), 0);
+  EXPECT_FALSE(exists(ck::transaction(p->reservation.order_id)));
+  // Refusals are not stored: the same key is decided afresh once stock arrives.
+  EXPECT_FALSE(exists(ck::idempotency("u-refused", "key-refused")));
+  cmd({"SET", catalog::keys::stock(b), "1"});
+  auto again = purchase("u-refused", {{a, 1}, {b, 1}}, "key-refused");
+  EXPECT_EQ(reserve(*again).kind, Kind::kAccepted);
+  EXPECT_EQ(stock_of(a), 4);
+  EXPECT_EQ(stock_of(b), 0);
+}
+
+TEST_F(ClusterStockGateTest, OneKeyIsOneOrderInProgressThenReplayedAndAnotherBodyIsRefused) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 10);
+  put_product(b, 10);
+  auto first = purchase("u-idem", {{a, 1}, {b, 1}}, "k1");
+  auto accepted = reserve(*first);
+  ASSERT_EQ(accepted.kind, Kind::kAccepted);
+  EXPECT_EQ(reserve(*purchase("u-idem", {{a, 1}, {b, 1}}, "k1")).kind, Kind::kInProgress);
+  run_coro(io_, gate_->confirm(first->reservation.order_id));
+  auto replay = reserve(*purchase("u-idem", {{b, 1}, {a, 1}}, "k1"));  // same request, items in another order
+  ASSERT_EQ(replay.kind, Kind::kReplay);
+  EXPECT_EQ(replay.order_json, accepted.order_json);
+  EXPECT_EQ(reserve(*purchase("u-idem", {{a, 2}}, "k1")).kind, Kind::kKeyReused);
+  EXPECT_EQ(stock_of(a), 9);
+  EXPECT_EQ(stock_of(b), 9);
+}
+
+TEST_F(ClusterStockGateTest, ManyConcurrentBuyersOfTwoSlotsNeverOversellAndEveryUnitIsAccountedFor) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  constexpr int kStock = 40, kBuyers = 200;
+  put_product(a, kStock);
+  put_product(b, kStock * 2);
+  std::vector<std::unique_ptr<Purchase>> purchases;
+  for (int i = 0; i < kBuyers; ++i) {
+    purchases.push_back(purchase("crowd" + std::to_string(i), {{a, 1}, {b, 1}}, "k" + std::to_string(i)));
+  }
+  // All in flight at once on the one connection per master: pipelined, interleaved steps.
+  std::vector<std::future<ordering::ReserveReply>> replies;
+  for (auto& p : purchases) replies.push_back(asio::co_spawn(io_, gate_->reserve(p->reservation), asio::use_future));
+  io_.restart();
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  auto all_ready = [&] {
+    for (auto& f : replies)
+      if (f.wait_for(0s) != std::future_status::ready) return false;
+    return true;
+  };
+  while (!all_ready() && std::chrono::steady_clock::now() < until) io_.run_one_for(50ms);
+  ASSERT_TRUE(all_ready());
+  int accepted = 0, sold_out = 0;
+  for (auto& f : replies) {
+    auto r = f.get();
+    if (r.kind == Kind::kAccepted) ++accepted;
+    else if (r.kind == Kind::kRefused && r.code == "OUT_OF_STOCK") ++sold_out;
+  }
+  EXPECT_EQ(accepted, kStock);
+  EXPECT_EQ(sold_out, kBuyers - kStock);
+  EXPECT_EQ(stock_of(a), 0);
+  EXPECT_EQ(stock_of(b), kStock);  // the refused orders' units of b all came back
+}
+
+// The API stops after begin: the recovery ends the transaction once its lease is over, and the
+// key is decided afresh.
+TEST_F(ClusterStockGateTest, StopAfterBeginIsRecovered) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 3);
+  put_product(b, 3);
+  auto p = purchase("u-crash1", {{a, 1}, {b, 1}}, "crash1");
+  ASSERT_EQ(begin(*p).elements.at(0).str, "BEGUN");
+  EXPECT_EQ(reserve(*purchase("u-crash1", {{a, 1}, {b, 1}}, "crash1")).kind, Kind::kInProgress);
+  wait_out_lease();
+  EXPECT_GE(recover(), 1);
+  EXPECT_FALSE(exists(ck::transaction(p->reservation.order_id)));
+  EXPECT_EQ(take(*p, 0).elements.at(0).str, "VOID");  // a take still on its way sells nothing
+  EXPECT_EQ(stock_of(a), 3);
+  EXPECT_EQ(reserve(*purchase("u-crash1", {{a, 1}, {b, 1}}, "crash1")).kind, Kind::kAccepted);
+}
+
+// The API stops after one of two takes: the recovery gives that part's units back.
+TEST_F(ClusterStockGateTest, StopAfterOneOfTwoTakesIsRecoveredWithItsUnitsBack) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 3);
+  put_product(b, 3);
+  auto p = purchase("u-crash2", {{a, 2}, {b, 1}}, "crash2");
+  ASSERT_EQ(begin(*p).elements.at(0).str, "BEGUN");
+  ASSERT_EQ(take(*p, 0).elements.at(0).str, "TAKEN");
+  EXPECT_EQ(stock_of(a), 1);
+  wait_out_lease();
+  EXPECT_GE(recover(), 1);
+  EXPECT_EQ(stock_of(a), 3);
+  EXPECT_EQ(bought(a, "u-crash2"), 0);
+  EXPECT_EQ(stock_of(b), 3);
+  EXPECT_EQ(take(*p, 1).elements.at(0).str, "VOID");
+  EXPECT_EQ(stock_of(b), 3);
+  EXPECT_EQ(recover(), 0);  // once
+}
+
+// The API stops after every take, before the commit: everything goes back, and a commit that
+// arrives after the recovery refuses.
+TEST_F(ClusterStockGateTest, StopBeforeTheCommitIsRecoveredAndALateCommitRefuses) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 3);
+  put_product(b, 3);
+  auto p = purchase("u-crash3", {{a, 1}, {b, 1}});
+  const std::string& id = p->reservation.order_id;
+  ASSERT_EQ(begin(*p).elements.at(0).str, "BEGUN");
+  ASSERT_EQ(take(*p, 0).elements.at(0).str, "TAKEN");
+  ASSERT_EQ(take(*p, 1).elements.at(0).str, "TAKEN");
+  wait_out_lease();
+  EXPECT_GE(recover(), 1);
+  EXPECT_EQ(stock_of(a), 3);
+  EXPECT_EQ(stock_of(b), 3);
+  const int k = ck::partition_of(id);
+  auto late = script("cluster_commit",
+                     {ck::no_idempotency(id), ck::order(id), ck::outbox(k), ck::outbox_entry(id), ck::transaction(id),
+                      ck::transactions(k)},
+                     {id, "{}", "{}", "5000", "60", "", "60"});
+  EXPECT_EQ(late.elements.at(0).str, "ABORTED");
+  EXPECT_FALSE(exists(ck::order(id)));
+}
+
+// A lost reply (the intake's abandon): before the commit it undoes the purchase at once; after
+// the commit it returns the order.
+TEST_F(ClusterStockGateTest, AbandonUndoesAnUncommittedPurchaseAndKeepsACommittedOne) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 3);
+  put_product(b, 3);
+  auto p = purchase("u-lost", {{a, 1}, {b, 1}});
+  ASSERT_EQ(begin(*p).elements.at(0).str, "BEGUN");
+  ASSERT_EQ(take(*p, 0).elements.at(0).str, "TAKEN");
+  EXPECT_FALSE(run_coro(io_, gate_->abandon(p->reservation.order_id)).has_value());
+  EXPECT_EQ(stock_of(a), 3);
+  EXPECT_EQ(take(*p, 1).elements.at(0).str, "VOID");
+
+  auto committed = purchase("u-lost", {{a, 1}, {b, 1}});
+  auto reply = reserve(*committed);
+  ASSERT_EQ(reply.kind, Kind::kAccepted);
+  EXPECT_EQ(run_coro(io_, gate_->abandon(committed->reservation.order_id)).value_or(""), reply.order_json);
+  EXPECT_EQ(stock_of(a), 2);
+}
+
+// The broker never saw the event: release gives everything back; the relay's claim and a later
+// return of the units find nothing more to do.
+TEST_F(ClusterStockGateTest, ReleaseAndReturnGiveUnitsBackOnce) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 5);
+  put_product(b, 5);
+  auto released = purchase("u-release", {{a, 1}, {b, 2}}, "rel");
+  auto reply = reserve(*released);
+  ASSERT_EQ(reply.kind, Kind::kAccepted);
+  EXPECT_TRUE(run_coro(io_, gate_->release(released->reservation, reply.lease_deadline)));
+  EXPECT_EQ(stock_of(a), 5);
+  EXPECT_EQ(stock_of(b), 5);
+  EXPECT_FALSE(run_coro(io_, gate_->pending_order(released->reservation.order_id)).has_value());
+
+  // A cancelled order's units: back once, however often asked.
+  auto cancelled = purchase("u-return", {{a, 2}, {b, 1}});
+  ASSERT_EQ(reserve(*cancelled).kind, Kind::kAccepted);
+  run_coro(io_, gate_->confirm(cancelled->reservation.order_id));
+  ordering::OrderUnits units{cancelled->reservation.order_id, "u-return", {{a, 2}, {b, 1}}};
+  run_coro(io_, gate_->return_units(units));
+  run_coro(io_, gate_->return_units(units));
+  EXPECT_EQ(stock_of(a), 5);
+  EXPECT_EQ(stock_of(b), 5);
+  EXPECT_EQ(bought(a, "u-return"), 0);
+}
+
+// An API that stopped after the commit: its outbox entry is claimed by a relay once the API's
+// lease is over, in whichever partition the order lives.
+TEST_F(ClusterStockGateTest, TheRelayClaimsAnEntryWhoseLeaseEndedInItsPartition) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 5);
+  put_product(b, 5);
+  auto p = purchase("u-relay", {{a, 1}, {b, 1}});
+  ASSERT_EQ(reserve(*p).kind, Kind::kAccepted);
+  EXPECT_GE(run_coro(io_, gate_->outbox_depth()), 1);
+  wait_out_lease();
+  auto due = run_coro(io_, gate_->claim_due(10'000, 500));
+  std::set<std::string> ids;
+  for (auto& [id, event] : due) ids.insert(id);
+  EXPECT_EQ(ids.count(p->reservation.order_id), 1u);
+  run_coro(io_, gate_->confirm(p->reservation.order_id));
+  EXPECT_FALSE(exists(ck::outbox_entry(p->reservation.order_id)));
+}
