@@ -20,6 +20,11 @@ void add_dependency_options(CLI::App* command, config::Dependencies& deps, bool 
     command->add_option("--redis-url", deps.redis_url, "Redis URL redis://[:pass@]host:port/db")
         ->envname("REDIS_URL")
         ->capture_default_str();
+    command
+        ->add_option("--redis-cluster-nodes", deps.redis_cluster_nodes,
+                     "Redis Cluster seed nodes host:port,host:port,... (cluster mode; REDIS_URL then gives the "
+                     "password only)")
+        ->envname("REDIS_CLUSTER_NODES");
   }
   if (rabbitmq) {
     command->add_option("--rabbitmq-url", deps.rabbitmq_url, "RabbitMQ URL amqp://user:pass@host:port/vhost")

@@ -33,10 +33,12 @@ void wait_for_stop_signal() {
 int run_api(const config::Dependencies& deps, const config::ApiSettings& settings) {
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis_endpoint;
+  std::vector<redis::ClusterNode> seeds;
   std::vector<config::AmqpEndpoint> amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
     redis_endpoint = config::parse_redis_url(deps.redis_url);
+    seeds = cluster_seeds(deps, redis_endpoint);
     amqp = config::parse_amqp_urls(deps.rabbitmq_url);
   } catch (const config::ConfigError& e) {
     std::cerr << "orders api: " << e.what() << '\n';
@@ -60,7 +62,8 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   rabbitmq::Publisher publisher(amqp, rabbitmq::PublisherOptions{.confirm_timeout = std::chrono::milliseconds(2500)});
   try {
     probe_postgres(pg);
-    probe_redis(redis_endpoint);
+    if (seeds.empty()) probe_redis(redis_endpoint);
+    else probe_redis_cluster(redis_endpoint, seeds);
     publisher.start();
   } catch (const DependencyUnavailable& e) {
     std::cerr << "orders api: " << e.what() << '\n';
@@ -77,7 +80,7 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   ordering::IntakeSettings intake_settings;
   intake_settings.default_payment_window = std::chrono::seconds(settings.payment_window_seconds);
   for (std::size_t i = 0; i < io.size(); ++i) {
-    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, pool_options, product_loads, publisher,
+    auto shard = std::make_unique<ApiShard>(io.at(i), pg, redis_endpoint, seeds, pool_options, product_loads, publisher,
                                             intake_settings);
     add_api_routes(*shard, publisher);
     http_shards.push_back({&io.at(i), &shard->router});
@@ -116,14 +119,15 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
     return kExitUnavailable;
   }
   for (std::size_t i = 0; i < io.size(); ++i) {
-    asio::post(io.at(i), [shard = shards[i].get()] { shard->redis.start(); });
+    asio::post(io.at(i), [shard = shards[i].get()] { shard->redis->start(); });
   }
   // The outbox relay runs on the first I/O thread, with that thread's Redis connection.
-  ordering::OutboxRelay relay(io.at(0).get_executor(), shards[0]->stock, shards[0]->events);
+  ordering::OutboxRelay relay(io.at(0).get_executor(), *shards[0]->stock, shards[0]->events);
   asio::post(io.at(0), [&relay] { relay.start(); });
   io.start();
   spdlog::info("orders api listening on http://{}:{} ({} I/O threads; PostgreSQL {}, Redis {}, RabbitMQ {})",
-               settings.host, server.port(), io.size(), pg.display(), redis_endpoint.display(),
+               settings.host, server.port(), io.size(), pg.display(),
+               seeds.empty() ? redis_endpoint.display() : "Cluster " + deps.redis_cluster_nodes,
                rabbitmq::NodeList(amqp).display());
 
   wait_for_stop_signal();
@@ -132,7 +136,7 @@ int run_api(const config::Dependencies& deps, const config::ApiSettings& setting
   const bool drained = server.shutdown(grace);
   run_on(io.at(0), [&relay] { relay.stop(); });
   publisher.stop();
-  for (std::size_t i = 0; i < io.size(); ++i) run_on(io.at(i), [&shard = *shards[i]] { shard.redis.stop(); });
+  for (std::size_t i = 0; i < io.size(); ++i) run_on(io.at(i), [&shard = *shards[i]] { shard.redis->stop(); });
   if (!drained || !io.finish(std::chrono::seconds(2))) {
     // Sessions still hold pooled connections; tearing those down under them is unsafe, and
     // the process is exiting anyway.

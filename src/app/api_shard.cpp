@@ -20,7 +20,7 @@ std::vector<http::DependencyCheck> readiness_checks(ApiShard& shard, rabbitmq::P
                     }});
   checks.push_back({"Redis", [&shard]() -> asio::awaitable<std::optional<std::string>> {
                       std::array<std::string_view, 1> ping{"PING"};
-                      auto reply = co_await shard.redis.command(ping);
+                      auto reply = co_await shard.redis->command(ping);
                       if (reply.is_error()) co_return reply.str;
                       co_return std::nullopt;
                     }});
@@ -32,6 +32,18 @@ std::vector<http::DependencyCheck> readiness_checks(ApiShard& shard, rabbitmq::P
 }
 
 }  // namespace
+
+std::unique_ptr<redis::Commands> make_redis(asio::any_io_executor executor, const config::RedisEndpoint& endpoint,
+                                            const std::vector<redis::ClusterNode>& cluster_seeds) {
+  if (cluster_seeds.empty()) return std::make_unique<redis::Client>(executor, endpoint);
+  return std::make_unique<redis::ClusterClient>(executor, cluster_seeds, endpoint);
+}
+
+std::unique_ptr<ordering::StockGate> make_stock_gate(redis::Commands& redis, bool cluster,
+                                                     const ordering::IntakeSettings& settings) {
+  if (cluster) return std::make_unique<ordering::ClusterStockGate>(redis, settings);
+  return std::make_unique<ordering::RedisStockGate>(redis, settings);
+}
 
 void add_api_routes(ApiShard& shard, rabbitmq::Publisher& publisher) {
   http::add_service_routes(shard.router, readiness_checks(shard, publisher));

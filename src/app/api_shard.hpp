@@ -5,6 +5,7 @@
 #include "catalog/catalog_service.hpp"
 #include "config/config.hpp"
 #include "http/router.hpp"
+#include "ordering/cluster_stock_gate.hpp"
 #include "ordering/order_intake.hpp"
 #include "ordering/order_lifecycle.hpp"
 #include "ordering/order_reader.hpp"
@@ -13,28 +14,38 @@
 #include "storage/postgres/pool.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/client.hpp"
+#include "storage/redis/cluster_client.hpp"
 
 namespace orders::app {
+
+// One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES: `cluster_seeds` not empty).
+std::unique_ptr<redis::Commands> make_redis(boost::asio::any_io_executor executor,
+                                            const config::RedisEndpoint& endpoint,
+                                            const std::vector<redis::ClusterNode>& cluster_seeds);
+// The purchase's gate for that Redis: one script (RedisStockGate) or the steps across slots.
+std::unique_ptr<ordering::StockGate> make_stock_gate(redis::Commands& redis, bool cluster,
+                                                     const ordering::IntakeSettings& settings);
 
 // What one I/O thread owns: its connections and the routes that use them.
 struct ApiShard {
   ApiShard(boost::asio::io_context& io, const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis_endpoint,
-           postgres::PoolOptions pool_options, catalog::SingleFlight<catalog::LoadedProduct>& product_loads,
-           rabbitmq::Publisher& publisher, const ordering::IntakeSettings& intake_settings)
+           const std::vector<redis::ClusterNode>& cluster_seeds, postgres::PoolOptions pool_options,
+           catalog::SingleFlight<catalog::LoadedProduct>& product_loads, rabbitmq::Publisher& publisher,
+           const ordering::IntakeSettings& intake_settings)
       : postgres(io.get_executor(), pg.conninfo, pool_options),
-        redis(io.get_executor(), redis_endpoint),
-        catalog(postgres, redis, product_loads, {}, &publisher),
-        stock(redis, intake_settings),
+        redis(make_redis(io.get_executor(), redis_endpoint, cluster_seeds)),
+        catalog(postgres, *redis, product_loads, {}, &publisher),
+        stock(make_stock_gate(*redis, !cluster_seeds.empty(), intake_settings)),
         events(publisher),
-        intake(stock, events, intake_settings),
+        intake(*stock, events, intake_settings),
         orders(postgres),
         order_log(postgres, orders),
-        lifecycle(order_log, stock) {}
+        lifecycle(order_log, *stock) {}
 
   postgres::Pool postgres;
-  redis::Client redis;
+  std::unique_ptr<redis::Commands> redis;
   catalog::CatalogService catalog;
-  ordering::RedisStockGate stock;
+  std::unique_ptr<ordering::StockGate> stock;
   ordering::PublisherBus events;
   ordering::OrderIntake intake;
   ordering::OrderReader orders;

@@ -22,4 +22,34 @@ void probe_redis(const config::RedisEndpoint& endpoint) {
   if (pong.is_error()) throw DependencyUnavailable("Redis", endpoint.display() + ": " + pong.str);
 }
 
+void probe_redis_cluster(const config::RedisEndpoint& endpoint, const std::vector<redis::ClusterNode>& seeds) {
+  std::string failures;
+  for (const redis::ClusterNode& seed : seeds) {
+    config::RedisEndpoint node = endpoint;
+    node.host = seed.host;
+    node.port = static_cast<std::uint16_t>(seed.port);
+    node.db = 0;
+    try {
+      probe_redis(node);
+      return;
+    } catch (const DependencyUnavailable& e) {
+      failures += (failures.empty() ? "" : "; ") + std::string(e.what());
+    }
+  }
+  throw DependencyUnavailable("Redis Cluster", "no seed of REDIS_CLUSTER_NODES answered (" + failures + ")");
+}
+
+std::vector<redis::ClusterNode> cluster_seeds(const config::Dependencies& deps, const config::RedisEndpoint& endpoint) {
+  std::vector<redis::ClusterNode> seeds;
+  if (deps.redis_cluster_nodes.empty()) return seeds;
+  for (const config::HostPort& n : config::parse_host_ports(deps.redis_cluster_nodes)) {
+    seeds.push_back(redis::ClusterNode{n.host, n.port});
+  }
+  if (endpoint.db != 0) {
+    throw config::ConfigError("REDIS_URL: database " + std::to_string(endpoint.db) +
+                              " with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0");
+  }
+  return seeds;
+}
+
 }  // namespace orders::app

@@ -136,4 +136,46 @@ std::vector<AmqpEndpoint> parse_amqp_urls(std::string_view urls, std::string_vie
   return nodes;
 }
 
+std::vector<HostPort> parse_host_ports(std::string_view list, std::string_view name) {
+  std::vector<HostPort> nodes;
+  std::vector<std::string_view> items;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = list.find(',', start);
+    std::string_view item = list.substr(start,
+                                        comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const std::size_t first = item.find_first_not_of(" \t");
+    item = first == std::string_view::npos ? std::string_view{}
+                                           : item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    items.push_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (items.size() == 1 && items[0].empty()) throw ConfigError(error_prefix(name) + "is empty");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string item_name = std::string(name) + " (node " + std::to_string(i + 1) + " of " +
+                                  std::to_string(items.size()) + ")";
+    std::string_view item = items[i];
+    if (item.empty()) throw ConfigError(error_prefix(item_name) + "is empty (a stray comma?)");
+    const std::size_t colon = item.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      throw ConfigError(error_prefix(item_name) + "'" + std::string(item) + "' is not host:port");
+    }
+    std::string host(item.substr(0, colon));
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    std::string_view digits = item.substr(colon + 1);
+    unsigned port = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc{} || ptr != digits.data() + digits.size() || port == 0 || port > 65535) {
+      throw ConfigError(error_prefix(item_name) + "port '" + std::string(digits) + "' is not in 1..65535");
+    }
+    for (const HostPort& seen : nodes) {
+      if (seen.host == host && seen.port == port) {
+        throw ConfigError(error_prefix(item_name) + "names " + std::string(item) + " twice");
+      }
+    }
+    nodes.push_back(HostPort{std::move(host), static_cast<std::uint16_t>(port)});
+  }
+  return nodes;
+}
+
 }  // namespace orders::config

@@ -58,9 +58,19 @@ inline constexpr std::string_view kDefaultDatabaseUrl = "postgresql://orders:ord
 inline constexpr std::string_view kDefaultRedisUrl = "redis://127.0.0.1:15479/0";
 inline constexpr std::string_view kDefaultRabbitmqUrl = "amqp://orders:orders@127.0.0.1:15472/";
 
+// REDIS_CLUSTER_NODES: "host:port,host:port,..." seed nodes of a Redis Cluster (the rest is
+// discovered); set, it switches to cluster mode and REDIS_URL gives only the credentials (its
+// database must be 0). An empty item, a bad port or a repeat is an error naming the item.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+std::vector<HostPort> parse_host_ports(std::string_view list, std::string_view name = "REDIS_CLUSTER_NODES");
+
 struct Dependencies {
   std::string database_url{kDefaultDatabaseUrl};
   std::string redis_url{kDefaultRedisUrl};
+  std::string redis_cluster_nodes;  // empty: one Redis, REDIS_URL
   std::string rabbitmq_url{kDefaultRabbitmqUrl};
 };
 

@@ -113,6 +113,19 @@ TEST_F(RedisClusterClient, DiscoversTheMastersFromOneSeedAndRoutesEveryKeyToItsM
     total += here;
   }
   EXPECT_EQ(total, kKeys);
+  // MGET across slots is split per slot and answered in the order asked, nils included.
+  redis::Reply all = run_coro(io, [&]() -> asio::awaitable<redis::Reply> {
+    std::vector<std::string> names;
+    for (int i = 0; i < 20; ++i) names.push_back("route:" + run + ":" + std::to_string(i));
+    names.push_back("route:" + run + ":missing");
+    std::vector<std::string_view> mget{"MGET"};
+    for (const auto& n : names) mget.push_back(n);
+    redis::Reply r = co_await client.command(mget);
+    co_return r;
+  }());
+  ASSERT_EQ(all.elements.size(), 21u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(all.elements[i].str, std::to_string(i));
+  EXPECT_EQ(all.elements[20].type, redis::Reply::Type::kNil);
   client.stop();
 }
 

@@ -32,8 +32,8 @@ class ApiRoutesTest : public ::testing::Test {
       : publisher_(config::AmqpEndpoint{.host = "127.0.0.1", .port = 1}),
         shard_(io_,
                config::PostgresEndpoint{.host = "127.0.0.1", .port = 1, .conninfo = "postgresql://x@127.0.0.1:1/x"},
-               config::RedisEndpoint{.host = "127.0.0.1", .port = 1}, postgres::PoolOptions{}, loads_, publisher_,
-               ordering::IntakeSettings{}) {
+               config::RedisEndpoint{.host = "127.0.0.1", .port = 1}, std::vector<redis::ClusterNode>{},
+               postgres::PoolOptions{}, loads_, publisher_, ordering::IntakeSettings{}) {
     app::add_api_routes(shard_, publisher_);
   }
 

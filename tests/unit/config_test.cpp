@@ -109,3 +109,25 @@ TEST(ConfigUrls, AmqpListRefusesEmptyItemsRepeatsAndBadUrlsNamingTheItem) {
   EXPECT_EQ(message_of("amqp://a/,http://b/"), "RABBITMQ_URL (URL 2 of 2): scheme must be amqp://, got 'http'");
   EXPECT_NE(message_of("amqp://a/,amqp://b:99999/").find("RABBITMQ_URL (URL 2 of 2): port '99999'"), std::string::npos);
 }
+
+TEST(ConfigUrls, RedisClusterNodesAreHostPortPairsNamedInTheirErrors) {
+  auto nodes = parse_host_ports("127.0.0.1:7000, redis-a:7001,[::1]:7002");
+  ASSERT_EQ(nodes.size(), 3u);
+  EXPECT_EQ(nodes[0].host, "127.0.0.1");
+  EXPECT_EQ(nodes[0].port, 7000);
+  EXPECT_EQ(nodes[1].host, "redis-a");
+  EXPECT_EQ(nodes[2].host, "::1");
+  auto message_of = [](std::string_view list) {
+    try {
+      parse_host_ports(list);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message_of(""), "REDIS_CLUSTER_NODES: is empty");
+  EXPECT_EQ(message_of("a:1,"), "REDIS_CLUSTER_NODES (node 2 of 2): is empty (a stray comma?)");
+  EXPECT_EQ(message_of("a"), "REDIS_CLUSTER_NODES (node 1 of 1): 'a' is not host:port");
+  EXPECT_EQ(message_of("a:0"), "REDIS_CLUSTER_NODES (node 1 of 1): port '0' is not in 1..65535");
+  EXPECT_EQ(message_of("a:1,a:1"), "REDIS_CLUSTER_NODES (node 2 of 2): names a:1 twice");
+}

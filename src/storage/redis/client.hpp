@@ -40,9 +40,9 @@ class Client final : public Commands {
   Client& operator=(const Client&) = delete;
 
   // Starts connecting in the background.
-  void start();
+  void start() override;
   // Stops reconnecting and closes the connection; pending commands fail.
-  void stop();
+  void stop() override;
   bool connected() const override { return state_ == State::kConnected; }
   const config::RedisEndpoint& endpoint() const { return endpoint_; }
 

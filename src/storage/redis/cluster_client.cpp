@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -217,6 +218,34 @@ asio::awaitable<Reply> ClusterClient::execute(Call call, std::optional<std::uint
 asio::awaitable<Reply> ClusterClient::command(std::span<const std::string_view> args) {
   std::optional<std::uint16_t> slot;
   if (args.size() >= 2) slot = key_slot(args[1]);
+  // MGET over keys of several slots (a product list's counters): one MGET per slot, the values
+  // put back in the order asked, as one Redis would answer it.
+  if (args.size() > 2 && (args[0] == "MGET" || args[0] == "mget")) {
+    std::vector<std::uint16_t> slots;
+    for (std::size_t i = 1; i < args.size(); ++i) slots.push_back(key_slot(args[i]));
+    if (std::any_of(slots.begin(), slots.end(), [&](std::uint16_t s) { return s != slots[0]; })) {
+      Reply out;
+      out.type = Reply::Type::kArray;
+      out.elements.resize(args.size() - 1);
+      std::vector<bool> done(args.size() - 1, false);
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (done[i]) continue;
+        std::vector<std::string_view> part{"MGET"};
+        std::vector<std::size_t> positions;
+        for (std::size_t j = i; j < slots.size(); ++j) {
+          if (!done[j] && slots[j] == slots[i]) {
+            part.push_back(args[j + 1]);
+            positions.push_back(j);
+            done[j] = true;
+          }
+        }
+        Reply got = co_await execute(Call{part, nullptr, {}}, slots[i]);
+        if (got.is_error() || got.elements.size() != positions.size()) co_return got;
+        for (std::size_t k = 0; k < positions.size(); ++k) out.elements[positions[k]] = std::move(got.elements[k]);
+      }
+      co_return out;
+    }
+  }
   co_return co_await execute(Call{args, nullptr, {}}, slot);
 }
 

@@ -49,8 +49,8 @@ class ClusterClient final : public Commands {
   ClusterClient& operator=(const ClusterClient&) = delete;
 
   // Connects to the seeds and starts refreshing the slot map in the background.
-  void start();
-  void stop();
+  void start() override;
+  void stop() override;
   // A slot map is known (some or all shards may still be failing over).
   bool connected() const override { return map_.has_value(); }
 

@@ -25,6 +25,10 @@ class Commands {
  public:
   virtual ~Commands() = default;
 
+  // Starts connecting in the background; stop() closes every connection (pending commands fail).
+  virtual void start() = 0;
+  virtual void stop() = 0;
+
   // Ready to take commands (a cluster: its slot map is known).
   virtual bool connected() const = 0;
 
