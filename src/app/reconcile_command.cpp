@@ -465,12 +465,13 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
     pg_options.display = pg.display();
     auto conn = postgres::BlockingConnection::connect(pg.conninfo, pg_options);
     auto redis = redis::BlockingConnection::connect(redis_endpoint, std::chrono::seconds(5));
+    auto redis_units = redis::BlockingRedis::connect(redis::RedisTarget{redis_endpoint, {}}, std::chrono::seconds(5));
     if (fix) {
       // Before the reading: what the sweeper would have done had a worker run.
       for (;;) {
         const int batch = worker::SweepSettings{}.batch;
         auto due = worker::expire_due(conn, batch);
-        worker::return_expired_units(redis, conn, due);
+        worker::return_expired_units(redis_units, conn, due);
         expired_now += static_cast<int>(due.size());
         if (static_cast<int>(due.size()) < batch) break;
       }

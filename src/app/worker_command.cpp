@@ -22,11 +22,12 @@ namespace orders::app {
 
 int run_worker(const config::Dependencies& deps, const config::WorkerSettings& settings) {
   config::PostgresEndpoint pg;
-  config::RedisEndpoint redis;
+  redis::RedisTarget redis;
   std::vector<config::AmqpEndpoint> amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
-    redis = config::parse_redis_url(deps.redis_url);
+    redis.endpoint = config::parse_redis_url(deps.redis_url);
+    redis.cluster_seeds = cluster_seeds(deps, redis.endpoint);
     amqp = config::parse_amqp_urls(deps.rabbitmq_url);
   } catch (const config::ConfigError& e) {
     std::cerr << "orders worker: " << e.what() << '\n';
@@ -35,7 +36,8 @@ int run_worker(const config::Dependencies& deps, const config::WorkerSettings& s
   rabbitmq::Publisher publisher(amqp);  // order.confirmed / order.failed
   try {
     probe_postgres(pg);
-    probe_redis(redis);
+    if (redis.cluster()) probe_redis_cluster(redis.endpoint, redis.cluster_seeds);
+    else probe_redis(redis.endpoint);
     publisher.start();  // connects and declares the topology
   } catch (const DependencyUnavailable& e) {
     std::cerr << "orders worker: " << e.what() << '\n';

@@ -344,7 +344,7 @@ int exit_code_of_run(const char* command, ProgressLine& progress, const std::fun
 struct SaleEndpoints {
   std::vector<HttpTarget> targets;
   config::PostgresEndpoint pg;
-  config::RedisEndpoint redis;
+  redis::RedisTarget redis;
 };
 
 // 0, or kExitConfig once it has said which flag is wrong.
@@ -352,7 +352,8 @@ int parse_sale_settings(const config::Dependencies& deps, const FlashSaleSetting
   try {
     endpoints.targets = bench::parse_targets(s.urls);
     endpoints.pg = config::parse_postgres_url(deps.database_url);
-    endpoints.redis = config::parse_redis_url(deps.redis_url);
+    endpoints.redis.endpoint = config::parse_redis_url(deps.redis_url);
+    endpoints.redis.cluster_seeds = app::cluster_seeds(deps, endpoints.redis.endpoint);
   } catch (const config::ConfigError& e) {
     std::cerr << "orders bench flash-sale: " << e.what() << '\n';
     return kExitConfig;
@@ -1068,7 +1069,8 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
   ProgressLine progress;
   return exit_code_of_run("flash-sale", progress, [&] {
     app::probe_postgres(endpoints.pg);
-    app::probe_redis(endpoints.redis);
+    if (endpoints.redis.cluster()) app::probe_redis_cluster(endpoints.redis.endpoint, endpoints.redis.cluster_seeds);
+    else app::probe_redis(endpoints.redis.endpoint);
     bench::SaleRecord record(endpoints.pg, endpoints.redis);
     const std::string run_id = make_run_id();
     const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id,

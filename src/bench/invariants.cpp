@@ -15,6 +15,7 @@
 #include "storage/postgres/blocking.hpp"
 #include "storage/postgres/result.hpp"
 #include "storage/redis/blocking.hpp"
+#include "storage/redis/blocking_redis.hpp"
 
 namespace orders::bench {
 namespace {
@@ -129,9 +130,9 @@ constexpr auto kReconnectFor = std::chrono::seconds(60);
 
 struct SaleRecord::Impl {
   config::PostgresEndpoint pg_endpoint;
-  config::RedisEndpoint redis_endpoint;
+  redis::RedisTarget redis_endpoint;
   std::optional<postgres::BlockingConnection> pg;
-  std::optional<redis::BlockingConnection> redis;
+  std::optional<redis::BlockingRedis> redis;
 
   void connect_postgres() {
     pg.reset();
@@ -145,7 +146,7 @@ struct SaleRecord::Impl {
 
   void connect_redis() {
     redis.reset();
-    redis = redis::BlockingConnection::connect(redis_endpoint, std::chrono::seconds(5));
+    redis = redis::BlockingRedis::connect(redis_endpoint, std::chrono::seconds(5));
   }
 
   // Runs `attempt` until it does not throw DependencyUnavailable, reconnecting in between.
@@ -208,7 +209,7 @@ struct SaleRecord::Impl {
   }
 };
 
-SaleRecord::SaleRecord(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis)
+SaleRecord::SaleRecord(const config::PostgresEndpoint& pg, const redis::RedisTarget& redis)
     : impl_(std::make_unique<Impl>()) {
   impl_->pg_endpoint = pg;
   impl_->redis_endpoint = redis;

@@ -10,6 +10,7 @@
 
 #include "bench/purchase_plan.hpp"
 #include "config/config.hpp"
+#include "storage/redis/blocking_redis.hpp"
 
 // What a flash sale left in PostgreSQL (the record) and Redis (the gate), read with blocking
 // clients after the load, and the guarantees of SPEC section 7 checked against it.
@@ -85,7 +86,7 @@ struct PaidExpiredOverlap {
 class SaleRecord {
  public:
   // Throws DependencyUnavailable naming PostgreSQL or Redis.
-  SaleRecord(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis);
+  SaleRecord(const config::PostgresEndpoint& pg, const redis::RedisTarget& redis);
   ~SaleRecord();
   SaleRecord(const SaleRecord&) = delete;
   SaleRecord& operator=(const SaleRecord&) = delete;

@@ -1,6 +1,7 @@
 #include "ordering/units.hpp"
 
 #include "catalog/keys.hpp"
+#include "ordering/cluster_keys.hpp"
 #include "ordering/keys.hpp"
 
 namespace orders::ordering {
@@ -15,6 +16,35 @@ ScriptCall return_units_call(const OrderUnits& units) {
     call.args.push_back(std::to_string(quantity));
   }
   return call;
+}
+
+std::vector<redis::Command> return_units_commands(const OrderUnits& units, bool cluster) {
+  std::vector<redis::Command> commands;
+  if (!cluster) {
+    ScriptCall call = return_units_call(units);
+    commands.push_back(redis::Command::eval(redis::script("return_units"), std::move(call.keys), std::move(call.args)));
+    return commands;
+  }
+  std::vector<std::string> products;
+  for (const auto& [product, quantity] : units.items) products.push_back(product);
+  for (const cluster_keys::SlotGroup& g : cluster_keys::group_by_slot(products)) {
+    std::vector<std::string> k{cluster_keys::part_returned(g.first, units.order_id),
+                               cluster_keys::part(g.first, units.order_id),
+                               cluster_keys::part_void(g.first, units.order_id)};
+    std::vector<std::string> a{units.user_id, std::to_string(keys::kReturnedMarkerTtlSeconds)};
+    for (std::size_t i : g.positions) {
+      k.push_back(catalog::keys::stock(units.items[i].first));
+      k.push_back(keys::buyers(units.items[i].first));
+      a.push_back(std::to_string(units.items[i].second));
+    }
+    commands.push_back(redis::Command::eval(redis::script("cluster_return"), std::move(k), std::move(a)));
+  }
+  commands.push_back(redis::Command::of({"DEL", cluster_keys::order(units.order_id)}));
+  return commands;
+}
+
+std::string pending_order_key(const std::string& order_id, bool cluster) {
+  return cluster ? cluster_keys::order(order_id) : keys::order(order_id);
 }
 
 }  // namespace orders::ordering

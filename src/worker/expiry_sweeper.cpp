@@ -130,22 +130,28 @@ std::vector<ordering::OrderUnits> owed_expired(postgres::BlockingConnection& pg,
                        pg, "owed units"));
 }
 
-void return_expired_units(redis::BlockingConnection& redis, postgres::BlockingConnection& pg,
+void return_expired_units(redis::BlockingRedis& redis, postgres::BlockingConnection& pg,
                           const std::vector<ordering::OrderUnits>& units) {
   if (units.empty()) return;
   std::vector<redis::Command> commands;
-  for (const auto& u : units) {
-    ordering::ScriptCall call = ordering::return_units_call(u);
-    commands.push_back(redis::Command::eval(redis::script("return_units"), std::move(call.keys), std::move(call.args)));
+  std::vector<std::size_t> owner;  // owner[n]: the order of commands[n]
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    for (auto& c : ordering::return_units_commands(units[i], redis.cluster())) {
+      commands.push_back(std::move(c));
+      owner.push_back(i);
+    }
   }
   const std::vector<redis::Reply> replies = redis.pipeline(commands);
-  std::vector<std::optional<std::string>> back;
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    if (replies[i].is_error()) {
-      spdlog::warn("sweeper: units of order {} not returned yet: {}", units[i].order_id, replies[i].str);
-      continue;
+  std::vector<bool> failed(units.size(), false);
+  for (std::size_t n = 0; n < replies.size(); ++n) {
+    if (replies[n].is_error() && !failed[owner[n]]) {
+      spdlog::warn("sweeper: units of order {} not returned yet: {}", units[owner[n]].order_id, replies[n].str);
+      failed[owner[n]] = true;
     }
-    back.emplace_back(units[i].order_id);
+  }
+  std::vector<std::optional<std::string>> back;
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    if (!failed[i]) back.emplace_back(units[i].order_id);
   }
   if (back.empty()) return;
   must(pg.exec("UPDATE orders SET units_returned_at = now() WHERE id = ANY($1::uuid[]) AND units_returned_at IS NULL",
@@ -153,7 +159,7 @@ void return_expired_units(redis::BlockingConnection& redis, postgres::BlockingCo
        pg, "mark units returned");
 }
 
-SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, int batch,
+SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, int batch,
                       const std::atomic<bool>* stop) {
   SweepRound round;
   auto owed = owed_expired(pg, batch);
@@ -169,12 +175,12 @@ SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnectio
   return round;
 }
 
-void run_expiry_sweeper(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
+void run_expiry_sweeper(const config::PostgresEndpoint& pg, const redis::RedisTarget& redis,
                         const SweepSettings& settings, const std::atomic<bool>& stop) {
   expired_total();
   Backoff backoff(std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   std::optional<postgres::BlockingConnection> pg_conn;
-  std::optional<redis::BlockingConnection> redis_conn;
+  std::optional<redis::BlockingRedis> redis_conn;
   auto pause = [&](std::chrono::milliseconds d) { sleep_unless_stopped(stop, d); };
   while (!stop) {
     const auto started = Clock::now();
@@ -183,7 +189,7 @@ void run_expiry_sweeper(const config::PostgresEndpoint& pg, const config::RedisE
         pg_conn = connect_postgres(pg, "orders-expiry-sweeper");
       }
       if (!redis_conn || redis_conn->broken()) {
-        redis_conn = redis::BlockingConnection::connect(redis, std::chrono::seconds(2));
+        redis_conn = redis::BlockingRedis::connect(redis, std::chrono::seconds(2));
       }
       const SweepRound round = sweep_once(*pg_conn, *redis_conn, settings.batch, &stop);
       if (round.expired > 0) spdlog::info("sweeper: {} unpaid orders expired", round.expired);

@@ -6,11 +6,9 @@
 
 #include "config/config.hpp"
 #include "ordering/units.hpp"
+#include "storage/redis/blocking_redis.hpp"
 
 namespace orders::postgres {
-class BlockingConnection;
-}
-namespace orders::redis {
 class BlockingConnection;
 }
 
@@ -43,15 +41,15 @@ std::vector<ordering::OrderUnits> owed_expired(postgres::BlockingConnection& pg,
 
 // The units back to the Redis counters and the buyers' counts (return_units.lua: once per order
 // whoever asks), then orders.units_returned_at set, so they never go back twice.
-void return_expired_units(redis::BlockingConnection& redis, postgres::BlockingConnection& pg,
+void return_expired_units(redis::BlockingRedis& redis, postgres::BlockingConnection& pg,
                           const std::vector<ordering::OrderUnits>& units);
 
 // Owed returns first, then what is due, until less than a batch is due or `stop` is set.
-SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, int batch,
+SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, int batch,
                       const std::atomic<bool>* stop = nullptr);
 
 // sweep_once every interval on the calling thread until `stop`, reconnecting with backoff.
-void run_expiry_sweeper(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
+void run_expiry_sweeper(const config::PostgresEndpoint& pg, const redis::RedisTarget& redis,
                         const SweepSettings& settings, const std::atomic<bool>& stop);
 
 }  // namespace orders::worker

@@ -19,6 +19,7 @@
 #include "storage/rabbitmq/node_list.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/blocking.hpp"
+#include "storage/redis/blocking_redis.hpp"
 #include "worker/blocking_loop.hpp"
 #include "worker/confirm_wait.hpp"
 #include "worker/order_persister.hpp"
@@ -61,16 +62,16 @@ struct Delivery {
   std::optional<ordering::Order> order;
 };
 
-redis::BlockingConnection connect_redis(const config::RedisEndpoint& endpoint) {
-  return redis::BlockingConnection::connect(endpoint, std::chrono::seconds(2));
+redis::BlockingRedis connect_redis(const redis::RedisTarget& target) {
+  return redis::BlockingRedis::connect(target, std::chrono::seconds(2));
 }
 
 // After the commit: failed orders, and dead-lettered ones whose reservation cannot be stored,
 // give their units back (once), and pending records go, so GET /api/orders/{id} reads the record. Throws
 // DependencyUnavailable when Redis is down.
-void settle_in_redis(redis::BlockingConnection& redis, const std::vector<const ordering::Order*>& orders,
+void settle_in_redis(redis::BlockingRedis& redis, const std::vector<const ordering::Order*>& orders,
                      const std::vector<OrderOutcome>& outcomes) {
-  // One round trip for the batch; settled[n] is the order of commands[n].
+  // One round trip for the batch (per master in a cluster); settled[n] is the order of commands[n].
   std::vector<redis::Command> commands;
   std::vector<const ordering::Order*> settled;
   for (std::size_t i = 0; i < orders.size(); ++i) {
@@ -78,15 +79,14 @@ void settle_in_redis(redis::BlockingConnection& redis, const std::vector<const o
     if (outcomes[i].gives_units_back()) {
       ordering::OrderUnits units{o.id, o.user_id, {}};
       for (const auto& item : o.items) units.items.emplace_back(item.product_id, item.quantity);
-      ordering::ScriptCall call = ordering::return_units_call(units);
-      commands.push_back(
-          redis::Command::eval(redis::script("return_units"), std::move(call.keys), std::move(call.args)));
+      for (auto& c : ordering::return_units_commands(units, redis.cluster())) {
+        commands.push_back(std::move(c));
+        settled.push_back(&o);
+      }
     } else if (outcomes[i].result != PersistResult::kRejected) {
-      commands.push_back(redis::Command::of({"DEL", ordering::keys::order(o.id)}));
-    } else {
-      continue;
+      commands.push_back(redis::Command::of({"DEL", ordering::pending_order_key(o.id, redis.cluster())}));
+      settled.push_back(&o);
     }
-    settled.push_back(&o);
   }
   const std::vector<redis::Reply> replies = redis.pipeline(commands);
   for (std::size_t n = 0; n < replies.size(); ++n) {
@@ -98,7 +98,7 @@ void settle_in_redis(redis::BlockingConnection& redis, const std::vector<const o
 
 class Worker {
  public:
-  Worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
+  Worker(const config::PostgresEndpoint& pg, const redis::RedisTarget& redis,
          const std::vector<config::AmqpEndpoint>& amqp, rabbitmq::Publisher& publisher, const WorkerOptions& options,
          const std::atomic<bool>& stop)
       : pg_(pg), redis_endpoint_(redis), amqp_(amqp), publisher_(publisher), options_(options), stop_(stop) {}
@@ -264,18 +264,18 @@ class Worker {
   }
 
   config::PostgresEndpoint pg_;
-  config::RedisEndpoint redis_endpoint_;
+  redis::RedisTarget redis_endpoint_;
   rabbitmq::NodeList amqp_;
   rabbitmq::Publisher& publisher_;
   WorkerOptions options_;
   const std::atomic<bool>& stop_;
   std::optional<postgres::BlockingConnection> pg_conn_;
-  std::optional<redis::BlockingConnection> redis_conn_;
+  std::optional<redis::BlockingRedis> redis_conn_;
 };
 
 }  // namespace
 
-void run_order_worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
+void run_order_worker(const config::PostgresEndpoint& pg, const redis::RedisTarget& redis,
                       const std::vector<config::AmqpEndpoint>& amqp, rabbitmq::Publisher& publisher,
                       const WorkerOptions& options, const std::atomic<bool>& stop) {
   worker_metrics();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "storage/redis/blocking_redis.hpp"
 
 namespace orders::rabbitmq {
 class Publisher;
@@ -28,7 +29,7 @@ struct WorkerOptions {
 // with backoff, never released (a redelivery would count against the delivery limit).
 // Blocking (rabbitmq-c, libpq, hiredis) on the calling thread; returns when `stop` is set.
 // After each commit it publishes order.confirmed / order.failed through `publisher`.
-void run_order_worker(const config::PostgresEndpoint& pg, const config::RedisEndpoint& redis,
+void run_order_worker(const config::PostgresEndpoint& pg, const redis::RedisTarget& redis,
                       const std::vector<config::AmqpEndpoint>& amqp, rabbitmq::Publisher& publisher,
                       const WorkerOptions& options, const std::atomic<bool>& stop);
 
