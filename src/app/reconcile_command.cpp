@@ -17,6 +17,7 @@
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"
+#include "ordering/cluster_keys.hpp"
 #include "ordering/keys.hpp"
 #include "storage/postgres/array.hpp"
 #include "storage/postgres/blocking.hpp"
@@ -24,6 +25,7 @@
 #include "storage/rabbitmq/connection.hpp"
 #include "storage/rabbitmq/node_list.hpp"
 #include "storage/redis/blocking.hpp"
+#include "storage/redis/blocking_redis.hpp"
 #include "worker/expiry_sweeper.hpp"
 
 namespace orders::app {
@@ -91,31 +93,37 @@ std::string text(const Reply& r) { return r.type == Reply::Type::kString ? r.str
 
 // The pending order records (accepted, not yet persisted by a worker, or persisted and not yet
 // dropped), by id.
-std::map<std::string, OrderUnits> pending_orders(redis::BlockingConnection& c) {
+std::map<std::string, OrderUnits> pending_orders(redis::BlockingRedis& redis) {
   std::map<std::string, OrderUnits> orders;
-  std::string cursor = "0";
-  do {
-    Reply r = c.command({"SCAN", cursor, "MATCH", "order:*", "COUNT", "1000"});
-    if (r.type != Reply::Type::kArray) throw std::runtime_error("SCAN: " + text(r));
-    cursor = r.elements[0].str;
-    for (const Reply& element : r.elements[1].elements) {
-      const std::string& key = element.str;
-      Reply order = c.command({"GET", key});
-      if (order.type != Reply::Type::kString) continue;  // gone since the SCAN saw it
-      boost::system::error_code ec;
-      auto v = boost::json::parse(boost::json::string_view(order.str.data(), order.str.size()), ec);
-      if (ec || !v.is_object() || !v.as_object().contains("items") || !v.as_object().contains("userId")) continue;
-      OrderUnits o;
-      o.id = key.substr(6);
-      o.user = std::string(v.at("userId").as_string());
-      if (const auto* created = v.as_object().if_contains("createdAt"); created && created->is_string())
-        o.created_at = parse_rfc3339(std::string_view(created->as_string()));
-      for (const auto& item : v.at("items").as_array()) {
-        o.items.emplace_back(std::string(item.at("productId").as_string()), item.at("quantity").to_number<long long>());
+  // One Redis: order:ID; a cluster: {o:K}:order:ID on every master (ordering/cluster_keys.hpp).
+  const std::string pattern = redis.cluster() ? "{o:*}:order:*" : "order:*";
+  for (redis::BlockingConnection* master : redis.masters()) {
+    redis::BlockingConnection& c = *master;
+    std::string cursor = "0";
+    do {
+      Reply r = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+      if (r.type != Reply::Type::kArray) throw std::runtime_error("SCAN: " + text(r));
+      cursor = r.elements[0].str;
+      for (const Reply& element : r.elements[1].elements) {
+        const std::string& key = element.str;
+        Reply order = c.command({"GET", key});
+        if (order.type != Reply::Type::kString) continue;  // gone since the SCAN saw it
+        boost::system::error_code ec;
+        auto v = boost::json::parse(boost::json::string_view(order.str.data(), order.str.size()), ec);
+        if (ec || !v.is_object() || !v.as_object().contains("items") || !v.as_object().contains("userId")) continue;
+        OrderUnits o;
+        o.id = key.substr(key.rfind(':') + 1);
+        o.user = std::string(v.at("userId").as_string());
+        if (const auto* created = v.as_object().if_contains("createdAt"); created && created->is_string())
+          o.created_at = parse_rfc3339(std::string_view(created->as_string()));
+        for (const auto& item : v.at("items").as_array()) {
+          o.items.emplace_back(std::string(item.at("productId").as_string()),
+                               item.at("quantity").to_number<long long>());
+        }
+        orders.emplace(o.id, std::move(o));
       }
-      orders.emplace(o.id, std::move(o));
-    }
-  } while (cursor != "0");
+    } while (cursor != "0");
+  }
   return orders;
 }
 
@@ -144,21 +152,26 @@ struct Reading {
   std::vector<std::string> returned_flags;  // cancelled or expired orders Redis has had back, flag unset
 };
 
-bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redis, const std::vector<std::string>& ids,
+// On a Redis Cluster the reading is a report only (--fix is refused before): no WATCH or MULTI
+// across slots, so it is taken at rest (after the drain), as the drills do.
+bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, const std::vector<std::string>& ids,
                bool fix, Reading& out) {
   out = Reading{};
-  std::vector<std::string> watch{"WATCH"};
-  for (const auto& id : ids) watch.push_back(catalog::keys::stock(id));
-  Reply watched = redis.command(watch);
-  if (watched.is_error()) throw std::runtime_error("WATCH: " + text(watched));
+  const bool watching = !redis.cluster();
+  if (watching) {
+    std::vector<std::string> watch{"WATCH"};
+    for (const auto& id : ids) watch.push_back(catalog::keys::stock(id));
+    Reply watched = redis.command(watch);
+    if (watched.is_error()) throw std::runtime_error("WATCH: " + text(watched));
+  }
   // Leaves the connection without a WATCH whatever happens below.
   struct Unwatch {
-    redis::BlockingConnection* c;
+    redis::BlockingRedis* c;
     bool armed = true;
     ~Unwatch() {
       if (armed) c->command({"UNWATCH"});
     }
-  } unwatch{&redis};
+  } unwatch{&redis, watching};
 
   std::map<std::string, ProductState> by_id;
   for (const auto& id : ids) {
@@ -268,8 +281,21 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
   }
   for (auto& [id, entry] : owed_orders) {
     if (pending.count(id)) continue;  // its return drops the pending record: counted above
-    Reply marker = redis.command({"EXISTS", ordering::keys::returned(id)});
-    if (marker.type == Reply::Type::kInteger && marker.integer == 1) {
+    bool returned = false;
+    if (!redis.cluster()) {
+      Reply marker = redis.command({"EXISTS", ordering::keys::returned(id)});
+      returned = marker.type == Reply::Type::kInteger && marker.integer == 1;
+    } else {
+      // Every product slot of the order has its once-marker (cluster_return.lua).
+      std::vector<std::string> products;
+      for (const auto& [product, qty] : entry.first.items) products.push_back(product);
+      returned = true;
+      for (const auto& g : ordering::cluster_keys::group_by_slot(products)) {
+        Reply marker = redis.command({"EXISTS", ordering::cluster_keys::part_returned(g.first, id)});
+        returned = returned && marker.type == Reply::Type::kInteger && marker.integer == 1;
+      }
+    }
+    if (returned) {
       out.returned_flags.push_back(id);  // Redis has them; only the flag is missing
       continue;
     }
@@ -290,6 +316,10 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingConnection& redi
   // repairs applied): the script is loaded afresh right before.
   const redis::Script& kPublish = redis::script("product_publish");
   const std::string publish_sha = fix ? redis.load(kPublish) : std::string();
+  if (!watching) {
+    for (const auto& id : ids) out.products.push_back(std::move(by_id.at(id)));
+    return true;
+  }
   queued({"MULTI"});
   if (fix) {
     for (auto& [id, p] : by_id) {
@@ -346,7 +376,7 @@ struct StaleOrder {
 // Pending order records older than `stale_after` that PostgreSQL does not hold: orders no worker
 // persisted (a stopped worker, a message in orders.dead). Redis is read before the record, and a
 // worker commits before it drops a pending record, so one found in the record is not stale.
-std::vector<StaleOrder> stale_orders(postgres::BlockingConnection& pg, redis::BlockingConnection& redis,
+std::vector<StaleOrder> stale_orders(postgres::BlockingConnection& pg, redis::BlockingRedis& redis,
                                      int stale_after_minutes) {
   const EpochMs now = now_ms();
   const EpochMs limit = static_cast<EpochMs>(stale_after_minutes) * 60'000;
@@ -440,13 +470,21 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
   const bool fix = options.fix;
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis_endpoint;
+  std::vector<redis::ClusterNode> seeds;
   std::vector<config::AmqpEndpoint> amqp;
   try {
     pg = config::parse_postgres_url(deps.database_url);
     redis_endpoint = config::parse_redis_url(deps.redis_url);
     amqp = config::parse_amqp_urls(deps.rabbitmq_url);
+    seeds = cluster_seeds(deps, redis_endpoint);
+    if (fix && !seeds.empty()) {
+      throw config::ConfigError(
+          "--fix on a Redis Cluster (REDIS_CLUSTER_NODES) is not built yet: reconcile reports drift there, and "
+          "repairs on one Redis only");
+    }
     probe_postgres(pg);
-    probe_redis(redis_endpoint);
+    if (seeds.empty()) probe_redis(redis_endpoint);
+    else probe_redis_cluster(redis_endpoint, seeds);
   } catch (const config::ConfigError& e) {
     report_error("reconcile", e.what());
     return kExitConfig;
@@ -464,14 +502,13 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
     postgres::ConnectOptions pg_options;
     pg_options.display = pg.display();
     auto conn = postgres::BlockingConnection::connect(pg.conninfo, pg_options);
-    auto redis = redis::BlockingConnection::connect(redis_endpoint, std::chrono::seconds(5));
-    auto redis_units = redis::BlockingRedis::connect(redis::RedisTarget{redis_endpoint, {}}, std::chrono::seconds(5));
+    auto redis = redis::BlockingRedis::connect(redis::RedisTarget{redis_endpoint, seeds}, std::chrono::seconds(5));
     if (fix) {
       // Before the reading: what the sweeper would have done had a worker run.
       for (;;) {
         const int batch = worker::SweepSettings{}.batch;
         auto due = worker::expire_due(conn, batch);
-        worker::return_expired_units(redis_units, conn, due);
+        worker::return_expired_units(redis, conn, due);
         expired_now += static_cast<int>(due.size());
         if (static_cast<int>(due.size()) < batch) break;
       }

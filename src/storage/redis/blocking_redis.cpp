@@ -176,6 +176,21 @@ std::vector<Reply> BlockingRedis::pipeline(const std::vector<Command>& commands)
   return replies;
 }
 
+std::string BlockingRedis::load(const Script& script) {
+  if (!single_) throw std::logic_error("SCRIPT LOAD for MULTI on a Redis Cluster");
+  return single_->load(script);
+}
+
+std::vector<BlockingConnection*> BlockingRedis::masters() {
+  if (single_) return {&*single_};
+  if (!map_) refresh();
+  std::vector<BlockingConnection*> out;
+  if (map_) {
+    for (const ClusterNode& n : map_->masters()) out.push_back(&node(n));
+  }
+  return out;
+}
+
 bool BlockingRedis::broken() const {
   if (single_) return single_->broken();
   return broken_;

@@ -37,6 +37,12 @@ class BlockingRedis {
   Reply command(const std::vector<std::string>& args);
   Reply eval(const Script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args);
   std::vector<Reply> pipeline(const std::vector<Command>& commands);
+  // SCRIPT LOAD on the one Redis (to queue EVALSHA inside MULTI); a cluster has no MULTI across
+  // slots, and throws std::logic_error.
+  std::string load(const Script& script);
+  // A connection to each master (the one Redis in single mode), for commands that walk every
+  // node's keys (SCAN).
+  std::vector<BlockingConnection*> masters();
   // A connection failed: connect again before the next command.
   bool broken() const;
   bool cluster() const { return !single_; }
