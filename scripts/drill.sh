@@ -121,10 +121,10 @@ start_slot() {  # start_slot NAME
   slot_pid[$name]=$!
   pids+=($!)
 }
-wait_api() {  # wait_api SLOT: its /health answers within 30 s
+wait_api() {  # wait_api SLOT: its /ready answers 200 within 30 s (every dependency reached)
   local i port=${api_ports[${1#api}]}
   for ((i = 0; i < 300; i++)); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
     # `orders api` exits when a dependency does not answer at start (a server just restarted
     # may accept connections a moment before it serves): start it again.
     if ! kill -0 "${slot_pid[$1]}" 2>/dev/null; then

@@ -74,9 +74,10 @@ Client* ClusterClient::any_connected() {
 }
 
 void ClusterClient::arm_refresh_timer() {
-  // Until the first map, every 200 ms (the seeds are still connecting); then every
-  // refresh_interval, which also notices a failover no command has run into yet.
-  refresh_timer_.expires_after(map_ ? options_.refresh_interval : std::chrono::milliseconds(200));
+  // Until the first map, every 20 ms (the seeds are still connecting, and callers that check
+  // connected() refuse meanwhile); then every refresh_interval, which also notices a failover
+  // no command has run into yet.
+  refresh_timer_.expires_after(map_ ? options_.refresh_interval : std::chrono::milliseconds(20));
   refresh_timer_.async_wait([this, alive = alive_](auto ec) {
     if (ec || !*alive || stopped_) return;
     request_refresh();
