@@ -9,7 +9,9 @@
 #
 # DRILLs: api-kill worker-kill rabbitmq-restart redis-kill postgres-restart (default: all);
 # with --cluster: rabbitmq-leader-kill (SIGKILL of the RabbitMQ node leading orders.persist,
-# then it is started again and rejoins) and api-kill worker-kill (default: all three).
+# then it is started again and rejoins), redis-master-kill (SIGKILL of the Redis Cluster master
+# serving slot 0: its replica takes over, the node comes back as a replica) and api-kill
+# worker-kill (default: all four).
 # --short: small sizes (the test command runs `--short api-kill worker-kill` and
 # `--short --cluster rabbitmq-leader-kill`).
 # --cluster: the stack is `scripts/stack.sh start --cluster` (three RabbitMQ nodes; every
@@ -31,24 +33,27 @@ while (($#)); do
     --cluster) cluster=1; shift ;;
     --dir) dir=$2; shift 2 ;;
     --port-base) port_base=$2; shift 2 ;;
-    api-kill | worker-kill | rabbitmq-restart | redis-kill | postgres-restart | rabbitmq-leader-kill) drills+=("$1"); shift ;;
+    api-kill | worker-kill | rabbitmq-restart | redis-kill | postgres-restart | rabbitmq-leader-kill | redis-master-kill)
+      drills+=("$1")
+      shift
+      ;;
     *) echo "drill: unknown argument '$1'" >&2; sed -n '8,20p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
   esac
 done
 if ((cluster)); then
   dir=${dir:-$root/build/drill-cluster-stack} port_base=${port_base:-27400}
-  ((${#drills[@]})) || drills=(rabbitmq-leader-kill api-kill worker-kill)
+  ((${#drills[@]})) || drills=(rabbitmq-leader-kill redis-master-kill api-kill worker-kill)
   for d in "${drills[@]}"; do
     case $d in
-      rabbitmq-leader-kill | api-kill | worker-kill) ;;
-      *) echo "drill: '$d' is not a cluster drill (rabbitmq-leader-kill api-kill worker-kill)" >&2; exit 2 ;;
+      rabbitmq-leader-kill | redis-master-kill | api-kill | worker-kill) ;;
+      *) echo "drill: '$d' is not a cluster drill (rabbitmq-leader-kill redis-master-kill api-kill worker-kill)" >&2; exit 2 ;;
     esac
   done
 else
   dir=${dir:-$root/build/drill-stack} port_base=${port_base:-26400}
   ((${#drills[@]})) || drills=(api-kill worker-kill rabbitmq-restart redis-kill postgres-restart)
   for d in "${drills[@]}"; do
-    [[ $d != rabbitmq-leader-kill ]] || { echo "drill: rabbitmq-leader-kill needs --cluster" >&2; exit 2; }
+    [[ $d != rabbitmq-leader-kill && $d != redis-master-kill ]] || { echo "drill: $d needs --cluster" >&2; exit 2; }
   done
 fi
 [[ -x $orders ]] || { echo "drill: $orders is not built (scripts/build.sh)" >&2; exit 2; }
@@ -163,6 +168,13 @@ fault() {
       echo "  killed the leader's node: $(sed -n 's/.*\[rabbitmq-leader \([^]]*\)\] killed (pid \([0-9]*\)).*/\1 (pid \2)/p' "$work/stack.log" | tail -n1); the clients were on it"
       sleep 0.5; stack start >/dev/null
       ;;
+    # Purchases whose slots were on the dead master answer 503 until its replica took over
+    # (~2-3 s); the other shards sell on. The node then comes back as a replica.
+    redis-master-kill)
+      stack kill redis-master:0
+      echo "  killed: $(sed -n 's/.*\[redis-master \(.*\)\] killed (pid \([0-9]*\)).*/\1 (pid \2)/p' "$work/stack.log" | tail -n1)"
+      sleep 0.5; stack start >/dev/null
+      ;;
     redis-kill) stack kill redis; sleep 0.5; stack start >/dev/null ;;
     postgres-restart) stack kill postgres; sleep 0.5; stack start >/dev/null ;;
   esac
@@ -173,7 +185,7 @@ json_field() {  # json_field FILE PYTHON-EXPR-ON-d
 }
 
 failures=0
-echo "== fault drills$( ((cluster)) && echo " on a 3-node RabbitMQ cluster"): $products products x $stock units," \
+echo "== fault drills$( ((cluster)) && echo " on Redis Cluster (3 masters + 3 replicas) and a 3-node RabbitMQ cluster"): $products products x $stock units," \
   "$buyers buyers, $connections connections, 2 APIs (${api_ports[*]}), 2 workers; $(date -u +%FT%TZ)"
 for drill in "${drills[@]}"; do
   out=$work/$drill.json
