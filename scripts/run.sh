@@ -10,8 +10,19 @@
 # and the build, and ORDERS_BINARY names the binary (default build/orders). ADMIN_TOKEN: the
 # admin routes' bearer token; unset (and no ADMIN_TOKEN_FILE), one is generated for this run and
 # printed, as admin routes are closed without one. Extra arguments go to `orders api`.
+#
+#   scripts/run.sh --cluster [API ARGS...]
+# runs on `scripts/stack.sh start --cluster` (Redis Cluster of 3 masters + 3 replicas, three
+# RabbitMQ nodes, one PostgreSQL; STACK_DIR defaults to .local/cluster-stack and the port base
+# to 19400, beside the single stack and clear of its cluster buses at +10000) with two API processes (PORT and PORT+3) and two workers.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cluster=0
+if [[ ${1:-} == --cluster ]]; then
+  cluster=1
+  shift
+  STACK_DIR=${STACK_DIR:-$root/.local/cluster-stack} STACK_PORT_BASE=${STACK_PORT_BASE:-19400}
+fi
 
 if [[ ${ORDERS_SKIP_BUILD:-0} != 1 ]]; then
   "$root/scripts/install-deps.sh"
@@ -29,6 +40,7 @@ stack_dir_args=()
 if [[ -n ${STACK_DIR:-} ]]; then stack_dir_args=(--dir "$STACK_DIR"); fi
 stack_start_args=("${stack_dir_args[@]}")
 if [[ -n ${STACK_PORT_BASE:-} ]]; then stack_start_args+=(--port-base "$STACK_PORT_BASE"); fi
+if ((cluster)); then stack_start_args+=(--cluster); fi
 
 started_stack=0 step_pid='' pids=()
 stack_env=$(mktemp "${TMPDIR:-/tmp}/orders-run-env.XXXXXX")
@@ -80,7 +92,7 @@ trap 'stop_all 130' INT
 trap 'stop_all 143' TERM
 trap 'stop_all $?' EXIT
 
-if [[ -z ${DATABASE_URL:-} || -z ${REDIS_URL:-} || -z ${RABBITMQ_URL:-} ]]; then
+if ((cluster)) || [[ -z ${DATABASE_URL:-} || -z ${REDIS_URL:-} || -z ${RABBITMQ_URL:-} ]]; then
   # URLs the caller gave win over the local stack's.
   given_db=${DATABASE_URL:-} given_redis=${REDIS_URL:-} given_amqp=${RABBITMQ_URL:-}
   started_stack=1
@@ -89,10 +101,12 @@ if [[ -z ${DATABASE_URL:-} || -z ${REDIS_URL:-} || -z ${RABBITMQ_URL:-} ]]; then
     echo "run.sh: the local stack did not start (output above)" >&2
     exit 1
   fi
-  # shellcheck source=/dev/null # the three export lines of stack.sh start
+  # shellcheck source=/dev/null # the export lines of stack.sh start
   source "$stack_env"
-  export DATABASE_URL=${given_db:-$DATABASE_URL} REDIS_URL=${given_redis:-$REDIS_URL}
-  export RABBITMQ_URL=${given_amqp:-$RABBITMQ_URL}
+  if ((!cluster)); then
+    export DATABASE_URL=${given_db:-$DATABASE_URL} REDIS_URL=${given_redis:-$REDIS_URL}
+    export RABBITMQ_URL=${given_amqp:-$RABBITMQ_URL}
+  fi
 fi
 
 run_step "$orders" migrate
@@ -107,12 +121,24 @@ fi
 
 "$orders" api "$@" &
 pids+=($!)
+if ((cluster)); then
+  # A second API process: the load balancer in front of a real deployment spreads over both.
+  PORT=$((port + 3)) "$orders" api "$@" &
+  pids+=($!)
+fi
 "$orders" worker --metrics-port "${worker_ports[0]}" &
 pids+=($!)
 "$orders" worker --metrics-port "${worker_ports[1]}" &
 pids+=($!)
 
 worker_host=${WORKER_METRICS_HOST:-127.0.0.1}
+if ((cluster)); then
+  cat >&2 <<EOF
+run.sh: on the clusters of $STACK_DIR: REDIS_CLUSTER_NODES=$REDIS_CLUSTER_NODES
+run.sh:   RABBITMQ_URL=$RABBITMQ_URL
+run.sh:   a second API on http://$host:$((port + 3))
+EOF
+fi
 cat >&2 <<EOF
 run.sh: API on http://$host:$port with two workers; Ctrl-C stops everything
 run.sh:   API             http://$host:$port  (GET /api/products, /health)

@@ -33,12 +33,6 @@ std::vector<http::DependencyCheck> readiness_checks(ApiShard& shard, rabbitmq::P
 
 }  // namespace
 
-std::unique_ptr<redis::Commands> make_redis(asio::any_io_executor executor, const config::RedisEndpoint& endpoint,
-                                            const std::vector<redis::ClusterNode>& cluster_seeds) {
-  if (cluster_seeds.empty()) return std::make_unique<redis::Client>(executor, endpoint);
-  return std::make_unique<redis::ClusterClient>(executor, cluster_seeds, endpoint);
-}
-
 std::unique_ptr<ordering::StockGate> make_stock_gate(redis::Commands& redis, bool cluster,
                                                      const ordering::IntakeSettings& settings) {
   if (cluster) return std::make_unique<ordering::ClusterStockGate>(redis, settings);

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "app/redis_mode.hpp"
 #include "catalog/catalog_service.hpp"
 #include "config/config.hpp"
 #include "http/router.hpp"
@@ -18,10 +19,6 @@
 
 namespace orders::app {
 
-// One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES: `cluster_seeds` not empty).
-std::unique_ptr<redis::Commands> make_redis(boost::asio::any_io_executor executor,
-                                            const config::RedisEndpoint& endpoint,
-                                            const std::vector<redis::ClusterNode>& cluster_seeds);
 // The purchase's gate for that Redis: one script (RedisStockGate) or the steps across slots.
 std::unique_ptr<ordering::StockGate> make_stock_gate(redis::Commands& redis, bool cluster,
                                                      const ordering::IntakeSettings& settings);

@@ -14,11 +14,11 @@
 
 #include "app/commands.hpp"
 #include "app/probes.hpp"
+#include "app/redis_mode.hpp"
 #include "catalog/catalog_service.hpp"
 #include "catalog/validation.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"
-#include "storage/redis/client.hpp"
 
 namespace orders::app {
 namespace asio = boost::asio;
@@ -119,23 +119,27 @@ asio::awaitable<SeedReport> seed(catalog::CatalogService& catalog) {
 int run_seed(const config::Dependencies& deps) {
   config::PostgresEndpoint pg;
   config::RedisEndpoint redis_endpoint;
+  std::vector<redis::ClusterNode> seeds;
   try {
     pg = config::parse_postgres_url(deps.database_url);
     redis_endpoint = config::parse_redis_url(deps.redis_url);
+    seeds = cluster_seeds(deps, redis_endpoint);
   } catch (const config::ConfigError& e) {
     report_error("seed", e.what());
     return kExitConfig;
   }
   try {
     probe_postgres(pg);
-    probe_redis(redis_endpoint);
+    if (seeds.empty()) probe_redis(redis_endpoint);
+    else probe_redis_cluster(redis_endpoint, seeds);
   } catch (const DependencyUnavailable& e) {
     report_error("seed", e.what());
     return kExitUnavailable;
   }
   asio::io_context io(1);
   postgres::Pool pool(io.get_executor(), pg.conninfo, {.size = 1});
-  redis::Client redis(io.get_executor(), redis_endpoint);
+  std::unique_ptr<redis::Commands> redis_ptr = make_redis(io.get_executor(), redis_endpoint, seeds);
+  redis::Commands& redis = *redis_ptr;
   catalog::SingleFlight<catalog::LoadedProduct> loads;
   catalog::CatalogService catalog(pool, redis, loads);
   redis.start();
