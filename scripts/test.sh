@@ -9,11 +9,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 "$root/scripts/install-deps.sh" --test
-# The compose file must stay valid; `config` needs docker-compose only, no Docker engine.
-if ! docker-compose -f "$root/docker-compose.yml" config -q; then
-  echo "test.sh: FAILED: docker-compose.yml is invalid (docker-compose -f $root/docker-compose.yml config -q, output above)" >&2
-  exit 1
-fi
+# The compose files must stay valid; `config` needs docker-compose only, no Docker engine.
+for compose in docker-compose.yml docker-compose.cluster.yml; do
+  if ! docker-compose -f "$root/$compose" config -q; then
+    echo "test.sh: FAILED: $compose is invalid (docker-compose -f $root/$compose config -q, output above)" >&2
+    exit 1
+  fi
+done
 # The tree stays formatted (.clang-format); `clang-format -i FILE` fixes what this names.
 mapfile -t sources < <(cd "$root" && find src tests bench -name '*.cpp' -o -name '*.hpp' | sort)
 if ! (cd "$root" && clang-format --dry-run --Werror "${sources[@]}"); then
