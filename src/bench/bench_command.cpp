@@ -285,6 +285,21 @@ void print_cpu_text(const CpuUse& cpu, std::initializer_list<CpuUnit> units) {
     for (double seconds : cpu.seconds) std::printf("%9.1f", seconds * 1e6 / n);
     std::printf("%9.1f\n", cpu.box * 1e6 / n);
   }
+  // A Redis Cluster (several redis-server processes): how the redis column splits per node, per
+  // unit of the last row.
+  if (cpu.redis_by_node.size() > 1) {
+    const CpuUnit* last = nullptr;
+    for (const CpuUnit& u : units) {
+      if (u.count != 0) last = &u;
+    }
+    if (last) {
+      std::printf("%-11sredis per node, us per %s:", "", last->label);
+      for (const auto& [node, seconds] : cpu.redis_by_node) {
+        std::printf("  %s %.1f", node.c_str(), seconds * 1e6 / static_cast<double>(last->count));
+      }
+      std::printf("\n");
+    }
+  }
 }
 
 void write_cpu_json(JsonWriter& w, const CpuUse& cpu, std::initializer_list<CpuUnit> units) {
@@ -301,6 +316,11 @@ void write_cpu_json(JsonWriter& w, const CpuUse& cpu, std::initializer_list<CpuU
   w.key("cpu").begin_object();
   w.key("seconds");
   components(1);
+  if (cpu.redis_by_node.size() > 1) {
+    w.key("redisSecondsByNode").begin_object();
+    for (const auto& [node, seconds] : cpu.redis_by_node) w.key(node).raw_number(format("%.3f", seconds));
+    w.end_object();
+  }
   for (const CpuUnit& u : units) {
     if (u.count == 0) continue;
     w.key(u.json_key);

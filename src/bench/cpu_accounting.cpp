@@ -98,6 +98,13 @@ std::optional<long long> box_busy_ticks(std::string_view cpu_line) {
   return busy;
 }
 
+std::string redis_node_of(std::string_view cmdline) {
+  if (!cmdline.starts_with("redis-server ")) return "";
+  std::string_view rest = cmdline.substr(13);
+  rest = rest.substr(0, rest.find_first_of(std::string_view(" \0", 2)));
+  return rest.find(':') == std::string_view::npos ? "" : std::string(rest);
+}
+
 CpuSample sample_cpu() {
   CpuSample sample;
   std::string stat = read_file("/proc/stat");
@@ -114,6 +121,9 @@ CpuSample sample_cpu() {
     while (!comm.empty() && comm.back() == '\n') comm.pop_back();
     const std::string cmdline = read_file(entry.path() / "cmdline");
     sample.processes[static_cast<int>(*pid)] = {component_of(comm, cmdline, *pid == self), *ticks};
+    if (comm == "redis-server") {
+      if (std::string node = redis_node_of(cmdline); !node.empty()) sample.redis_nodes[static_cast<int>(*pid)] = node;
+    }
   }
   return sample;
 }
@@ -127,6 +137,9 @@ CpuUse cpu_between(const CpuSample& before, const CpuSample& after, long long ti
     const long long was = it == before.processes.end() ? 0 : it->second.second;
     const double seconds = static_cast<double>(std::max(0LL, entry.second - was)) * tick;
     if (entry.first == Component::kOther) continue;  // in the rest, below
+    if (auto node = after.redis_nodes.find(pid); node != after.redis_nodes.end()) {
+      use.redis_by_node[node->second] += seconds;
+    }
     use.seconds[static_cast<std::size_t>(entry.first)] += seconds;
     accounted += seconds;
   }

@@ -27,9 +27,14 @@ std::optional<long long> process_ticks(std::string_view stat_line);
 // Busy ticks of all CPUs from the first line of /proc/stat: everything but idle and iowait.
 std::optional<long long> box_busy_ticks(std::string_view cpu_line);
 
+// "127.0.0.1:7000" of a redis-server's cmdline ("redis-server 127.0.0.1:7000 [cluster]", as
+// Redis renames itself), or "" for anything else: the nodes of a cluster are told apart by it.
+std::string redis_node_of(std::string_view cmdline);
+
 struct CpuSample {
   long long box_ticks = 0;
   std::map<int, std::pair<Component, long long>> processes;  // pid -> (component, ticks)
+  std::map<int, std::string> redis_nodes;                    // pid -> "host:port" of a redis-server
 };
 CpuSample sample_cpu();
 
@@ -38,6 +43,7 @@ CpuSample sample_cpu();
 struct CpuUse {
   std::array<double, kComponents> seconds{};
   double box = 0;
+  std::map<std::string, double> redis_by_node;  // the redis component per server (a cluster's nodes)
 };
 CpuUse cpu_between(const CpuSample& before, const CpuSample& after, long long ticks_per_second);
 long long ticks_per_second();

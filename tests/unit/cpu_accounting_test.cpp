@@ -50,3 +50,22 @@ TEST(CpuAccounting, ASampleOfThisBoxFindsThisProcessAsTheLoadGenerator) {
   ASSERT_NE(self, s.processes.end());
   EXPECT_EQ(self->second.first, Component::kLoadGenerator);
 }
+
+TEST(CpuAccounting, TheRedisOfAClusterIsSplitPerNode) {
+  using namespace std::string_view_literals;
+  EXPECT_EQ(redis_node_of("redis-server 127.0.0.1:7000 [cluster]"sv), "127.0.0.1:7000");
+  EXPECT_EQ(redis_node_of("redis-server 127.0.0.1:6379"sv), "127.0.0.1:6379");
+  EXPECT_EQ(redis_node_of("redis-server\0/etc/redis.conf\0"sv), "");
+  EXPECT_EQ(redis_node_of("postgres: orders"sv), "");
+  CpuSample before, after;
+  after.box_ticks = 300;
+  after.processes[20] = {Component::kRedis, 100};
+  after.processes[21] = {Component::kRedis, 50};
+  after.redis_nodes[20] = "127.0.0.1:7000";
+  after.redis_nodes[21] = "127.0.0.1:7001";
+  CpuUse use = cpu_between(before, after, 100);
+  EXPECT_DOUBLE_EQ(use.seconds[static_cast<std::size_t>(Component::kRedis)], 1.5);
+  ASSERT_EQ(use.redis_by_node.size(), 2u);
+  EXPECT_DOUBLE_EQ(use.redis_by_node.at("127.0.0.1:7000"), 1.0);
+  EXPECT_DOUBLE_EQ(use.redis_by_node.at("127.0.0.1:7001"), 0.5);
+}
