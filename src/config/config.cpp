@@ -9,6 +9,25 @@ namespace {
 
 std::string error_prefix(std::string_view name) { return std::string(name) + ": "; }
 
+// The comma-separated items of a list setting, each trimmed of spaces and tabs (an empty item
+// stays, for the caller to name). A list of nothing is an error.
+std::vector<std::string_view> split_list(std::string_view list, std::string_view name) {
+  if (list.find_first_not_of(" \t") == std::string_view::npos) throw ConfigError(error_prefix(name) + "is empty");
+  std::vector<std::string_view> items;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = list.find(',', start);
+    std::string_view item = list.substr(start,
+                                        comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const std::size_t first = item.find_first_not_of(" \t");
+    item = first == std::string_view::npos ? std::string_view{}
+                                           : item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    items.push_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
 // Returns a view into `url`, which must be NUL-terminated: Boost.URL 1.81 reads up to a NUL
 // rather than to the end of the view (see parse_product_list_query).
 boost::urls::url_view parse_absolute(const std::string& url, std::string_view name) {
@@ -106,19 +125,7 @@ AmqpEndpoint parse_amqp_url(std::string_view url_view, std::string_view name) {
 }
 
 std::vector<AmqpEndpoint> parse_amqp_urls(std::string_view urls, std::string_view name) {
-  if (urls.find_first_not_of(" \t") == std::string_view::npos) throw ConfigError(error_prefix(name) + "is empty");
-  std::vector<std::string_view> items;
-  for (std::size_t start = 0;;) {
-    const std::size_t comma = urls.find(',', start);
-    std::string_view item = urls.substr(start,
-                                        comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    const std::size_t first = item.find_first_not_of(" \t");
-    item = first == std::string_view::npos ? std::string_view{}
-                                           : item.substr(first, item.find_last_not_of(" \t") - first + 1);
-    items.push_back(item);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
+  const std::vector<std::string_view> items = split_list(urls, name);
   std::vector<AmqpEndpoint> nodes;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const std::string item_name = items.size() == 1 ? std::string(name)
@@ -138,19 +145,7 @@ std::vector<AmqpEndpoint> parse_amqp_urls(std::string_view urls, std::string_vie
 
 std::vector<HostPort> parse_host_ports(std::string_view list, std::string_view name) {
   std::vector<HostPort> nodes;
-  std::vector<std::string_view> items;
-  for (std::size_t start = 0;;) {
-    const std::size_t comma = list.find(',', start);
-    std::string_view item = list.substr(start,
-                                        comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    const std::size_t first = item.find_first_not_of(" \t");
-    item = first == std::string_view::npos ? std::string_view{}
-                                           : item.substr(first, item.find_last_not_of(" \t") - first + 1);
-    items.push_back(item);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  if (items.size() == 1 && items[0].empty()) throw ConfigError(error_prefix(name) + "is empty");
+  const std::vector<std::string_view> items = split_list(list, name);
   for (std::size_t i = 0; i < items.size(); ++i) {
     const std::string item_name = std::string(name) + " (node " + std::to_string(i + 1) + " of " +
                                   std::to_string(items.size()) + ")";

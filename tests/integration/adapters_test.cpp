@@ -14,36 +14,18 @@
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/client.hpp"
 #include "support/process.hpp"
+#include "support/run_coroutine.hpp"
 
 using namespace orders;
 using orders::testing::required_env;
 namespace asio = boost::asio;
 
-namespace {
-
-// Runs a coroutine on a private io_context until it finishes (the Redis client keeps timers
-// armed, so the io_context never runs out of work by itself). Bounded: 60 s.
-template <typename T>
-T run_coro(asio::io_context& io, asio::awaitable<T> coro) {
-  auto future = asio::co_spawn(io, std::move(coro), asio::use_future);
-  io.restart();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
-         std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(50));
-  }
-  if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    throw std::runtime_error("coroutine did not finish within 60 s");
-  }
-  return future.get();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(PostgresPool, ManyConcurrentQueriesShareABoundedPool) {
   asio::io_context io;
   postgres::Pool pool(io.get_executor(), required_env("DATABASE_URL"), {.size = 4});
-  int done = run_coro(io, [&]() -> asio::awaitable<int> {
+  int done = orders::test::run_bounded(io, [&]() -> asio::awaitable<int> {
     std::vector<std::future<int>> parts;
     int ok = 0;
     auto one = [&](int i) -> asio::awaitable<int> {
@@ -69,10 +51,10 @@ TEST(PostgresPool, ManyConcurrentQueriesShareABoundedPool) {
 TEST(PostgresPool, SqlErrorIsAValueWithSqlstate) {
   asio::io_context io;
   postgres::Pool pool(io.get_executor(), required_env("DATABASE_URL"), {.size = 1});
-  auto r = run_coro(io, pool.query("SELECT * FROM no_such_table"));
+  auto r = orders::test::run_bounded(io, pool.query("SELECT * FROM no_such_table"));
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.sqlstate(), "42P01");
-  auto ok = run_coro(io, pool.query("SELECT 1"));
+  auto ok = orders::test::run_bounded(io, pool.query("SELECT 1"));
   EXPECT_TRUE(ok.ok()) << "the connection is usable after an error";
 }
 
@@ -80,8 +62,8 @@ TEST(PostgresPool, StatementTimeoutThrowsAndThePoolRecovers) {
   asio::io_context io;
   postgres::Pool pool(io.get_executor(), required_env("DATABASE_URL"),
                       {.size = 1, .statement_timeout = std::chrono::milliseconds(200)});
-  EXPECT_THROW(run_coro(io, pool.query("SELECT pg_sleep(2)")), DependencyUnavailable);
-  auto ok = run_coro(io, pool.query("SELECT 1"));
+  EXPECT_THROW(orders::test::run_bounded(io, pool.query("SELECT pg_sleep(2)")), DependencyUnavailable);
+  auto ok = orders::test::run_bounded(io, pool.query("SELECT 1"));
   EXPECT_TRUE(ok.ok());
 }
 
@@ -89,7 +71,7 @@ TEST(PostgresPool, UnreachableServerThrowsDependencyUnavailable) {
   asio::io_context io;
   postgres::Pool pool(io.get_executor(), "postgresql://orders:orders@127.0.0.1:1/orders", {.size = 1});
   try {
-    run_coro(io, pool.query("SELECT 1"));
+    orders::test::run_bounded(io, pool.query("SELECT 1"));
     FAIL() << "expected an exception";
   } catch (const DependencyUnavailable& e) {
     EXPECT_EQ(e.dependency(), "PostgreSQL");
@@ -101,7 +83,7 @@ TEST(RedisClient, ConcurrentCommandsArePipelinedAndAllAnswered) {
   redis::Client client(io.get_executor(), config::parse_redis_url(required_env("REDIS_URL")));
   client.start();
   std::string key = "test:pipeline:" + uuid::make_v7();
-  long long last = run_coro(io, [&]() -> asio::awaitable<long long> {
+  long long last = orders::test::run_bounded(io, [&]() -> asio::awaitable<long long> {
     asio::steady_timer t(io);
     for (int i = 0; i < 200 && !client.connected(); ++i) {
       t.expires_after(std::chrono::milliseconds(10));
@@ -140,7 +122,7 @@ TEST(RedisClient, EvalShaReloadsTheScriptAfterFlush) {
   redis::Client client(io.get_executor(), config::parse_redis_url(required_env("REDIS_URL")));
   client.start();
   redis::Script script{"add", "return tonumber(ARGV[1]) + tonumber(ARGV[2])"};
-  auto results = run_coro(io, [&]() -> asio::awaitable<std::pair<long long, long long>> {
+  auto results = orders::test::run_bounded(io, [&]() -> asio::awaitable<std::pair<long long, long long>> {
     asio::steady_timer t(io);
     for (int i = 0; i < 200 && !client.connected(); ++i) {
       t.expires_after(std::chrono::milliseconds(10));
@@ -163,7 +145,7 @@ TEST(RedisClient, CommandsFailFastWhenNotConnected) {
   redis::Client client(io.get_executor(), config::RedisEndpoint{.host = "127.0.0.1", .port = 1});
   client.start();
   std::array<std::string_view, 1> ping{"PING"};
-  EXPECT_THROW(run_coro(io, client.command(ping)), DependencyUnavailable);
+  EXPECT_THROW(orders::test::run_bounded(io, client.command(ping)), DependencyUnavailable);
   client.stop();
 }
 
@@ -185,7 +167,7 @@ TEST(RabbitmqPublisher, ConfirmsAWindowOfPersistentMessagesThatReachTheQueue) {
   publisher.start();
   asio::io_context io;
   constexpr int kMessages = 2000;
-  auto confirmed = run_coro(io, [&]() -> asio::awaitable<int> {
+  auto confirmed = orders::test::run_bounded(io, [&]() -> asio::awaitable<int> {
     std::vector<std::future<rabbitmq::PublishOutcome>> outcomes;
     for (int i = 0; i < kMessages; ++i) {
       rabbitmq::Message m{std::string(rabbitmq::kExchange), routing_key, uuid::make_v7(), "test",
@@ -266,8 +248,9 @@ TEST(RabbitmqPublisher, StartsOnTheFirstNodeThatAnswersOfItsList) {
   rabbitmq::Publisher publisher(std::vector<config::AmqpEndpoint>{dead, live});
   publisher.start();
   asio::io_context io;
-  auto outcome = run_coro(io, publisher.publish(rabbitmq::Message{std::string(rabbitmq::kExchange), "test.nodes",
-                                                                  uuid::make_v7(), "test", "{}"}));
+  auto outcome = orders::test::run_bounded(
+      io, publisher.publish(
+              rabbitmq::Message{std::string(rabbitmq::kExchange), "test.nodes", uuid::make_v7(), "test", "{}"}));
   EXPECT_EQ(outcome, rabbitmq::PublishOutcome::kConfirmed);
   publisher.stop();
 }

@@ -23,6 +23,7 @@
 #include "ordering/reference_number.hpp"
 #include "storage/redis/cluster_client.hpp"
 #include "support/private_redis_cluster.hpp"
+#include "support/run_coroutine.hpp"
 
 using namespace orders;
 using namespace std::chrono_literals;
@@ -32,18 +33,6 @@ namespace asio = boost::asio;
 namespace ck = ordering::cluster_keys;
 
 namespace {
-
-template <typename T>
-T run_coro(asio::io_context& io, asio::awaitable<T> coro) {
-  auto future = asio::co_spawn(io, std::move(coro), asio::use_future);
-  io.restart();
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (future.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(50ms);
-  }
-  if (future.wait_for(0s) != std::future_status::ready) throw std::runtime_error("coroutine did not finish in time");
-  return future.get();
-}
 
 // Two products whose keys are in different slots, on different masters when possible.
 std::pair<std::string, std::string> products_in_two_slots(const PrivateRedisCluster& cluster) {
@@ -77,10 +66,11 @@ class ClusterStockGateTest : public ::testing::Test {
   void TearDown() override { client_->stop(); }
 
   redis::Reply cmd(std::vector<std::string> words) {
-    return run_coro(io_, [](redis::ClusterClient& c, std::vector<std::string> w) -> asio::awaitable<redis::Reply> {
-      std::vector<std::string_view> args(w.begin(), w.end());
-      co_return co_await c.command(args);
-    }(*client_, std::move(words)));
+    return orders::test::run_bounded(
+        io_, [](redis::ClusterClient& c, std::vector<std::string> w) -> asio::awaitable<redis::Reply> {
+          std::vector<std::string_view> args(w.begin(), w.end());
+          co_return co_await c.command(args);
+        }(*client_, std::move(words)));
   }
   // A product on sale in Redis as the catalog publishes it: price in cents, optional limit.
   void put_product(const std::string& id, long long stock, long long price_cents = 1000, long long max = 0) {
@@ -119,17 +109,19 @@ class ClusterStockGateTest : public ::testing::Test {
     r.event_head = ordering::order_created_head(uuid::make_v7(), r.created_at);
     return p;
   }
-  ordering::ReserveReply reserve(const Purchase& p) { return run_coro(io_, gate_->reserve(p.reservation)); }
+  ordering::ReserveReply reserve(const Purchase& p) {
+    return orders::test::run_bounded(io_, gate_->reserve(p.reservation));
+  }
 
   // Runs one cluster script the way the gate does (for the crash-point tests, which stop
   // between the gate's steps).
   redis::Reply script(std::string name, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_coro(io_,
-                    [](redis::ClusterClient& c, std::string n, std::vector<std::string> k,
-                       std::vector<std::string> a) -> asio::awaitable<redis::Reply> {
-                      std::vector<std::string_view> kv(k.begin(), k.end()), av(a.begin(), a.end());
-                      co_return co_await c.eval(redis::script(n), kv, av);
-                    }(*client_, std::move(name), std::move(keys), std::move(args)));
+    return orders::test::run_bounded(io_,
+                                     [](redis::ClusterClient& c, std::string n, std::vector<std::string> k,
+                                        std::vector<std::string> a) -> asio::awaitable<redis::Reply> {
+                                       std::vector<std::string_view> kv(k.begin(), k.end()), av(a.begin(), a.end());
+                                       co_return co_await c.eval(redis::script(n), kv, av);
+                                     }(*client_, std::move(name), std::move(keys), std::move(args)));
   }
   redis::Reply begin(const Purchase& p) {
     const auto& r = p.reservation;
@@ -153,7 +145,7 @@ class ClusterStockGateTest : public ::testing::Test {
                   {p.request.user_id, "86400", "", i.product_id, std::to_string(i.quantity)});
   }
   void wait_out_lease() { std::this_thread::sleep_for(settings_.outbox_lease + 200ms); }
-  int recover() { return run_coro(io_, gate_->recover_due(100)); }
+  int recover() { return orders::test::run_bounded(io_, gate_->recover_due(100)); }
   bool exists(const std::string& key) { return cmd({"EXISTS", key}).integer == 1; }
 
   static PrivateRedisCluster* cluster_;
@@ -183,9 +175,10 @@ TEST_F(ClusterStockGateTest, AnOrderOverTwoSlotsIsAcceptedWithTheOrderReserveLua
   EXPECT_NE(reply.order_json.find("\"expiresAt\":null"), std::string::npos) << reply.order_json;
   EXPECT_TRUE(ordering::parse_order_created(reply.event).has_value()) << reply.event;
   // Pending: readable by id, in its partition's outbox until the broker confirms.
-  EXPECT_EQ(run_coro(io_, gate_->pending_order(p->reservation.order_id)).value_or(""), reply.order_json);
+  EXPECT_EQ(orders::test::run_bounded(io_, gate_->pending_order(p->reservation.order_id)).value_or(""),
+            reply.order_json);
   EXPECT_FALSE(exists(ck::transaction(p->reservation.order_id)));
-  run_coro(io_, gate_->confirm(p->reservation.order_id));
+  orders::test::run_bounded(io_, gate_->confirm(p->reservation.order_id));
   EXPECT_FALSE(exists(ck::outbox_entry(p->reservation.order_id)));
 }
 
@@ -218,7 +211,7 @@ TEST_F(ClusterStockGateTest, OneKeyIsOneOrderInProgressThenReplayedAndAnotherBod
   auto accepted = reserve(*first);
   ASSERT_EQ(accepted.kind, Kind::kAccepted);
   EXPECT_EQ(reserve(*purchase("u-idem", {{a, 1}, {b, 1}}, "k1")).kind, Kind::kInProgress);
-  run_coro(io_, gate_->confirm(first->reservation.order_id));
+  orders::test::run_bounded(io_, gate_->confirm(first->reservation.order_id));
   auto replay = reserve(*purchase("u-idem", {{b, 1}, {a, 1}}, "k1"));  // same request, items in another order
   ASSERT_EQ(replay.kind, Kind::kReplay);
   EXPECT_EQ(replay.order_json, accepted.order_json);
@@ -329,14 +322,15 @@ TEST_F(ClusterStockGateTest, AbandonUndoesAnUncommittedPurchaseAndKeepsACommitte
   auto p = purchase("u-lost", {{a, 1}, {b, 1}});
   ASSERT_EQ(begin(*p).elements.at(0).str, "BEGUN");
   ASSERT_EQ(take(*p, 0).elements.at(0).str, "TAKEN");
-  EXPECT_FALSE(run_coro(io_, gate_->abandon(p->reservation.order_id)).has_value());
+  EXPECT_FALSE(orders::test::run_bounded(io_, gate_->abandon(p->reservation.order_id)).has_value());
   EXPECT_EQ(stock_of(a), 3);
   EXPECT_EQ(take(*p, 1).elements.at(0).str, "VOID");
 
   auto committed = purchase("u-lost", {{a, 1}, {b, 1}});
   auto reply = reserve(*committed);
   ASSERT_EQ(reply.kind, Kind::kAccepted);
-  EXPECT_EQ(run_coro(io_, gate_->abandon(committed->reservation.order_id)).value_or(""), reply.order_json);
+  EXPECT_EQ(orders::test::run_bounded(io_, gate_->abandon(committed->reservation.order_id)).value_or(""),
+            reply.order_json);
   EXPECT_EQ(stock_of(a), 2);
 }
 
@@ -349,18 +343,18 @@ TEST_F(ClusterStockGateTest, ReleaseAndReturnGiveUnitsBackOnce) {
   auto released = purchase("u-release", {{a, 1}, {b, 2}}, "rel");
   auto reply = reserve(*released);
   ASSERT_EQ(reply.kind, Kind::kAccepted);
-  EXPECT_TRUE(run_coro(io_, gate_->release(released->reservation, reply.lease_deadline)));
+  EXPECT_TRUE(orders::test::run_bounded(io_, gate_->release(released->reservation, reply.lease_deadline)));
   EXPECT_EQ(stock_of(a), 5);
   EXPECT_EQ(stock_of(b), 5);
-  EXPECT_FALSE(run_coro(io_, gate_->pending_order(released->reservation.order_id)).has_value());
+  EXPECT_FALSE(orders::test::run_bounded(io_, gate_->pending_order(released->reservation.order_id)).has_value());
 
   // A cancelled order's units: back once, however often asked.
   auto cancelled = purchase("u-return", {{a, 2}, {b, 1}});
   ASSERT_EQ(reserve(*cancelled).kind, Kind::kAccepted);
-  run_coro(io_, gate_->confirm(cancelled->reservation.order_id));
+  orders::test::run_bounded(io_, gate_->confirm(cancelled->reservation.order_id));
   ordering::OrderUnits units{cancelled->reservation.order_id, "u-return", {{a, 2}, {b, 1}}};
-  run_coro(io_, gate_->return_units(units));
-  run_coro(io_, gate_->return_units(units));
+  orders::test::run_bounded(io_, gate_->return_units(units));
+  orders::test::run_bounded(io_, gate_->return_units(units));
   EXPECT_EQ(stock_of(a), 5);
   EXPECT_EQ(stock_of(b), 5);
   EXPECT_EQ(bought(a, "u-return"), 0);
@@ -374,12 +368,12 @@ TEST_F(ClusterStockGateTest, TheRelayClaimsAnEntryWhoseLeaseEndedInItsPartition)
   put_product(b, 5);
   auto p = purchase("u-relay", {{a, 1}, {b, 1}});
   ASSERT_EQ(reserve(*p).kind, Kind::kAccepted);
-  EXPECT_GE(run_coro(io_, gate_->outbox_depth()), 1);
+  EXPECT_GE(orders::test::run_bounded(io_, gate_->outbox_depth()), 1);
   wait_out_lease();
-  auto due = run_coro(io_, gate_->claim_due(10'000, 500));
+  auto due = orders::test::run_bounded(io_, gate_->claim_due(10'000, 500));
   std::set<std::string> ids;
   for (auto& [id, event] : due) ids.insert(id);
   EXPECT_EQ(ids.count(p->reservation.order_id), 1u);
-  run_coro(io_, gate_->confirm(p->reservation.order_id));
+  orders::test::run_bounded(io_, gate_->confirm(p->reservation.order_id));
   EXPECT_FALSE(exists(ck::outbox_entry(p->reservation.order_id)));
 }

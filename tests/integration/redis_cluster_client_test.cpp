@@ -14,27 +14,13 @@
 #include "config/config.hpp"
 #include "storage/redis/cluster_client.hpp"
 #include "support/private_redis_cluster.hpp"
+#include "support/run_coroutine.hpp"
 
 using namespace orders;
 using orders::testing::PrivateRedisCluster;
 namespace asio = boost::asio;
 
 namespace {
-
-template <typename T>
-T run_coro(asio::io_context& io, asio::awaitable<T> coro, std::chrono::seconds limit = std::chrono::seconds(60)) {
-  auto future = asio::co_spawn(io, std::move(coro), asio::use_future);
-  io.restart();
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
-         std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(50));
-  }
-  if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    throw std::runtime_error("coroutine did not finish in time");
-  }
-  return future.get();
-}
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor);
@@ -68,6 +54,15 @@ std::string node_id(const PrivateRedisCluster& cluster, int port) {
   return id;
 }
 
+// The port of a master of the client's map other than the one on `port` (0 if none).
+int another_master(const redis::ClusterClient& client, int port) {
+  for (const std::string& m : client.masters()) {
+    const int p = std::stoi(m.substr(m.find(':') + 1));
+    if (p != port) return p;
+  }
+  return 0;
+}
+
 class RedisClusterClient : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { cluster_ = new PrivateRedisCluster(); }
@@ -91,7 +86,7 @@ TEST_F(RedisClusterClient, DiscoversTheMastersFromOneSeedAndRoutesEveryKeyToItsM
 
   const std::string run = uuid::make_v7();
   constexpr int kKeys = 300;
-  run_coro(io, [&]() -> asio::awaitable<void> {
+  orders::test::run_bounded(io, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < kKeys; ++i) {
       auto w = words("SET", "route:" + run + ":" + std::to_string(i), std::to_string(i));
       redis::Reply r = co_await cmd(client, std::move(w));
@@ -114,7 +109,7 @@ TEST_F(RedisClusterClient, DiscoversTheMastersFromOneSeedAndRoutesEveryKeyToItsM
   }
   EXPECT_EQ(total, kKeys);
   // MGET across slots is split per slot and answered in the order asked, nils included.
-  redis::Reply all = run_coro(io, [&]() -> asio::awaitable<redis::Reply> {
+  redis::Reply all = orders::test::run_bounded(io, [&]() -> asio::awaitable<redis::Reply> {
     std::vector<std::string> names;
     for (int i = 0; i < 20; ++i) names.push_back("route:" + run + ":" + std::to_string(i));
     names.push_back("route:" + run + ":missing");
@@ -138,7 +133,7 @@ TEST_F(RedisClusterClient, RunsAScriptOnTheSlotOfItsKeysAndRefusesKeysOfTwoSlots
                              "redis.call('INCRBY', KEYS[1], ARGV[1]); return redis.call('INCRBY', KEYS[2], ARGV[1])"};
   const std::string tag = "{t" + uuid::make_v7() + "}";
   const std::string a = tag + ":a", b = tag + ":b";
-  redis::Reply r = run_coro(io, [&]() -> asio::awaitable<redis::Reply> {
+  redis::Reply r = orders::test::run_bounded(io, [&]() -> asio::awaitable<redis::Reply> {
     std::array<std::string_view, 2> keys{a, b};
     std::array<std::string_view, 1> args{"5"};
     co_await client.eval(script, keys, args);
@@ -146,12 +141,12 @@ TEST_F(RedisClusterClient, RunsAScriptOnTheSlotOfItsKeysAndRefusesKeysOfTwoSlots
   }());
   EXPECT_EQ(r.type, redis::Reply::Type::kInteger);
   EXPECT_EQ(r.integer, 10);
-  EXPECT_THROW(run_coro(io,
-                        [&]() -> asio::awaitable<redis::Reply> {
-                          std::array<std::string_view, 2> keys{"untagged:a", "untagged:b"};
-                          std::array<std::string_view, 1> args{"1"};
-                          co_return co_await client.eval(script, keys, args);
-                        }()),
+  EXPECT_THROW(orders::test::run_bounded(io,
+                                         [&]() -> asio::awaitable<redis::Reply> {
+                                           std::array<std::string_view, 2> keys{"untagged:a", "untagged:b"};
+                                           std::array<std::string_view, 1> args{"1"};
+                                           co_return co_await client.eval(script, keys, args);
+                                         }()),
                std::logic_error);
   client.stop();
 }
@@ -166,11 +161,7 @@ TEST_F(RedisClusterClient, FollowsMovedWhenASlotChangesMaster) {
   const std::string key = "moved:" + uuid::make_v7();
   const int slot = redis::key_slot(key);
   const int from = cluster_->master_of_slot(slot);
-  int to = 0;
-  for (const std::string& m : client.masters()) {
-    const int p = std::stoi(m.substr(m.find(':') + 1));
-    if (p != from) to = p;
-  }
+  const int to = another_master(client, from);
   ASSERT_NE(from, 0);
   ASSERT_NE(to, 0);
   ASSERT_EQ(std::stoi(cluster_->cli(from, {"cluster", "countkeysinslot", std::to_string(slot)})), 0);
@@ -179,13 +170,13 @@ TEST_F(RedisClusterClient, FollowsMovedWhenASlotChangesMaster) {
     cluster_->cli(cluster_->port(i), {"cluster", "setslot", std::to_string(slot), "node", target});
   const int refreshes = client.refreshes();
 
-  redis::Reply set = run_coro(io, cmd(client, words("SET", key, "v")));
+  redis::Reply set = orders::test::run_bounded(io, cmd(client, words("SET", key, "v")));
   EXPECT_EQ(set.str, "OK") << set.str;
   EXPECT_EQ(cluster_->cli(to, {"cluster", "countkeysinslot", std::to_string(slot)}), "1\n");
-  redis::Reply get = run_coro(io, cmd(client, words("GET", key)));
+  redis::Reply get = orders::test::run_bounded(io, cmd(client, words("GET", key)));
   EXPECT_EQ(get.str, "v");
   // MOVED asked for a fresh map (rate-limited, in the background).
-  run_coro(io, sleep_for(std::chrono::milliseconds(300)));
+  orders::test::run_bounded(io, sleep_for(std::chrono::milliseconds(300)));
   EXPECT_GT(client.refreshes(), refreshes);
   client.stop();
 }
@@ -200,25 +191,21 @@ TEST_F(RedisClusterClient, FollowsAskWhileASlotIsMigrating) {
   const std::string key = "ask:" + uuid::make_v7();
   const int slot = redis::key_slot(key);
   const int from = cluster_->master_of_slot(slot);
-  int to = 0;
-  for (const std::string& m : client.masters()) {
-    const int p = std::stoi(m.substr(m.find(':') + 1));
-    if (p != from) to = p;
-  }
+  const int to = another_master(client, from);
   ASSERT_NE(from, 0);
   ASSERT_NE(to, 0);
   const std::string s = std::to_string(slot);
   cluster_->cli(to, {"cluster", "setslot", s, "importing", node_id(*cluster_, from)});
   cluster_->cli(from, {"cluster", "setslot", s, "migrating", node_id(*cluster_, to)});
 
-  redis::Reply set = run_coro(io, cmd(client, words("SET", key, "v")));
+  redis::Reply set = orders::test::run_bounded(io, cmd(client, words("SET", key, "v")));
   EXPECT_EQ(set.str, "OK") << set.str;
   EXPECT_EQ(cluster_->cli(to, {"cluster", "countkeysinslot", s}), "1\n");
   EXPECT_EQ(cluster_->cli(from, {"cluster", "countkeysinslot", s}), "0\n");
   // The migration ends: the slot is the target's everywhere.
   const std::string target = node_id(*cluster_, to);
   for (int i = 0; i < 6; ++i) cluster_->cli(cluster_->port(i), {"cluster", "setslot", s, "node", target});
-  EXPECT_EQ(run_coro(io, cmd(client, words("GET", key))).str, "v");
+  EXPECT_EQ(orders::test::run_bounded(io, cmd(client, words("GET", key))).str, "v");
   client.stop();
 }
 
@@ -247,7 +234,7 @@ TEST_F(RedisClusterClient, KeepsServingOtherShardsWhileAMasterFailsOverThenServe
   long long back_after_ms = -1;
   int other_ok = 0, other_failed = 0, doomed_not_sent = 0, doomed_ok_after = 0;
   std::string unexpected;
-  run_coro(
+  orders::test::run_bounded(
       io,
       [&]() -> asio::awaitable<void> {
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -5,6 +5,7 @@
 #include "catalog/keys.hpp"
 #include "common/uuid.hpp"
 #include "ordering/cluster_keys.hpp"
+#include "ordering/units.hpp"
 #include "storage/redis/cluster_slots.hpp"
 
 using namespace orders;
@@ -62,4 +63,28 @@ TEST(ClusterKeys, ItemsTextRoundTrips) {
   EXPECT_EQ(ck::parse_items_text("p1:2,p2:1000"), items);
   EXPECT_TRUE(ck::parse_items_text("").empty());
   EXPECT_EQ(ck::parse_items_text("p1:x,p2:3").size(), 1u);
+}
+
+// The worker's and the sweeper's return of units on a cluster: one script per product slot,
+// every key of it in that slot, then the DEL of the pending copy on the home slot.
+TEST(ClusterKeys, UnitsGoBackPerProductSlotThenThePendingCopyGoes) {
+  const std::string a = uuid::make_v7(), b = uuid::make_v7();
+  const std::string order = ck::in_partition(uuid::make_v7(), 7);
+  ordering::OrderUnits units{order, "bob", {{a, 2}, {b, 1}}};
+  auto commands = ordering::return_units_commands(units, /*cluster=*/true);
+  const auto groups = ck::group_by_slot({a, b});
+  ASSERT_EQ(commands.size(), groups.size() + 1);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    ASSERT_NE(commands[i].script, nullptr);
+    EXPECT_EQ(commands[i].script->name, "cluster_return");
+    for (const std::string& key : commands[i].keys) EXPECT_EQ(redis::key_slot(key), groups[i].slot) << key;
+    EXPECT_EQ(commands[i].args.at(0), "bob");
+  }
+  EXPECT_EQ(commands.back().args, (std::vector<std::string>{"DEL", ck::order(order)}));
+  EXPECT_EQ(ordering::pending_order_key(order, true), ck::order(order));
+  // One Redis: today's single script.
+  auto single = ordering::return_units_commands(units, /*cluster=*/false);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0].script->name, "return_units");
+  EXPECT_EQ(ordering::pending_order_key(order, false), "order:" + order);
 }

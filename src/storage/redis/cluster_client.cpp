@@ -18,7 +18,8 @@ ClusterClient::ClusterClient(asio::any_io_executor executor, std::vector<Cluster
       seeds_(std::move(seeds)),
       credentials_(std::move(credentials)),
       options_(options),
-      refresh_timer_(executor) {}
+      refresh_timer_(executor),
+      deferred_timer_(executor) {}
 
 ClusterClient::~ClusterClient() {
   *alive_ = false;
@@ -36,6 +37,7 @@ void ClusterClient::start() {
 void ClusterClient::stop() {
   stopped_ = true;
   refresh_timer_.cancel();
+  deferred_timer_.cancel();
   for (auto& [node, client] : clients_) client->stop();
 }
 
@@ -87,7 +89,19 @@ void ClusterClient::arm_refresh_timer() {
 
 void ClusterClient::request_refresh() {
   if (refreshing_ || stopped_) return;
-  if (map_ && Clock::now() - last_refresh_ < options_.min_refresh) return;
+  if (map_ && Clock::now() - last_refresh_ < options_.min_refresh) {
+    // Too soon after the last one: deferred, not dropped (a MOVED right after a refresh must
+    // still be learnt before the periodic round).
+    if (deferred_) return;
+    deferred_ = true;
+    deferred_timer_.expires_at(last_refresh_ + options_.min_refresh);
+    deferred_timer_.async_wait([this, alive = alive_](auto ec) {
+      if (!*alive) return;
+      deferred_ = false;
+      if (!ec) request_refresh();
+    });
+    return;
+  }
   refreshing_ = true;
   asio::co_spawn(executor_, refresh(), asio::detached);
 }

@@ -88,6 +88,8 @@ class ClusterClient final : public Commands {
   std::chrono::steady_clock::time_point last_refresh_{};
   int refreshes_ = 0;
   boost::asio::steady_timer refresh_timer_;
+  boost::asio::steady_timer deferred_timer_;  // a refresh asked for too soon after the last
+  bool deferred_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
