@@ -152,26 +152,30 @@ struct Reading {
   std::vector<std::string> returned_flags;  // cancelled or expired orders Redis has had back, flag unset
 };
 
-// On a Redis Cluster the reading is a report only (--fix is refused before): no WATCH or MULTI
-// across slots, so it is taken at rest (after the drain), as the drills do.
+// On a Redis Cluster a transaction spans one slot: with --fix the caller passes the products of
+// one slot (`ids` share it) and the WATCH, MULTI and EXEC run on that slot's master; a report
+// (no --fix) reads every product without a WATCH, so it is taken at rest (after the drain), as
+// the drills do.
 bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, const std::vector<std::string>& ids,
                bool fix, Reading& out) {
   out = Reading{};
-  const bool watching = !redis.cluster();
+  const bool watching = !redis.cluster() || fix;
+  const std::uint16_t slot = redis::key_slot(catalog::keys::stock(ids.front()));
+  redis::BlockingConnection& slot_conn = redis.connection_for(slot);
   if (watching) {
     std::vector<std::string> watch{"WATCH"};
     for (const auto& id : ids) watch.push_back(catalog::keys::stock(id));
-    Reply watched = redis.command(watch);
+    Reply watched = slot_conn.command(watch);
     if (watched.is_error()) throw std::runtime_error("WATCH: " + text(watched));
   }
   // Leaves the connection without a WATCH whatever happens below.
   struct Unwatch {
-    redis::BlockingRedis* c;
+    redis::BlockingConnection* c;
     bool armed = true;
     ~Unwatch() {
       if (armed) c->command({"UNWATCH"});
     }
-  } unwatch{&redis, watching};
+  } unwatch{&slot_conn, watching};
 
   std::map<std::string, ProductState> by_id;
   for (const auto& id : ids) {
@@ -286,11 +290,13 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
       Reply marker = redis.command({"EXISTS", ordering::keys::returned(id)});
       returned = marker.type == Reply::Type::kInteger && marker.integer == 1;
     } else {
-      // Every product slot of the order has its once-marker (cluster_return.lua).
+      // Every product slot of the order has its once-marker (cluster_return.lua); with --fix,
+      // those of the slot this reading repairs (the others have their own reading).
       std::vector<std::string> products;
       for (const auto& [product, qty] : entry.first.items) products.push_back(product);
       returned = true;
       for (const auto& g : ordering::cluster_keys::group_by_slot(products)) {
+        if (fix && g.slot != slot) continue;
         Reply marker = redis.command({"EXISTS", ordering::cluster_keys::part_returned(g.first, id)});
         returned = returned && marker.type == Reply::Type::kInteger && marker.integer == 1;
       }
@@ -309,13 +315,13 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
   // The repairs, all or nothing, only if no counter moved. Owed units go back with them: the
   // counters are set as if returned, and the markers say so to any later DELETE.
   auto queued = [&](const std::vector<std::string>& command) {
-    Reply r = redis.command(command);
+    Reply r = slot_conn.command(command);
     if (r.is_error()) throw std::runtime_error(command[0] + ": " + text(r));
   };
   // Queued in MULTI, an EVALSHA of a script Redis forgot fails only in EXEC (after the other
   // repairs applied): the script is loaded afresh right before.
   const redis::Script& kPublish = redis::script("product_publish");
-  const std::string publish_sha = fix ? redis.load(kPublish) : std::string();
+  const std::string publish_sha = fix ? slot_conn.load(kPublish) : std::string();
   if (!watching) {
     for (const auto& id : ids) out.products.push_back(std::move(by_id.at(id)));
     return true;
@@ -353,11 +359,19 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
       }
     }
     for (const OrderUnits& o : out.owed) {
-      queued({"SET", ordering::keys::returned(o.id), "1", "NX", "EX",
-              std::to_string(ordering::keys::kReturnedMarkerTtlSeconds)});
+      const std::string ttl = std::to_string(ordering::keys::kReturnedMarkerTtlSeconds);
+      if (!redis.cluster()) {
+        queued({"SET", ordering::keys::returned(o.id), "1", "NX", "EX", ttl});
+        continue;
+      }
+      std::vector<std::string> products;
+      for (const auto& [product, qty] : o.items) products.push_back(product);
+      for (const auto& g : ordering::cluster_keys::group_by_slot(products)) {
+        if (g.slot == slot) queued({"SET", ordering::cluster_keys::part_returned(g.first, o.id), "1", "NX", "EX", ttl});
+      }
     }
   }
-  Reply exec = redis.command({"EXEC"});
+  Reply exec = slot_conn.command({"EXEC"});
   unwatch.armed = false;
   if (exec.type == Reply::Type::kNil) return false;
   if (exec.type != Reply::Type::kArray) throw std::runtime_error("EXEC: " + text(exec));
@@ -477,11 +491,6 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
     redis_endpoint = config::parse_redis_url(deps.redis_url);
     amqp = config::parse_amqp_urls(deps.rabbitmq_url);
     seeds = cluster_seeds(deps, redis_endpoint);
-    if (fix && !seeds.empty()) {
-      throw config::ConfigError(
-          "--fix on a Redis Cluster (REDIS_CLUSTER_NODES) is not built yet: reconcile reports drift there, and "
-          "repairs on one Redis only");
-    }
     probe_postgres(pg);
     if (seeds.empty()) probe_redis(redis_endpoint);
     else probe_redis_cluster(redis_endpoint, seeds);
@@ -532,7 +541,26 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
     // Every product in one reading at rest; under traffic, one at a time, each read again
     // while its counter moves.
     Reading all;
-    if (!ids.empty() && read_once(conn, redis, ids, fix, all)) {
+    if (redis.cluster() && fix) {
+      // A transaction per product slot, on its master: the products of one slot together (an
+      // owed order's once-marker there covers all of them).
+      std::map<std::uint16_t, std::vector<std::string>> by_slot;
+      for (const auto& id : ids) by_slot[redis::key_slot(catalog::keys::stock(id))].push_back(id);
+      for (const auto& [slot, group] : by_slot) {
+        Reading one;
+        bool done = false;
+        for (int attempt = 0; attempt < kAttempts && !done; ++attempt) {
+          if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+          done = read_once(conn, redis, group, fix, one);
+        }
+        if (!done) {
+          busy.insert(busy.end(), group.begin(), group.end());
+          continue;
+        }
+        settle(one);
+        for (auto& p : one.products) products.push_back(std::move(p));
+      }
+    } else if (!ids.empty() && read_once(conn, redis, ids, fix, all)) {
       products = std::move(all.products);
       settle(all);
     } else {

@@ -191,6 +191,14 @@ std::vector<BlockingConnection*> BlockingRedis::masters() {
   return out;
 }
 
+BlockingConnection& BlockingRedis::connection_for(std::uint16_t slot) {
+  if (single_) return *single_;
+  if (!map_) refresh();
+  const ClusterNode* master = map_ ? map_->master_for(slot) : nullptr;
+  if (!master) throw DependencyUnavailable("Redis Cluster", "no master serves slot " + std::to_string(slot));
+  return node(*master);
+}
+
 bool BlockingRedis::broken() const {
   if (single_) return single_->broken();
   return broken_;

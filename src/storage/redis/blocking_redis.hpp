@@ -43,6 +43,10 @@ class BlockingRedis {
   // A connection to each master (the one Redis in single mode), for commands that walk every
   // node's keys (SCAN).
   std::vector<BlockingConnection*> masters();
+  // The connection that serves `slot` (the one Redis in single mode): a transaction (WATCH,
+  // MULTI, EXEC) over keys of one slot runs on it. Throws DependencyUnavailable when no master
+  // serves the slot.
+  BlockingConnection& connection_for(std::uint16_t slot);
   // A connection failed: connect again before the next command.
   bool broken() const;
   bool cluster() const { return !single_; }

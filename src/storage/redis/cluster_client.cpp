@@ -29,6 +29,7 @@ ClusterClient::~ClusterClient() {
 void ClusterClient::start() {
   if (!stopped_) return;
   stopped_ = false;
+  started_at_ = Clock::now();
   for (const ClusterNode& seed : seeds_) client_for(seed);
   request_refresh();
   arm_refresh_timer();

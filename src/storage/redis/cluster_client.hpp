@@ -51,8 +51,12 @@ class ClusterClient final : public Commands {
   // Connects to the seeds and starts refreshing the slot map in the background.
   void start() override;
   void stop() override;
-  // A slot map is known (some or all shards may still be failing over).
-  bool connected() const override { return map_.has_value(); }
+  // A slot map is known (some or all shards may still be failing over), or the client started
+  // less than a deadline ago: its first map is on its way and commands wait for it, so callers
+  // that check connected() before sending do not refuse the first requests after a start.
+  bool connected() const override {
+    return map_.has_value() || (!stopped_ && std::chrono::steady_clock::now() - started_at_ < options_.deadline);
+  }
 
   boost::asio::awaitable<Reply> command(std::span<const std::string_view> args) override;
   boost::asio::awaitable<Reply> eval(const Script& script, std::span<const std::string_view> keys,
@@ -85,6 +89,7 @@ class ClusterClient final : public Commands {
   std::optional<SlotMap> map_;
   bool refreshing_ = false;
   bool stopped_ = true;
+  std::chrono::steady_clock::time_point started_at_{};
   std::chrono::steady_clock::time_point last_refresh_{};
   int refreshes_ = 0;
   boost::asio::steady_timer refresh_timer_;
