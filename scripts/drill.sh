@@ -15,7 +15,7 @@
 # --short: small sizes (the test command runs `--short api-kill worker-kill` and
 # `--short --cluster rabbitmq-leader-kill`).
 # --cluster: the stack is `scripts/stack.sh start --cluster` (three RabbitMQ nodes; every
-# process gets all three URLs), default DIR build/drill-cluster-stack, port base 27400.
+# process gets all three URLs), default DIR build/drill-cluster-stack, port base 22400 (its Redis Cluster buses, data port + 10000, stay below the ephemeral range).
 # The stack is scripts/stack.sh's in DIR (default build/drill-stack, port base 26400, below the
 # kernel's ephemeral range 32768-60999 so a client connection cannot already hold a port): when
 # it is not running, a fresh one is started and removed afterwards; a running one is used
@@ -41,7 +41,7 @@ while (($#)); do
   esac
 done
 if ((cluster)); then
-  dir=${dir:-$root/build/drill-cluster-stack} port_base=${port_base:-27400}
+  dir=${dir:-$root/build/drill-cluster-stack} port_base=${port_base:-22400}
   ((${#drills[@]})) || drills=(rabbitmq-leader-kill redis-master-kill api-kill worker-kill)
   for d in "${drills[@]}"; do
     case $d in

@@ -169,6 +169,18 @@ print_env() {
   echo "export RABBITMQ_URL=$urls"
 }
 
+# A Redis Cluster node also listens on its data port + 10000 (the cluster bus). Inside the
+# kernel's ephemeral range any client connection may hold that port, and the node then fails to
+# start: refuse such a port base up front.
+require_buses_below_ephemeral() {
+  local lo hi first last
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { lo=32768 hi=60999; }
+  first=$((PORT_BASE + 60 + 10000)) last=$((PORT_BASE + 65 + 10000))
+  if ((last >= lo && first <= hi)); then
+    die "--cluster with port base $PORT_BASE: the Redis Cluster buses $first-$last fall in the ephemeral port range $lo-$hi (a client connection may hold one); use a port base of at most $((lo - 10066))"
+  fi
+}
+
 # Serialize start/stop on one DIR (two CI steps racing would otherwise start two copies).
 take_lock() {
   exec 9>"$DIR/.lock"
@@ -232,6 +244,7 @@ cmd_start() {
     resolve_ports
   fi
   set_paths
+  if ((CLUSTER)); then require_buses_below_ephemeral; fi
   write_ports_file
 
   RUNNING_BEFORE=" "

@@ -32,7 +32,7 @@ RunResult reconcile(const std::string& db, const std::string& seeds, bool fix = 
 }  // namespace
 
 TEST(ClusterService, ASaleOverTwoProductsOnARedisClusterIsExactAndReconcileRepairsACounter) {
-  PrivateRedisCluster cluster(28480);
+  PrivateRedisCluster cluster(20480);
   const std::string seeds = cluster.seeds(2);
   MigratedDatabase db;
   ApiProcess api({"--database-url", db.url, "--redis-cluster-nodes", seeds});

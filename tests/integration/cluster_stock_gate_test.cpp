@@ -47,7 +47,7 @@ std::pair<std::string, std::string> products_in_two_slots(const PrivateRedisClus
 
 class ClusterStockGateTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { cluster_ = new PrivateRedisCluster(28470); }
+  static void SetUpTestSuite() { cluster_ = new PrivateRedisCluster(20470); }
   static void TearDownTestSuite() {
     delete cluster_;
     cluster_ = nullptr;

@@ -19,10 +19,11 @@ namespace orders::testing {
 // A private Redis Cluster of 3 masters and 3 replicas on 127.0.0.1:base..base+5 (cluster buses
 // on +10000), started as child processes and killed by PID when destroyed, with the settings of
 // scripts/stack.sh's cluster mode (cluster-node-timeout 1000, no full coverage required). The
-// fixed ports stay below the ephemeral range with their buses: base 28460 by default.
+// fixed ports and their buses (+10000) stay below the kernel's ephemeral range (32768-60999),
+// where a client connection could hold one: base 20460 by default.
 class PrivateRedisCluster {
  public:
-  explicit PrivateRedisCluster(int base = 28460) : base_(base) {
+  explicit PrivateRedisCluster(int base = 20460) : base_(base) {
     dir_ = std::filesystem::temp_directory_path() / ("orders-redis-cluster-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     nodes_.resize(6);
