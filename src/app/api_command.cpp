@@ -11,6 +11,7 @@
 #include "app/fd_limit.hpp"
 #include "app/io_threads.hpp"
 #include "app/probes.hpp"
+#include "app/redis_mode.hpp"
 #include "common/dependency_error.hpp"
 #include "http/server.hpp"
 #include "ordering/outbox_relay.hpp"

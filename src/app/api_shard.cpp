@@ -5,6 +5,7 @@
 #include "api/catalog_routes.hpp"
 #include "api/order_routes.hpp"
 #include "http/service_routes.hpp"
+#include "ordering/cluster_stock_gate.hpp"
 
 namespace orders::app {
 namespace asio = boost::asio;

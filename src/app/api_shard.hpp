@@ -6,7 +6,6 @@
 #include "catalog/catalog_service.hpp"
 #include "config/config.hpp"
 #include "http/router.hpp"
-#include "ordering/cluster_stock_gate.hpp"
 #include "ordering/order_intake.hpp"
 #include "ordering/order_lifecycle.hpp"
 #include "ordering/order_reader.hpp"
@@ -14,8 +13,6 @@
 #include "ordering/redis_stock_gate.hpp"
 #include "storage/postgres/pool.hpp"
 #include "storage/rabbitmq/publisher.hpp"
-#include "storage/redis/client.hpp"
-#include "storage/redis/cluster_client.hpp"
 
 namespace orders::app {
 

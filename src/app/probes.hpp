@@ -15,8 +15,4 @@ void probe_redis(const config::RedisEndpoint& endpoint);
 // Cluster mode: some seed answers PING (its credentials from `endpoint`).
 void probe_redis_cluster(const config::RedisEndpoint& endpoint, const std::vector<redis::ClusterNode>& seeds);
 
-// REDIS_CLUSTER_NODES as the cluster client's seeds; empty when unset (one Redis). Throws
-// config::ConfigError naming the item, or when REDIS_URL names a database other than 0.
-std::vector<redis::ClusterNode> cluster_seeds(const config::Dependencies& deps, const config::RedisEndpoint& endpoint);
-
 }  // namespace orders::app

@@ -14,6 +14,7 @@
 
 #include "app/commands.hpp"
 #include "app/probes.hpp"
+#include "app/redis_mode.hpp"
 #include "catalog/keys.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"

@@ -12,4 +12,17 @@ std::unique_ptr<redis::Commands> make_redis(boost::asio::any_io_executor executo
   return std::make_unique<redis::ClusterClient>(executor, cluster_seeds, endpoint);
 }
 
+std::vector<redis::ClusterNode> cluster_seeds(const config::Dependencies& deps, const config::RedisEndpoint& endpoint) {
+  std::vector<redis::ClusterNode> seeds;
+  if (deps.redis_cluster_nodes.empty()) return seeds;
+  for (const config::HostPort& n : config::parse_host_ports(deps.redis_cluster_nodes)) {
+    seeds.push_back(redis::ClusterNode{n.host, n.port});
+  }
+  if (endpoint.db != 0) {
+    throw config::ConfigError("REDIS_URL: database " + std::to_string(endpoint.db) +
+                              " with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0");
+  }
+  return seeds;
+}
+
 }  // namespace orders::app

@@ -16,4 +16,8 @@ std::unique_ptr<redis::Commands> make_redis(boost::asio::any_io_executor executo
                                             const config::RedisEndpoint& endpoint,
                                             const std::vector<redis::ClusterNode>& cluster_seeds);
 
+// REDIS_CLUSTER_NODES as the cluster client's seeds; empty when unset (one Redis). Throws
+// config::ConfigError naming the item, or when REDIS_URL names a database other than 0.
+std::vector<redis::ClusterNode> cluster_seeds(const config::Dependencies& deps, const config::RedisEndpoint& endpoint);
+
 }  // namespace orders::app

@@ -9,6 +9,7 @@
 #include "app/commands.hpp"
 #include "app/io_threads.hpp"
 #include "app/probes.hpp"
+#include "app/redis_mode.hpp"
 #include "common/dependency_error.hpp"
 #include "http/server.hpp"
 #include "http/service_routes.hpp"

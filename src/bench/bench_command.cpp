@@ -18,6 +18,7 @@
 
 #include "app/commands.hpp"
 #include "app/probes.hpp"
+#include "app/redis_mode.hpp"
 #include "bench/cpu_accounting.hpp"
 #include "bench/invariants.hpp"
 #include "bench/load_client.hpp"

@@ -38,6 +38,12 @@ Reply checked(Reply reply, std::string_view script) {
   return reply;
 }
 
+std::vector<std::pair<std::string, long long>> items_of(const OrderRequest& request) {
+  std::vector<std::pair<std::string, long long>> items;
+  for (const auto& item : request.items) items.emplace_back(item.product_id, item.quantity);
+  return items;
+}
+
 std::vector<std::string> product_ids(const std::vector<std::pair<std::string, long long>>& items) {
   std::vector<std::string> ids;
   for (const auto& [product, quantity] : items) ids.push_back(product);
@@ -97,8 +103,7 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
   if (!key.empty() && ck::partition_of_key(request.user_id, key) != partition) {
     throw std::logic_error("order id " + id + " is not in the partition of its Idempotency-Key");
   }
-  Items items;
-  for (const auto& item : request.items) items.emplace_back(item.product_id, item.quantity);
+  const Items items = items_of(request);
   const std::string items_text = ck::items_text(items);
 
   // 1. begin on the home slot.
@@ -265,8 +270,7 @@ asio::awaitable<bool> ClusterStockGate::release(const Reservation& r, const std:
   const OrderRequest& request = *r.request;
   const std::string& id = r.order_id;
   const int partition = ck::partition_of(id);
-  Items items;
-  for (const auto& item : request.items) items.emplace_back(item.product_id, item.quantity);
+  const Items items = items_of(request);
   const std::vector<std::string> release_keys{ck::outbox(partition), ck::outbox_entry(id), ck::order(id),
                                               ck::transaction(id), ck::transactions(partition)};
   const std::vector<std::string> release_args{id, lease_deadline, request.user_id, ck::items_text(items)};

@@ -109,8 +109,9 @@ Reply BlockingRedis::routed(const Command& c) {
         if (!is_retryable(kind)) return reply;
         last = reply.str;
       } catch (const DependencyUnavailable& e) {
-        // Not connected, or the connection went down: a settle step is idempotent, so the
-        // caller's retry is safe; here, only a command that was never sent is retried.
+        // Not connected (retried with a fresh map), or the connection broke under the command:
+        // that too is sent again, so the blocking callers' commands must be idempotent (the
+        // settle steps, returns with once-markers, reads) — as for a pipeline.
         last = e.what();
         if (nodes_.count(*target) && !nodes_.at(*target)->broken()) throw;
         nodes_.erase(*target);
