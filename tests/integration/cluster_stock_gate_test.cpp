@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "config/config.hpp"
+#include "ordering/bucket_transfer.hpp"
+#include "ordering/stock_buckets.hpp"
 #include "ordering/cluster_keys.hpp"
 #include "ordering/cluster_stock_gate.hpp"
 #include "ordering/keys.hpp"
@@ -376,4 +379,100 @@ TEST_F(ClusterStockGateTest, TheRelayClaimsAnEntryWhoseLeaseEndedInItsPartition)
   EXPECT_EQ(ids.count(p->reservation.order_id), 1u);
   orders::test::run_bounded(io_, gate_->confirm(p->reservation.order_id));
   EXPECT_FALSE(exists(ck::outbox_entry(p->reservation.order_id)));
+}
+
+// A hot product in buckets: units move into a buyer's home bucket that is short, fullest source
+// first, once per transfer id; a transfer whose caller stopped between its steps is finished by
+// settle_transfer, and a give that had not run is voided for good.
+class BucketTransferTest : public ClusterStockGateTest {
+ protected:
+  void put_buckets(const std::string& id, const std::vector<long long>& counters) {
+    for (int b = 0; b < static_cast<int>(counters.size()); ++b) {
+      cmd({"SET", catalog::keys::stock(catalog::keys::bucket(id, b)), std::to_string(counters[b])});
+    }
+  }
+  std::vector<long long> counters(const std::string& id, int buckets) {
+    return orders::test::run_bounded(io_, ordering::buckets::read_counters(*client_, id, buckets));
+  }
+  long long refill(const std::string& id, int buckets, int home, long long needed, const std::string& xid) {
+    return orders::test::run_bounded(io_, ordering::buckets::refill_home(*client_, id, buckets, home, needed, xid));
+  }
+  long long settle(const std::string& id, int source, int target, const std::string& xid) {
+    return orders::test::run_bounded(io_, ordering::buckets::settle_transfer(*client_, id, source, target, xid));
+  }
+  redis::Reply give(const std::string& id, int source, long long units, const std::string& xid) {
+    const std::string bucket = catalog::keys::bucket(id, source);
+    const std::string give_id = ordering::buckets::give_id(xid, source);
+    return script("bucket_give",
+                  {catalog::keys::stock(bucket), ordering::buckets::transfer_record(bucket, give_id)},
+                  {std::to_string(units), "60"});
+  }
+};
+
+TEST_F(BucketTransferTest, AShortHomeIsRefilledFromTheFullestBucketsOncePerTransfer) {
+  const std::string id = uuid::make_v7();
+  put_buckets(id, {1, 3, 5, 0});
+  // Home 0 holds 1 and needs 7: 6 more, 5 from bucket 2 and 1 from bucket 1.
+  EXPECT_EQ(refill(id, 4, 0, 7, "t1"), 6);
+  EXPECT_EQ(counters(id, 4), (std::vector<long long>{7, 2, 0, 0}));
+  // The same transfer again moves nothing more.
+  EXPECT_EQ(refill(id, 4, 0, 7 + 6, "t1"), 0);
+  EXPECT_EQ(counters(id, 4), (std::vector<long long>{7, 2, 0, 0}));
+  // Asking for more than the others hold moves what they hold.
+  EXPECT_EQ(refill(id, 4, 3, 10, "t2"), 9);
+  EXPECT_EQ(counters(id, 4), (std::vector<long long>{0, 0, 0, 9}));
+}
+
+TEST_F(BucketTransferTest, AGiveWhoseReceiveNeverRanIsReceivedOnceBySettle) {
+  const std::string id = uuid::make_v7();
+  put_buckets(id, {0, 4});
+  EXPECT_EQ(give(id, 1, 3, "stopped").integer, 3);  // the caller stops here
+  EXPECT_EQ(counters(id, 2), (std::vector<long long>{0, 1}));
+  EXPECT_EQ(settle(id, 1, 0, "stopped"), 3);
+  EXPECT_EQ(settle(id, 1, 0, "stopped"), 0);
+  EXPECT_EQ(counters(id, 2), (std::vector<long long>{3, 1}));
+  // A replayed give answers its first number and takes nothing more.
+  EXPECT_EQ(give(id, 1, 3, "stopped").integer, 3);
+  EXPECT_EQ(counters(id, 2), (std::vector<long long>{3, 1}));
+}
+
+TEST_F(BucketTransferTest, AGiveThatHadNotRunIsVoidedAndALateOneTakesNothing) {
+  const std::string id = uuid::make_v7();
+  put_buckets(id, {0, 4});
+  EXPECT_EQ(settle(id, 1, 0, "late"), 0);
+  EXPECT_EQ(give(id, 1, 3, "late").integer, 0);  // still on its way when the settle ran
+  EXPECT_EQ(counters(id, 2), (std::vector<long long>{0, 4}));
+}
+
+TEST_F(BucketTransferTest, ConcurrentRefillsOfEveryBucketNeverLoseOrMakeAUnit) {
+  const std::string id = uuid::make_v7();
+  constexpr int kBuckets = 8, kRefills = 200;
+  put_buckets(id, std::vector<long long>(kBuckets, 50));
+  // (The coroutines take their texts by reference: the ids must outlive them.)
+  std::vector<std::string> transfer_ids;
+  for (int i = 0; i < kRefills; ++i) transfer_ids.push_back("c" + std::to_string(i));
+  std::vector<std::future<long long>> moved;
+  for (int i = 0; i < kRefills; ++i) {
+    moved.push_back(asio::co_spawn(
+        io_, ordering::buckets::refill_home(*client_, id, kBuckets, i % kBuckets, 70, transfer_ids[i]),
+        asio::use_future));
+  }
+  io_.restart();
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  auto all_ready = [&] {
+    for (auto& f : moved)
+      if (f.wait_for(0s) != std::future_status::ready) return false;
+    return true;
+  };
+  while (!all_ready() && std::chrono::steady_clock::now() < until) io_.run_one_for(50ms);
+  ASSERT_TRUE(all_ready());
+  long long arrived = 0;
+  for (auto& f : moved) arrived += f.get();
+  EXPECT_GT(arrived, 0);
+  const auto left = counters(id, kBuckets);
+  for (long long n : left) EXPECT_GE(n, 0);
+  long long by_get = 0;
+  for (int b = 0; b < kBuckets; ++b) by_get += stock_of(catalog::keys::bucket(id, b));
+  EXPECT_EQ(by_get, kBuckets * 50);
+  EXPECT_EQ(std::accumulate(left.begin(), left.end(), 0LL), kBuckets * 50);
 }
