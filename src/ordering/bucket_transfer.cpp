@@ -35,8 +35,7 @@ asio::awaitable<long long> receive(redis::Commands& redis, const std::string& pr
 
 }  // namespace
 
-asio::awaitable<std::vector<long long>> read_counters(redis::Commands& redis, const std::string& product,
-                                                      int buckets) {
+asio::awaitable<std::vector<long long>> read_counters(redis::Commands& redis, const std::string& product, int buckets) {
   std::vector<std::string> keys;
   for (int b = 0; b < buckets; ++b) keys.push_back(catalog::keys::stock(catalog::keys::bucket(product, b)));
   std::vector<std::string_view> mget{"MGET"};

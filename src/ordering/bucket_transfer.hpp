@@ -23,8 +23,8 @@ std::string give_id(const std::string& transfer_id, int source);
 
 // Moves up to `needed` units from the other buckets into `home`, fullest first; the units that
 // arrived. `transfer_id` is unique per attempt (a retry of the same id repeats, not adds).
-boost::asio::awaitable<long long> refill_home(redis::Commands& redis, const std::string& product, int buckets,
-                                              int home, long long needed, const std::string& transfer_id);
+boost::asio::awaitable<long long> refill_home(redis::Commands& redis, const std::string& product, int buckets, int home,
+                                              long long needed, const std::string& transfer_id);
 
 // Finishes the give from `source` to `target` made under `transfer_id` whatever step its caller
 // stopped at: a give that ran is received once, one that had not run never will. The units

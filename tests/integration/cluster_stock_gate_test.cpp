@@ -18,12 +18,12 @@
 #include "common/uuid.hpp"
 #include "config/config.hpp"
 #include "ordering/bucket_transfer.hpp"
-#include "ordering/stock_buckets.hpp"
 #include "ordering/cluster_keys.hpp"
 #include "ordering/cluster_stock_gate.hpp"
 #include "ordering/keys.hpp"
 #include "ordering/order_event.hpp"
 #include "ordering/reference_number.hpp"
+#include "ordering/stock_buckets.hpp"
 #include "storage/redis/cluster_client.hpp"
 #include "support/private_redis_cluster.hpp"
 #include "support/run_coroutine.hpp"
@@ -403,8 +403,7 @@ class BucketTransferTest : public ClusterStockGateTest {
   redis::Reply give(const std::string& id, int source, long long units, const std::string& xid) {
     const std::string bucket = catalog::keys::bucket(id, source);
     const std::string give_id = ordering::buckets::give_id(xid, source);
-    return script("bucket_give",
-                  {catalog::keys::stock(bucket), ordering::buckets::transfer_record(bucket, give_id)},
+    return script("bucket_give", {catalog::keys::stock(bucket), ordering::buckets::transfer_record(bucket, give_id)},
                   {std::to_string(units), "60"});
   }
 };
@@ -453,9 +452,9 @@ TEST_F(BucketTransferTest, ConcurrentRefillsOfEveryBucketNeverLoseOrMakeAUnit) {
   for (int i = 0; i < kRefills; ++i) transfer_ids.push_back("c" + std::to_string(i));
   std::vector<std::future<long long>> moved;
   for (int i = 0; i < kRefills; ++i) {
-    moved.push_back(asio::co_spawn(
-        io_, ordering::buckets::refill_home(*client_, id, kBuckets, i % kBuckets, 70, transfer_ids[i]),
-        asio::use_future));
+    moved.push_back(
+        asio::co_spawn(io_, ordering::buckets::refill_home(*client_, id, kBuckets, i % kBuckets, 70, transfer_ids[i]),
+                       asio::use_future));
   }
   io_.restart();
   const auto until = std::chrono::steady_clock::now() + 60s;

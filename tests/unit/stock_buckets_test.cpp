@@ -14,7 +14,8 @@ TEST(StockBuckets, BucketZeroIsTheProductsOwnTagAndTheOthersSpreadOverSlots) {
   EXPECT_EQ(catalog::keys::bucket("p1", 0), "p1");
   EXPECT_EQ(catalog::keys::stock(catalog::keys::bucket("p1", 3)), "{p:p1#3}:stock");
   std::set<std::uint16_t> slots;
-  for (int i = 0; i < b::kMaxBuckets; ++i) slots.insert(redis::key_slot(catalog::keys::stock(catalog::keys::bucket("p1", i))));
+  for (int i = 0; i < b::kMaxBuckets; ++i)
+    slots.insert(redis::key_slot(catalog::keys::stock(catalog::keys::bucket("p1", i))));
   EXPECT_GE(slots.size(), 60u);  // CRC16 collisions aside, one slot each
   // A bucket's transfer keys live in its slot.
   const std::string bucket = catalog::keys::bucket("p1", 5);
