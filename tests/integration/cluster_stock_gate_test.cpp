@@ -148,6 +148,19 @@ class ClusterStockGateTest : public ::testing::Test {
                   {p.request.user_id, "86400", "", i.product_id, std::to_string(i.quantity)});
   }
   void wait_out_lease() { std::this_thread::sleep_for(settings_.outbox_lease + 200ms); }
+  // Runs the io_context until every coroutine spawned into `futures` ended (60 s at most).
+  template <typename T>
+  bool run_all(std::vector<std::future<T>>& futures) {
+    io_.restart();
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    auto all_ready = [&] {
+      for (auto& f : futures)
+        if (f.wait_for(0s) != std::future_status::ready) return false;
+      return true;
+    };
+    while (!all_ready() && std::chrono::steady_clock::now() < until) io_.run_one_for(50ms);
+    return all_ready();
+  }
   int recover() { return orders::test::run_bounded(io_, gate_->recover_due(100)); }
   bool exists(const std::string& key) { return cmd({"EXISTS", key}).integer == 1; }
 
@@ -235,15 +248,7 @@ TEST_F(ClusterStockGateTest, ManyConcurrentBuyersOfTwoSlotsNeverOversellAndEvery
   // All in flight at once on the one connection per master: pipelined, interleaved steps.
   std::vector<std::future<ordering::ReserveReply>> replies;
   for (auto& p : purchases) replies.push_back(asio::co_spawn(io_, gate_->reserve(p->reservation), asio::use_future));
-  io_.restart();
-  const auto until = std::chrono::steady_clock::now() + 60s;
-  auto all_ready = [&] {
-    for (auto& f : replies)
-      if (f.wait_for(0s) != std::future_status::ready) return false;
-    return true;
-  };
-  while (!all_ready() && std::chrono::steady_clock::now() < until) io_.run_one_for(50ms);
-  ASSERT_TRUE(all_ready());
+  ASSERT_TRUE(run_all(replies));
   int accepted = 0, sold_out = 0;
   for (auto& f : replies) {
     auto r = f.get();
@@ -456,15 +461,7 @@ TEST_F(BucketTransferTest, ConcurrentRefillsOfEveryBucketNeverLoseOrMakeAUnit) {
         asio::co_spawn(io_, ordering::buckets::refill_home(*client_, id, kBuckets, i % kBuckets, 70, transfer_ids[i]),
                        asio::use_future));
   }
-  io_.restart();
-  const auto until = std::chrono::steady_clock::now() + 60s;
-  auto all_ready = [&] {
-    for (auto& f : moved)
-      if (f.wait_for(0s) != std::future_status::ready) return false;
-    return true;
-  };
-  while (!all_ready() && std::chrono::steady_clock::now() < until) io_.run_one_for(50ms);
-  ASSERT_TRUE(all_ready());
+  ASSERT_TRUE(run_all(moved));
   long long arrived = 0;
   for (auto& f : moved) arrived += f.get();
   EXPECT_GT(arrived, 0);
