@@ -28,7 +28,8 @@ struct ApiShard {
            const ordering::IntakeSettings& intake_settings)
       : postgres(io.get_executor(), pg.conninfo, pool_options),
         redis(make_redis(io.get_executor(), redis_endpoint, cluster_seeds)),
-        catalog(postgres, *redis, product_loads, {}, &publisher),
+        catalog(postgres, *redis, product_loads, catalog::CacheSettings{.split_stock = !cluster_seeds.empty()},
+                &publisher),
         stock(make_stock_gate(*redis, !cluster_seeds.empty(), intake_settings)),
         events(publisher),
         intake(*stock, events, intake_settings),

@@ -40,8 +40,10 @@ CatalogMetrics& catalog_metrics() {
 }  // namespace
 
 struct CatalogService::Production {
-  Production(postgres::Pool& pool, redis::Commands& redis, rabbitmq::Publisher* publisher)
-      : store(pool), cache(redis), sink(publisher ? std::make_unique<PublisherSink>(*publisher) : nullptr) {}
+  Production(postgres::Pool& pool, redis::Commands& redis, rabbitmq::Publisher* publisher, bool split_stock)
+      : store(pool),
+        cache(redis, split_stock),
+        sink(publisher ? std::make_unique<PublisherSink>(*publisher) : nullptr) {}
   CatalogStore store;
   RedisCatalogCache cache;
   std::unique_ptr<PublisherSink> sink;
@@ -49,7 +51,7 @@ struct CatalogService::Production {
 
 CatalogService::CatalogService(postgres::Pool& pool, redis::Commands& redis, SingleFlight<LoadedProduct>& loads,
                                CacheSettings settings, rabbitmq::Publisher* events)
-    : CatalogService(std::make_unique<Production>(pool, redis, events), loads, settings) {}
+    : CatalogService(std::make_unique<Production>(pool, redis, events, settings.split_stock), loads, settings) {}
 
 CatalogService::CatalogService(std::unique_ptr<Production> production, SingleFlight<LoadedProduct>& loads,
                                CacheSettings settings)

@@ -20,6 +20,9 @@ struct CacheSettings {
   int ttl_seconds = 300;
   int ttl_jitter_seconds = 60;  // spreads expiries so a hot set does not expire at once
   int negative_ttl_seconds = 30;
+  // Redis Cluster: a product's stockBuckets split its live stock over that many counters. One
+  // Redis keeps one counter per product whatever the field says (one server, one thread).
+  bool split_stock = false;
 };
 
 // A product as the database had it, for the cache: found or not, JSON without stock, and the

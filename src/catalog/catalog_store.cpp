@@ -19,9 +19,9 @@ constexpr std::string_view kProductColumns =
     "id, name, description, sku, price::text, stock, category_id, max_per_user,"
     " (extract(epoch FROM sale_starts_at) * 1000)::bigint, (extract(epoch FROM sale_ends_at) * 1000)::bigint,"
     " is_active, (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM updated_at) * 1000)::bigint, "
-    "version, payment_window_seconds";
+    "version, payment_window_seconds, stock_buckets";
 // How many kProductColumns are: a query's own columns come after them.
-constexpr int kProductColumnCount = 15;
+constexpr int kProductColumnCount = 16;
 
 std::optional<std::string> opt_string(const Result& r, int row, int col) {
   auto v = r.get_optional(row, col);
@@ -59,6 +59,7 @@ Product product_from(const Result& r, int row) {
   p.updated_at = r.get_int(row, 12);
   p.version = r.get_int(row, 13);
   p.payment_window_seconds = opt_int(r, row, 14);
+  p.stock_buckets = static_cast<int>(r.get_int(row, 15));
   return p;
 }
 
@@ -216,11 +217,12 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
       .add(n.max_per_user)
       .add(time_param(n.sale_starts_at))
       .add(time_param(n.sale_ends_at))
-      .add(n.payment_window_seconds);
+      .add(n.payment_window_seconds)
+      .add(static_cast<long long>(n.stock_buckets));
   auto r = co_await tx.execute(
       "INSERT INTO products (id, name, description, sku, price, stock, category_id, max_per_user, sale_starts_at,"
-      " sale_ends_at, payment_window_seconds)"
-      " VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11)"
+      " sale_ends_at, payment_window_seconds, stock_buckets)"
+      " VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11, $12)"
       " RETURNING " +
           std::string(kProductColumns),
       p);

@@ -43,6 +43,7 @@ std::string product_json_without_stock(const Product& p) {
   w.key("saleEndsAt");
   optional_time(w, p.sale_ends_at);
   w.key("paymentWindowSeconds").optional_number(p.payment_window_seconds);
+  w.key("stockBuckets").number(p.stock_buckets);
   w.key("isActive").boolean(p.is_active);
   w.key("createdAt").string(format_rfc3339(p.created_at));
   w.key("updatedAt").string(format_rfc3339(p.updated_at));

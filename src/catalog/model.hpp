@@ -35,6 +35,7 @@ struct Product {
   std::optional<EpochMs> sale_starts_at;
   std::optional<EpochMs> sale_ends_at;
   std::optional<std::int64_t> payment_window_seconds;  // none: its orders never expire (unless a default)
+  int stock_buckets = 1;  // counters its live stock is split over on Redis Cluster; fixed at creation
   bool is_active = true;
   EpochMs created_at = 0;
   EpochMs updated_at = 0;
@@ -64,6 +65,7 @@ struct NewProduct {
   std::optional<EpochMs> sale_starts_at;
   std::optional<EpochMs> sale_ends_at;
   std::optional<std::int64_t> payment_window_seconds;
+  int stock_buckets = 1;
 };
 
 struct ProductPatch {
@@ -91,5 +93,6 @@ inline constexpr std::size_t kMaxSkuLength = 64;
 inline constexpr std::int64_t kMaxStock = 1'000'000'000;
 inline constexpr std::int64_t kMaxPerUserLimit = 1'000'000;
 inline constexpr std::int64_t kMaxPaymentWindowSeconds = 86'400;
+inline constexpr std::int64_t kMaxStockBuckets = 64;  // buckets::kMaxBuckets (catalog/stock_buckets.hpp)
 
 }  // namespace orders::catalog

@@ -5,10 +5,14 @@
 
 namespace orders::catalog {
 
-// The catalog's Redis: the keys of catalog/keys.hpp and the scripts of catalog/lua/.
+// The catalog's Redis: the keys of catalog/keys.hpp and the scripts of catalog/lua/. With
+// `split_stock` (Redis Cluster) a product's stockBuckets counters hold its live stock: rules are
+// published to each bucket, the initial stock split over them, reads add them up, and a new
+// stock figure spreads its change over them (catalog/stock_buckets.hpp).
 class RedisCatalogCache final : public CatalogCache, public LiveStock {
  public:
-  explicit RedisCatalogCache(redis::Commands& redis) : redis_(redis) {}
+  explicit RedisCatalogCache(redis::Commands& redis, bool split_stock = false)
+      : redis_(redis), split_stock_(split_stock) {}
 
   bool connected() const override { return redis_.connected(); }
   boost::asio::awaitable<CacheLookup> lookup(const std::string& id) override;
@@ -25,7 +29,17 @@ class RedisCatalogCache final : public CatalogCache, public LiveStock {
   boost::asio::awaitable<void> add(const std::string& id, std::int64_t delta) override;
 
  private:
+  // The number of buckets Redis has for the product (1 unless split).
+  boost::asio::awaitable<int> bucket_count(const std::string& id);
+  // Adds the counters of buckets 1.. of every product of `ids` with more than one bucket to
+  // `live` (bucket 0's, read already), in one round trip.
+  boost::asio::awaitable<void> add_other_buckets(const std::vector<std::string>& ids, const std::vector<int>& buckets,
+                                                 std::vector<std::optional<std::int64_t>>& live);
+  // Spreads `delta` over the product's `buckets` counters, a fall never below 0; what moved.
+  boost::asio::awaitable<std::int64_t> spread(const std::string& id, int buckets, std::int64_t delta);
+
   redis::Commands& redis_;
+  bool split_stock_;
 };
 
 }  // namespace orders::catalog

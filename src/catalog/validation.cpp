@@ -63,7 +63,7 @@ Outcome<NewProduct> parse_new_product(std::string_view text, EpochMs) {
   JsonBody body = JsonBody::parse(text);
   if (!body.is_object()) return invalid_fields(body.errors());
   body.reject_unknown({"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt",
-                       "saleEndsAt", "paymentWindowSeconds"});
+                       "saleEndsAt", "paymentWindowSeconds", "stockBuckets"});
   NewProduct p;
   auto name = body.string("name", Presence::kRequired, 1, kMaxNameLength);
   auto price = body.money("price", Presence::kRequired, 0, kMaxPriceCents);
@@ -75,6 +75,7 @@ Outcome<NewProduct> parse_new_product(std::string_view text, EpochMs) {
   p.sale_starts_at = body.timestamp("saleStartsAt", Presence::kOptional);
   p.sale_ends_at = body.timestamp("saleEndsAt", Presence::kOptional);
   p.payment_window_seconds = body.integer("paymentWindowSeconds", Presence::kOptional, 1, kMaxPaymentWindowSeconds);
+  auto buckets = body.integer("stockBuckets", Presence::kOptional, 1, kMaxStockBuckets);
   if (p.sale_starts_at && p.sale_ends_at && *p.sale_ends_at <= *p.sale_starts_at) {
     body.add_error("saleEndsAt", "must be after saleStartsAt");
   }
@@ -82,6 +83,7 @@ Outcome<NewProduct> parse_new_product(std::string_view text, EpochMs) {
   p.name = *name;
   p.price = *price;
   p.stock = *stock;
+  p.stock_buckets = static_cast<int>(buckets.value_or(1));
   return p;
 }
 
@@ -89,9 +91,11 @@ Outcome<ProductPatch> parse_product_patch(std::string_view text) {
   JsonBody body = JsonBody::parse(text);
   if (!body.is_object()) return invalid_fields(body.errors());
   body.reject_unknown({"name", "price", "stock", "description", "sku", "categoryId", "maxPerUser", "saleStartsAt",
-                       "saleEndsAt", "paymentWindowSeconds"});
+                       "saleEndsAt", "paymentWindowSeconds", "stockBuckets"});
   ProductPatch p;
   const auto& o = body.object();
+  // Buyers' home buckets and their per-user counts follow the number of buckets.
+  if (o.contains("stockBuckets")) body.add_error("stockBuckets", "is fixed when the product is created");
   if (o.contains("name")) p.name = body.string("name", Presence::kRequired, 1, kMaxNameLength);
   if (o.contains("price")) p.price = body.money("price", Presence::kRequired, 0, kMaxPriceCents);
   if (o.contains("stock")) p.stock = body.integer("stock", Presence::kRequired, 0, kMaxStock);

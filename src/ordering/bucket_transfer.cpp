@@ -1,12 +1,14 @@
 #include "ordering/bucket_transfer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "catalog/keys.hpp"
-#include "ordering/stock_buckets.hpp"
+#include "catalog/stock_buckets.hpp"
 
 namespace orders::ordering::buckets {
 namespace asio = boost::asio;
+using namespace catalog::buckets;
 using redis::Reply;
 
 namespace {
@@ -55,8 +57,12 @@ std::string give_id(const std::string& transfer_id, int source) { return transfe
 asio::awaitable<long long> refill_home(redis::Commands& redis, const std::string& product, int buckets, int home,
                                        long long needed, const std::string& transfer_id) {
   std::vector<long long> left = co_await read_counters(redis, product, buckets);
+  long long total = 0;
+  for (long long n : left) total += n;
+  // Up to an even share when that is more, so the home's next buyers find units too.
+  const long long level = std::max(needed, total / buckets);
   long long arrived = 0;
-  for (const Give& give : plan_gives(needed - left[home], home, left)) {
+  for (const Give& give : plan_gives(level - left[home], home, left)) {
     const std::string id = give_id(transfer_id, give.bucket);
     const std::string source = catalog::keys::bucket(product, give.bucket);
     const std::vector<std::string> keys{catalog::keys::stock(source), transfer_record(source, id)};

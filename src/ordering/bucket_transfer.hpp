@@ -21,8 +21,9 @@ boost::asio::awaitable<std::vector<long long>> read_counters(redis::Commands& re
 // The id of the transfer from `source` made under `transfer_id` (one per source bucket).
 std::string give_id(const std::string& transfer_id, int source);
 
-// Moves up to `needed` units from the other buckets into `home`, fullest first; the units that
-// arrived. `transfer_id` is unique per attempt (a retry of the same id repeats, not adds).
+// Moves units from the other buckets into `home`, fullest first, until it holds `needed` or an
+// even share of the product's units, whichever is more; the units that arrived. `transfer_id` is unique per attempt (a
+// retry of the same id repeats, not adds).
 boost::asio::awaitable<long long> refill_home(redis::Commands& redis, const std::string& product, int buckets, int home,
                                               long long needed, const std::string& transfer_id);
 

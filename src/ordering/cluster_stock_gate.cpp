@@ -2,15 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 
 #include "catalog/keys.hpp"
+#include "catalog/stock_buckets.hpp"
 #include "common/json_writer.hpp"
 #include "common/money.hpp"
 #include "common/time.hpp"
+#include "ordering/bucket_transfer.hpp"
 #include "ordering/cluster_keys.hpp"
 #include "ordering/keys.hpp"
 
@@ -26,6 +29,22 @@ constexpr std::int64_t kMaxTotalCents = 99'999'999'999'999;
 // Parts and tombstones outlive any transaction (a recovery runs within seconds of a lease).
 constexpr long long kPartTtlSeconds = 24 * 3600;
 constexpr long long kRecoveryLeaseMs = 30'000;
+// Refills of one bucketed item's home bucket before the purchase gives up (503: other buyers
+// kept taking what arrived) rather than wait longer inside one request.
+constexpr int kMaxRefills = 8;
+constexpr std::size_t kMaxCachedBucketCounts = 100'000;
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from < text.size()) {
+    std::size_t comma = text.find(',', from);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > from) out.push_back(text.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
 
 std::string text_of(const Reply& r) { return r.type == Reply::Type::kInteger ? std::to_string(r.integer) : r.str; }
 
@@ -76,6 +95,77 @@ std::string ClusterStockGate::make_order_id(const OrderRequest& request) {
   return ck::in_partition(uuid::make_v7(), partition);
 }
 
+asio::awaitable<ClusterStockGate::Routed> ClusterStockGate::route(const Items& items, const std::string& user_id) {
+  std::vector<std::string> unknown, unknown_keys;
+  for (const auto& [product, quantity] : items) {
+    if (bucket_counts_.contains(product) || std::find(unknown.begin(), unknown.end(), product) != unknown.end()) {
+      continue;
+    }
+    unknown.push_back(product);
+    unknown_keys.push_back(catalog::keys::buckets(product));
+  }
+  if (!unknown.empty()) {
+    std::vector<std::string_view> mget{"MGET"};
+    for (const auto& k : unknown_keys) mget.push_back(k);
+    Reply counts = co_await redis_.command(mget);
+    if (bucket_counts_.size() + unknown.size() > kMaxCachedBucketCounts) bucket_counts_.clear();
+    for (std::size_t n = 0; n < unknown.size() && n < counts.elements.size(); ++n) {
+      const Reply& r = counts.elements[n];
+      // None: a product Redis does not sell (the take refuses it), or one published before
+      // stockBuckets: one bucket, and asked again next time.
+      if (r.type == Reply::Type::kString && !r.str.empty()) {
+        bucket_counts_[unknown[n]] = std::clamp(std::stoi(r.str), 1, catalog::buckets::kMaxBuckets);
+      }
+    }
+  }
+  Routed routed;
+  for (const auto& [product, quantity] : items) {
+    auto it = bucket_counts_.find(product);
+    const int buckets = it == bucket_counts_.end() ? 1 : it->second;
+    routed.items.emplace_back(catalog::buckets::home_bucket_name(product, user_id, buckets), quantity);
+    routed.buckets.push_back(buckets);
+  }
+  co_return routed;
+}
+
+asio::awaitable<ClusterStockGate::RefillResult> ClusterStockGate::refill(const std::string& order_id,
+                                                                         const std::string& product, int buckets,
+                                                                         int home, long long quantity,
+                                                                         const std::string& transfer_id,
+                                                                         std::vector<std::string>& noted) {
+  const std::string entry = product + ":" + std::to_string(buckets) + ":" + std::to_string(home) + ":" + transfer_id;
+  const std::vector<std::string> note_keys{ck::transaction(order_id)};
+  const std::vector<std::string> note_args{entry};
+  Reply note = checked(co_await run(redis_, "cluster_note_transfer", note_keys, note_args), "cluster_note_transfer");
+  if (note.integer != 1) co_return RefillResult{.next = Refill::kRolledBack};
+  noted.push_back(entry);
+  const long long arrived = co_await ordering::buckets::refill_home(redis_, product, buckets, home, quantity,
+                                                                    transfer_id);
+  if (arrived > 0) co_return RefillResult{};
+  // Nothing came: sold out only when the buckets together hold less than asked (G5).
+  const std::vector<long long> left = co_await ordering::buckets::read_counters(redis_, product, buckets);
+  long long total = 0;
+  for (long long n : left) total += n;
+  if (total >= quantity) co_return RefillResult{};
+  co_return RefillResult{.next = Refill::kSoldOut, .left = total};
+}
+
+asio::awaitable<void> ClusterStockGate::settle(const std::vector<std::string>& transfers) {
+  for (const std::string& entry : transfers) {
+    // "product:buckets:home:transfer id": the transfer may have given from any other bucket.
+    const std::size_t a = entry.find(':'), b = entry.find(':', a + 1), c = entry.find(':', b + 1);
+    if (c == std::string::npos) {
+      spdlog::warn("transfer record {} is not product:buckets:home:id; left as it is", entry);
+      continue;
+    }
+    const std::string product = entry.substr(0, a), transfer_id = entry.substr(c + 1);
+    const int buckets = std::stoi(entry.substr(a + 1, b - a - 1)), home = std::stoi(entry.substr(b + 1, c - b - 1));
+    for (int source = 0; source < buckets; ++source) {
+      if (source != home) co_await ordering::buckets::settle_transfer(redis_, product, source, home, transfer_id);
+    }
+  }
+}
+
 asio::awaitable<void> ClusterStockGate::undo(const std::string& order_id, const std::string& user_id,
                                              const Items& items, const std::string& idempotency_record) {
   const std::string tombstone_ttl = std::to_string(kPartTtlSeconds);
@@ -104,7 +194,10 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
     throw std::logic_error("order id " + id + " is not in the partition of its Idempotency-Key");
   }
   const Items items = items_of(request);
-  const std::string items_text = ck::items_text(items);
+  // Each product's bucket for this user; what the slots hold (and the recovery reads) names it.
+  const Routed routed = co_await route(items, request.user_id);
+  const Items& held = routed.items;
+  const std::string items_text = ck::items_text(held);
 
   // 1. begin on the home slot.
   // (Named argument lists throughout: a braced list inside a co_await trips GCC 12.)
@@ -128,59 +221,85 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
   if (begin_kind == "ABANDONED") co_return ReserveReply{.kind = Kind::kAbandoned};
   if (begin_kind != "BEGUN") throw std::runtime_error("cluster_begin: unexpected reply " + begin_kind);
 
-  // 2. take on each product slot; anything but TAKEN everywhere undoes it all.
+  // 2. take on each product slot; anything but TAKEN everywhere undoes it all. A bucketed
+  // product whose home bucket is short gets units from its other buckets and is taken again.
   const std::string window = settings_.default_payment_window.count() > 0
                                  ? std::to_string(settings_.default_payment_window.count())
                                  : "";
   std::vector<std::int64_t> prices(items.size(), 0);
   std::vector<std::optional<std::int64_t>> windows(items.size());
   std::optional<ReserveReply> refusal;
+  std::vector<std::string> transfers;  // noted in the transaction record, settled on a failure
   std::exception_ptr failure;
   try {
-    for (const ck::SlotGroup& g : ck::group_by_slot(product_ids(items))) {
+    for (const ck::SlotGroup& g : ck::group_by_slot(product_ids(held))) {
       std::vector<std::string> keys{ck::part(g.first, id), ck::part_void(g.first, id)};
       std::vector<std::string> args{request.user_id, std::to_string(kPartTtlSeconds), window};
       for (std::size_t i : g.positions) {
-        keys.push_back(catalog::keys::stock(items[i].first));
-        keys.push_back(catalog::keys::info(items[i].first));
-        keys.push_back(ordering::keys::buyers(items[i].first));
+        keys.push_back(catalog::keys::stock(held[i].first));
+        keys.push_back(catalog::keys::info(held[i].first));
+        keys.push_back(ordering::keys::buyers(held[i].first));
         args.push_back(items[i].first);
         args.push_back(std::to_string(items[i].second));
       }
-      Reply taken = co_await run(redis_, "cluster_take", keys, args);
-      if (out_of_memory(taken)) {
-        refusal = ReserveReply{.kind = Kind::kOutOfMemory, .code = taken.str};
+      for (int refills = 0;; ++refills) {
+        Reply taken = co_await run(redis_, "cluster_take", keys, args);
+        if (out_of_memory(taken)) {
+          refusal = ReserveReply{.kind = Kind::kOutOfMemory, .code = taken.str};
+          break;
+        }
+        checked(taken, "cluster_take");
+        auto& e = taken.elements;
+        const std::string kind = e.empty() ? "" : e[0].str;
+        auto at = [&](std::size_t n) { return n < e.size() ? text_of(e[n]) : std::string(); };
+        // The script numbers the items of its group from 1; the intake wants the order's index.
+        auto item = [&](std::size_t n) -> std::size_t {
+          const std::size_t in_group = n < e.size() && e[n].type == Reply::Type::kInteger && e[n].integer >= 1
+                                           ? e[n].integer - 1
+                                           : 0;
+          return in_group < g.positions.size() ? g.positions[in_group] : 0;
+        };
+        if (kind == "TAKEN" && e.size() == 1 + 2 * g.positions.size()) {
+          for (std::size_t n = 0; n < g.positions.size(); ++n) {
+            prices[g.positions[n]] = std::stoll(e[1 + 2 * n].str);
+            if (!e[2 + 2 * n].str.empty()) windows[g.positions[n]] = std::stoll(e[2 + 2 * n].str);
+          }
+          break;
+        }
+        if (kind == "REFUSED" && at(1) == "OUT_OF_STOCK" && routed.buckets[item(2)] > 1) {
+          const std::size_t i = item(2);
+          if (refills == kMaxRefills) {
+            spdlog::warn("order {}: product {} kept running short in bucket {} after {} refills; refused as busy", id,
+                         items[i].first, held[i].first, kMaxRefills);
+            refusal = ReserveReply{.kind = Kind::kRolledBack};
+            break;
+          }
+          const int buckets = routed.buckets[i];
+          const std::string transfer_id = id + "/" + std::to_string(i) + "/" + std::to_string(refills);
+          const RefillResult next = co_await refill(id, items[i].first, buckets,
+                                                    catalog::buckets::home_bucket(request.user_id, buckets),
+                                                    items[i].second, transfer_id, transfers);
+          if (next.next == Refill::kTakeAgain) continue;
+          refusal = next.next == Refill::kRolledBack ? ReserveReply{.kind = Kind::kRolledBack}
+                                                     : ReserveReply{.kind = Kind::kRefused,
+                                                                    .code = "OUT_OF_STOCK",
+                                                                    .item = i,
+                                                                    .left = std::to_string(next.left)};
+          break;
+        }
+        if (kind == "REFUSED") {
+          refusal = ReserveReply{
+              .kind = Kind::kRefused, .code = at(1), .item = item(2), .limit = at(3), .bought = at(4), .left = at(3)};
+        } else if (kind == "INVALID") {
+          refusal = ReserveReply{.kind = Kind::kInvalid, .code = at(1), .item = item(2)};
+        } else if (kind == "VOID") {
+          refusal = ReserveReply{.kind = Kind::kRolledBack};
+        } else {
+          throw std::runtime_error("cluster_take: unexpected reply " + kind);
+        }
         break;
       }
-      checked(taken, "cluster_take");
-      auto& e = taken.elements;
-      const std::string kind = e.empty() ? "" : e[0].str;
-      auto at = [&](std::size_t n) { return n < e.size() ? text_of(e[n]) : std::string(); };
-      // The script numbers the items of its group from 1; the intake wants the order's index.
-      auto item = [&](std::size_t n) -> std::size_t {
-        const std::size_t in_group = n < e.size() && e[n].type == Reply::Type::kInteger && e[n].integer >= 1
-                                         ? e[n].integer - 1
-                                         : 0;
-        return in_group < g.positions.size() ? g.positions[in_group] : 0;
-      };
-      if (kind == "TAKEN" && e.size() == 1 + 2 * g.positions.size()) {
-        for (std::size_t n = 0; n < g.positions.size(); ++n) {
-          prices[g.positions[n]] = std::stoll(e[1 + 2 * n].str);
-          if (!e[2 + 2 * n].str.empty()) windows[g.positions[n]] = std::stoll(e[2 + 2 * n].str);
-        }
-        continue;
-      }
-      if (kind == "REFUSED") {
-        refusal = ReserveReply{
-            .kind = Kind::kRefused, .code = at(1), .item = item(2), .limit = at(3), .bought = at(4), .left = at(3)};
-      } else if (kind == "INVALID") {
-        refusal = ReserveReply{.kind = Kind::kInvalid, .code = at(1), .item = item(2)};
-      } else if (kind == "VOID") {
-        refusal = ReserveReply{.kind = Kind::kRolledBack};
-      } else {
-        throw std::runtime_error("cluster_take: unexpected reply " + kind);
-      }
-      break;
+      if (refusal) break;
     }
     if (!refusal) {
       std::int64_t total = 0;
@@ -192,16 +311,18 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
   }
   if (failure) {
     // A take whose reply was lost may have run: undo it all (idempotent), then report the loss;
-    // the intake's abandon() finds no pending order and answers 503.
+    // the intake's abandon() finds no pending order and answers 503. A transfer cut short is
+    // finished first, so its units are in the home bucket before the parts are undone.
     try {
-      co_await undo(id, request.user_id, items, idem_record);
+      co_await settle(transfers);
+      co_await undo(id, request.user_id, held, idem_record);
     } catch (const std::exception& e) {
       spdlog::warn("order {}: undoing its parts failed ({}); the recovery will", id, e.what());
     }
     std::rethrow_exception(failure);
   }
   if (refusal) {
-    co_await undo(id, request.user_id, items, idem_record);
+    co_await undo(id, request.user_id, held, idem_record);
     co_return std::move(*refusal);
   }
 
@@ -248,7 +369,7 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
   checked(committed, "cluster_commit");
   const std::string commit_kind = committed.elements.empty() ? "" : committed.elements[0].str;
   if (commit_kind == "ABORTED") {
-    co_await undo(id, request.user_id, items, idem_record);
+    co_await undo(id, request.user_id, held, idem_record);
     co_return ReserveReply{.kind = Kind::kRolledBack};
   }
   if (commit_kind != "ACCEPTED" || committed.elements.size() < 2) {
@@ -271,12 +392,13 @@ asio::awaitable<bool> ClusterStockGate::release(const Reservation& r, const std:
   const std::string& id = r.order_id;
   const int partition = ck::partition_of(id);
   const Items items = items_of(request);
+  const Routed routed = co_await route(items, request.user_id);
   const std::vector<std::string> release_keys{ck::outbox(partition), ck::outbox_entry(id), ck::order(id),
                                               ck::transaction(id), ck::transactions(partition)};
-  const std::vector<std::string> release_args{id, lease_deadline, request.user_id, ck::items_text(items)};
+  const std::vector<std::string> release_args{id, lease_deadline, request.user_id, ck::items_text(routed.items)};
   Reply released = checked(co_await run(redis_, "cluster_release", release_keys, release_args), "cluster_release");
   if (released.integer != 1) co_return false;
-  co_await undo(id, request.user_id, items, "");
+  co_await undo(id, request.user_id, routed.items, "");
   co_return true;
 }
 
@@ -309,11 +431,13 @@ asio::awaitable<std::optional<std::string>> ClusterStockGate::pending_order(cons
 
 asio::awaitable<void> ClusterStockGate::return_units(const OrderUnits& units) {
   const std::string ttl = std::to_string(ordering::keys::kReturnedMarkerTtlSeconds);
-  for (const ck::SlotGroup& g : ck::group_by_slot(product_ids(units.items))) {
+  // To the bucket the purchase took them from: the user's home bucket of each product.
+  const Routed routed = co_await route(units.items, units.user_id);
+  for (const ck::SlotGroup& g : ck::group_by_slot(product_ids(routed.items))) {
     std::vector<std::string> keys{ck::part_returned(g.first, units.order_id), ck::part(g.first, units.order_id),
                                   ck::part_void(g.first, units.order_id)};
     std::vector<std::string> args{units.user_id, ttl};
-    add_counter_keys(units.items, g, keys, args);
+    add_counter_keys(routed.items, g, keys, args);
     checked(co_await run(redis_, "cluster_return", keys, args), "cluster_return");
   }
   const std::string order_key = ck::order(units.order_id);
@@ -354,8 +478,11 @@ asio::awaitable<int> ClusterStockGate::recover_partition(int partition, int batc
   Reply claimed = checked(co_await run(redis_, "cluster_recover_claim", claim_keys, claim_args),
                           "cluster_recover_claim");
   int undone = 0;
-  for (std::size_t i = 0; i + 3 < claimed.elements.size(); i += 4) {
+  for (std::size_t i = 0; i + 4 < claimed.elements.size(); i += 5) {
     const std::string& id = claimed.elements[i].str;
+    // Transfers into a home bucket first: units that left a bucket arrive before the parts go.
+    const std::vector<std::string> transfers = split_list(claimed.elements[i + 4].str);
+    co_await settle(transfers);
     co_await undo(id, claimed.elements[i + 1].str, ck::parse_items_text(claimed.elements[i + 2].str),
                   claimed.elements[i + 3].str);
     spdlog::info("order {}: its purchase stopped before the commit; its parts are undone", id);

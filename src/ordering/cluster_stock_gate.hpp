@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,28 @@ class ClusterStockGate final : public StockGate {
 
  private:
   using Items = std::vector<std::pair<std::string, long long>>;
+  // An order's items as the product slots hold them: each product's bucket named
+  // (catalog::keys::bucket: the user's home bucket of a product in stockBuckets), and the
+  // number of buckets of each.
+  struct Routed {
+    Items items;
+    std::vector<int> buckets;
+  };
+  boost::asio::awaitable<Routed> route(const Items& items, const std::string& user_id);
+  // What the intake does when a bucketed product's home bucket was short.
+  enum class Refill { kTakeAgain, kSoldOut, kRolledBack };
+  struct RefillResult {
+    Refill next = Refill::kTakeAgain;
+    long long left = 0;  // kSoldOut: the product's units over all its buckets
+  };
+  // Moves units into the user's home bucket of `product` under a transfer id noted in the
+  // order's transaction record first (`noted` gets it), so a recovery settles it.
+  boost::asio::awaitable<RefillResult> refill(const std::string& order_id, const std::string& product, int buckets,
+                                              int home, long long quantity, const std::string& transfer_id,
+                                              std::vector<std::string>& noted);
+  // Finishes transfers noted as "product:buckets:home:transfer id" (the units that left a
+  // bucket arrive in the home bucket). Idempotent.
+  boost::asio::awaitable<void> settle(const std::vector<std::string>& transfers);
   // Untakes every part of the order (units back where one was taken, tombstones everywhere),
   // then ends its transaction on the home slot. Idempotent.
   boost::asio::awaitable<void> undo(const std::string& order_id, const std::string& user_id, const Items& items,
@@ -42,6 +65,9 @@ class ClusterStockGate final : public StockGate {
 
   redis::Commands& redis_;
   IntakeSettings settings_;
+  // Products' stockBuckets as Redis names them ({p:ID}:buckets); they never change, so they
+  // are kept for the process's life (bounded: cleared when full).
+  std::unordered_map<std::string, int> bucket_counts_;
 };
 
 }  // namespace orders::ordering

@@ -1,8 +1,14 @@
 #include "ordering/units.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <unordered_map>
+
 #include "catalog/keys.hpp"
+#include "catalog/stock_buckets.hpp"
 #include "ordering/cluster_keys.hpp"
 #include "ordering/keys.hpp"
+#include "storage/redis/blocking_redis.hpp"
 
 namespace orders::ordering {
 
@@ -41,6 +47,33 @@ std::vector<redis::Command> return_units_commands(const OrderUnits& units, bool 
   }
   commands.push_back(redis::Command::of({"DEL", cluster_keys::order(units.order_id)}));
   return commands;
+}
+
+void route_to_home_buckets(redis::BlockingRedis& redis, std::vector<OrderUnits>& units) {
+  std::vector<std::string> products;
+  for (const auto& u : units) {
+    for (const auto& [product, quantity] : u.items) {
+      if (std::find(products.begin(), products.end(), product) == products.end()) products.push_back(product);
+    }
+  }
+  if (products.empty()) return;
+  std::vector<redis::Command> gets;
+  for (const auto& product : products) gets.push_back(redis::Command::of({"GET", catalog::keys::buckets(product)}));
+  const std::vector<redis::Reply> counts = redis.pipeline(gets);
+  std::unordered_map<std::string, int> buckets;
+  for (std::size_t i = 0; i < products.size() && i < counts.size(); ++i) {
+    const redis::Reply& r = counts[i];
+    int n = 1;
+    if (r.type == redis::Reply::Type::kString) {
+      std::from_chars(r.str.data(), r.str.data() + r.str.size(), n);
+    }
+    buckets[products[i]] = std::clamp(n, 1, catalog::buckets::kMaxBuckets);
+  }
+  for (auto& u : units) {
+    for (auto& [product, quantity] : u.items) {
+      product = catalog::buckets::home_bucket_name(product, u.user_id, buckets[product]);
+    }
+  }
 }
 
 std::string pending_order_key(const std::string& order_id, bool cluster) {

@@ -131,8 +131,9 @@ std::vector<ordering::OrderUnits> owed_expired(postgres::BlockingConnection& pg,
 }
 
 void return_expired_units(redis::BlockingRedis& redis, postgres::BlockingConnection& pg,
-                          const std::vector<ordering::OrderUnits>& units) {
+                          std::vector<ordering::OrderUnits> units) {
   if (units.empty()) return;
+  if (redis.cluster()) ordering::route_to_home_buckets(redis, units);
   std::vector<redis::Command> commands;
   std::vector<std::size_t> owner;  // owner[n]: the order of commands[n]
   for (std::size_t i = 0; i < units.size(); ++i) {

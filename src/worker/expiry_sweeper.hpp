@@ -42,7 +42,7 @@ std::vector<ordering::OrderUnits> owed_expired(postgres::BlockingConnection& pg,
 // The units back to the Redis counters and the buyers' counts (return_units.lua: once per order
 // whoever asks), then orders.units_returned_at set, so they never go back twice.
 void return_expired_units(redis::BlockingRedis& redis, postgres::BlockingConnection& pg,
-                          const std::vector<ordering::OrderUnits>& units);
+                          std::vector<ordering::OrderUnits> units);
 
 // Owed returns first, then what is due, until less than a batch is due or `stop` is set.
 SweepRound sweep_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, int batch,

@@ -74,11 +74,17 @@ void settle_in_redis(redis::BlockingRedis& redis, const std::vector<const orderi
   // One round trip for the batch (per master in a cluster); settled[n] is the order of commands[n].
   std::vector<redis::Command> commands;
   std::vector<const ordering::Order*> settled;
+  std::vector<ordering::OrderUnits> owed(orders.size());
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    if (!outcomes[i].gives_units_back()) continue;
+    owed[i] = ordering::OrderUnits{orders[i]->id, orders[i]->user_id, {}};
+    for (const auto& item : orders[i]->items) owed[i].items.emplace_back(item.product_id, item.quantity);
+  }
+  if (redis.cluster()) ordering::route_to_home_buckets(redis, owed);
   for (std::size_t i = 0; i < orders.size(); ++i) {
     const ordering::Order& o = *orders[i];
     if (outcomes[i].gives_units_back()) {
-      ordering::OrderUnits units{o.id, o.user_id, {}};
-      for (const auto& item : o.items) units.items.emplace_back(item.product_id, item.quantity);
+      const ordering::OrderUnits& units = owed[i];
       for (auto& c : ordering::return_units_commands(units, redis.cluster())) {
         commands.push_back(std::move(c));
         settled.push_back(&o);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "catalog/keys.hpp"
+#include "catalog/stock_buckets.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "config/config.hpp"
@@ -23,7 +24,6 @@
 #include "ordering/keys.hpp"
 #include "ordering/order_event.hpp"
 #include "ordering/reference_number.hpp"
-#include "ordering/stock_buckets.hpp"
 #include "storage/redis/cluster_client.hpp"
 #include "support/private_redis_cluster.hpp"
 #include "support/run_coroutine.hpp"
@@ -408,7 +408,7 @@ class BucketTransferTest : public ClusterStockGateTest {
   redis::Reply give(const std::string& id, int source, long long units, const std::string& xid) {
     const std::string bucket = catalog::keys::bucket(id, source);
     const std::string give_id = ordering::buckets::give_id(xid, source);
-    return script("bucket_give", {catalog::keys::stock(bucket), ordering::buckets::transfer_record(bucket, give_id)},
+    return script("bucket_give", {catalog::keys::stock(bucket), catalog::buckets::transfer_record(bucket, give_id)},
                   {std::to_string(units), "60"});
   }
 };

@@ -99,11 +99,26 @@ TEST(ProductValidation, EveryBadFieldIsNamed) {
       {R"({"name":"x","price":1,"stock":1,"sku":""})", "sku"},
       {R"({"name":"x","price":1,"stock":1,"isActive":false})", "isActive"},
       {R"({"name":7,"price":1,"stock":1})", "name"},
+      {R"({"name":"x","price":1,"stock":1,"stockBuckets":0})", "stockBuckets"},
+      {R"({"name":"x","price":1,"stock":1,"stockBuckets":65})", "stockBuckets"},
+      {R"({"name":"x","price":1,"stock":1,"stockBuckets":2.5})", "stockBuckets"},
   };
   for (const auto& c : cases) {
     auto errors = errors_of(parse_new_product(c.body, 0));
     EXPECT_TRUE(names_field(errors, c.field)) << c.body;
   }
+}
+
+TEST(ProductValidation, StockBucketsDefaultsToOneAndIsFixedAtCreation) {
+  auto one = parse_new_product(R"({"name":"x","price":1,"stock":1})", 0);
+  ASSERT_TRUE(std::holds_alternative<NewProduct>(one));
+  EXPECT_EQ(std::get<NewProduct>(one).stock_buckets, 1);
+  auto eight = parse_new_product(R"({"name":"x","price":1,"stock":1,"stockBuckets":8})", 0);
+  ASSERT_TRUE(std::holds_alternative<NewProduct>(eight));
+  EXPECT_EQ(std::get<NewProduct>(eight).stock_buckets, 8);
+  auto errors = errors_of(parse_product_patch(R"({"stockBuckets":8})"));
+  ASSERT_TRUE(names_field(errors, "stockBuckets"));
+  EXPECT_EQ(errors.at(0).message, "is fixed when the product is created");
 }
 
 TEST(ProductValidation, PatchDistinguishesAbsentNullAndValue) {

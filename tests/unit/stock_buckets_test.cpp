@@ -4,11 +4,11 @@
 #include <set>
 
 #include "catalog/keys.hpp"
-#include "ordering/stock_buckets.hpp"
+#include "catalog/stock_buckets.hpp"
 #include "storage/redis/cluster_slots.hpp"
 
 using namespace orders;
-namespace b = ordering::buckets;
+namespace b = catalog::buckets;
 
 TEST(StockBuckets, BucketZeroIsTheProductsOwnTagAndTheOthersSpreadOverSlots) {
   EXPECT_EQ(catalog::keys::bucket("p1", 0), "p1");

@@ -1,8 +1,12 @@
--- Makes a product's sale rules visible to purchases and creates its stock counter.
--- KEYS[1] {p:ID}:info  KEYS[2] {p:ID}:stock  KEYS[3] {p:ID}:cache  KEYS[4] {p:ID}:gen
+-- Makes a product's sale rules visible to purchases and creates its stock counter. A product
+-- split into stockBuckets (Redis Cluster) runs this once per bucket, each with its own keys:
+-- bucket 0 ({p:ID}) with four keys (five on Redis Cluster), the others ({p:ID#b}) with two.
+-- KEYS[1] info  KEYS[2] stock  KEYS[3] {p:ID}:cache  KEYS[4] {p:ID}:gen
+-- KEYS[5] {p:ID}:buckets (Redis Cluster: the number of buckets, which never changes)
 -- ARGV[1] price in cents  ARGV[2] max per user ('' = none)  ARGV[3] sale start ms ('' = none)
--- ARGV[4] sale end ms ('' = none)  ARGV[5] initial stock ('' = keep the counter as it is)
+-- ARGV[4] sale end ms ('' = none)  ARGV[5] initial stock of this counter ('' = keep it as it is)
 -- ARGV[6] products.version of these rules  ARGV[7] payment window, s ('' = the service default)
+-- ARGV[8] the number of buckets (with KEYS[5])
 -- Returns 1 when published, 0 when Redis holds a newer version (a later update, or the
 -- product's removal, published first): the older rules are dropped.
 local held = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -15,6 +19,11 @@ if ARGV[5] ~= '' then
   -- A new product's counter; NX keeps a counter that purchases already move.
   redis.call('SET', KEYS[2], ARGV[5], 'NX')
 end
-redis.call('INCR', KEYS[4])
-redis.call('DEL', KEYS[3])
+if KEYS[5] then
+  redis.call('SET', KEYS[5], ARGV[8])
+end
+if KEYS[4] then
+  redis.call('INCR', KEYS[4])
+  redis.call('DEL', KEYS[3])
+end
 return 1

@@ -6,14 +6,16 @@
 
 // The arithmetic of a product split into `stockBuckets` (docs/architecture.md, "Hot products in
 // buckets"): which bucket is a buyer's home, how stock is spread over the buckets, which buckets
-// give units to a home that is short. Pure functions; the Redis side is bucket_transfer.hpp.
-namespace orders::ordering::buckets {
+// give units to a home that is short. Pure functions; the transfer on Redis is ordering/bucket_transfer.hpp.
+namespace orders::catalog::buckets {
 
-inline constexpr int kMaxBuckets = 64;
+inline constexpr int kMaxBuckets = 64;  // catalog::kMaxStockBuckets, the field's bound
 
 // The buyer's home bucket, 0..buckets-1 (FNV-1a of the user id): their per-user count, their
 // limit check and their decrement are in it, so one script decides them together.
 int home_bucket(std::string_view user_id, int buckets);
+// The name of that bucket (catalog::keys::bucket): what the purchase takes from and returns to.
+std::string home_bucket_name(std::string_view product_id, std::string_view user_id, int buckets);
 
 // `total` units over `buckets` counters, as even as can be (the first ones get the remainder).
 std::vector<long long> split(long long total, int buckets);
@@ -36,4 +38,4 @@ std::vector<Give> plan_gives(long long needed, int home, const std::vector<long 
 std::string transfer_record(std::string_view source_bucket, std::string_view transfer_id);
 std::string transfer_received(std::string_view target_bucket, std::string_view transfer_id);
 
-}  // namespace orders::ordering::buckets
+}  // namespace orders::catalog::buckets

@@ -1,12 +1,15 @@
-#include "ordering/stock_buckets.hpp"
+#include "catalog/stock_buckets.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
 
 #include "catalog/keys.hpp"
+#include "catalog/model.hpp"
 
-namespace orders::ordering::buckets {
+namespace orders::catalog::buckets {
+
+static_assert(kMaxBuckets == kMaxStockBuckets);
 
 int home_bucket(std::string_view user_id, int buckets) {
   if (buckets <= 1) return 0;
@@ -16,6 +19,10 @@ int home_bucket(std::string_view user_id, int buckets) {
     h *= 16777619u;
   }
   return static_cast<int>(h % static_cast<std::uint32_t>(buckets));
+}
+
+std::string home_bucket_name(std::string_view product_id, std::string_view user_id, int buckets) {
+  return keys::bucket(product_id, home_bucket(user_id, buckets));
 }
 
 std::vector<long long> split(long long total, int buckets) {
@@ -71,4 +78,4 @@ std::string transfer_received(std::string_view target_bucket, std::string_view t
   return catalog::keys::tag(target_bucket) + ":xin:" + std::string(transfer_id);
 }
 
-}  // namespace orders::ordering::buckets
+}  // namespace orders::catalog::buckets
