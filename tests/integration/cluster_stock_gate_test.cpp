@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
+#include <iostream>
 #include <map>
 #include <numeric>
 #include <set>
@@ -471,4 +472,142 @@ TEST_F(BucketTransferTest, ConcurrentRefillsOfEveryBucketNeverLoseOrMakeAUnit) {
   for (int b = 0; b < kBuckets; ++b) by_get += stock_of(catalog::keys::bucket(id, b));
   EXPECT_EQ(by_get, kBuckets * 50);
   EXPECT_EQ(std::accumulate(left.begin(), left.end(), 0LL), kBuckets * 50);
+}
+
+// A hot product in buckets bought through the gate: each buyer takes from their home bucket, a
+// short home is refilled from the others, and with demand above stock exactly all of it sells.
+class BucketedPurchaseTest : public BucketTransferTest {
+ protected:
+  // The product as the catalog publishes it on a cluster: rules in every bucket, its counters,
+  // and the number of buckets in bucket 0.
+  void put_bucketed(const std::string& id, const std::vector<long long>& counters, long long max = 0) {
+    for (int b = 0; b < static_cast<int>(counters.size()); ++b) {
+      put_product(catalog::keys::bucket(id, b), counters[b], 1000, max);
+    }
+    cmd({"SET", catalog::keys::buckets(id), std::to_string(counters.size())});
+  }
+  long long sum(const std::string& id, int buckets) {
+    const auto left = counters(id, buckets);
+    return std::accumulate(left.begin(), left.end(), 0LL);
+  }
+  // A user whose home bucket of a product in `buckets` is `home`.
+  static std::string user_with_home(int home, int buckets, const std::string& prefix = "h") {
+    for (int i = 0;; ++i) {
+      std::string user = prefix + std::to_string(i);
+      if (catalog::buckets::home_bucket(user, buckets) == home) return user;
+    }
+  }
+};
+
+TEST_F(BucketedPurchaseTest, ABuyerTakesFromTheHomeBucketAndAShortHomeIsRefilledFromTheOthers) {
+  const std::string id = uuid::make_v7();
+  put_bucketed(id, {0, 0, 5, 1});
+  const std::string user = user_with_home(1, 4);
+  const std::string home = catalog::keys::bucket(id, 1);
+  auto p = purchase(user, {{id, 2}});
+  auto reply = reserve(*p);
+  ASSERT_EQ(reply.kind, Kind::kAccepted) << reply.code;
+  EXPECT_EQ(sum(id, 4), 4);
+  EXPECT_EQ(bought(home, user), 2);  // the per-user count lives in the home bucket
+  // The order names the product, never a bucket.
+  auto order = ordering::parse_order(reply.order_json);
+  ASSERT_TRUE(order) << reply.order_json;
+  EXPECT_EQ(order->items.at(0).product_id, id);
+  EXPECT_FALSE(exists(ck::transaction(p->reservation.order_id)));
+
+  // A cancel gives the units back to the home bucket, once.
+  orders::test::run_bounded(io_, gate_->confirm(p->reservation.order_id));
+  ordering::OrderUnits units{p->reservation.order_id, user, {{id, 2}}};
+  const long long home_before = stock_of(home);
+  orders::test::run_bounded(io_, gate_->return_units(units));
+  orders::test::run_bounded(io_, gate_->return_units(units));
+  EXPECT_EQ(stock_of(home), home_before + 2);
+  EXPECT_EQ(sum(id, 4), 6);
+  EXPECT_EQ(bought(home, user), 0);
+}
+
+TEST_F(BucketedPurchaseTest, SoldOutOnlyWhenAllBucketsTogetherHoldTooLittleAndLimitsStayPerUser) {
+  const std::string id = uuid::make_v7();
+  put_bucketed(id, {1, 1, 1}, /*max=*/2);
+  const std::string user = user_with_home(0, 3);
+  // 3 units over three buckets: an order of 3 needs all of them, one of 4 is sold out.
+  auto four = reserve(*purchase(user, {{id, 3}}));
+  EXPECT_EQ(four.kind, Kind::kRefused);
+  EXPECT_EQ(four.code, "PURCHASE_LIMIT_EXCEEDED");
+  auto two = reserve(*purchase(user, {{id, 2}}));
+  ASSERT_EQ(two.kind, Kind::kAccepted) << two.code;
+  auto more = reserve(*purchase(user, {{id, 1}}));
+  EXPECT_EQ(more.kind, Kind::kRefused);
+  EXPECT_EQ(more.code, "PURCHASE_LIMIT_EXCEEDED");
+  const std::string other = user_with_home(2, 3, "o");
+  auto too_many = reserve(*purchase(other, {{id, 2}}));
+  EXPECT_EQ(too_many.kind, Kind::kRefused);
+  EXPECT_EQ(too_many.code, "OUT_OF_STOCK");
+  EXPECT_EQ(too_many.left, "1");  // what all buckets hold together
+  EXPECT_EQ(reserve(*purchase(other, {{id, 1}})).kind, Kind::kAccepted);
+  EXPECT_EQ(sum(id, 3), 0);
+}
+
+TEST_F(BucketedPurchaseTest, ACrowdAboveStockBuysExactlyAllOfItOverEightBuckets) {
+  const std::string id = uuid::make_v7();
+  constexpr int kBuckets = 8, kStock = 100, kBuyers = 300;
+  // Uneven on purpose: most units sit in two buckets, so most homes must be refilled.
+  put_bucketed(id, {60, 0, 0, 25, 0, 5, 10, 0});
+  std::vector<std::unique_ptr<Purchase>> purchases;
+  for (int i = 0; i < kBuyers; ++i) purchases.push_back(purchase("fan" + std::to_string(i), {{id, 1}}));
+  int accepted = 0, sold_out = 0, busy = 0;
+  std::vector<std::size_t> undecided(kBuyers);
+  std::iota(undecided.begin(), undecided.end(), 0);
+  // A buyer answered 503 (their home kept being emptied under them) retries, as a client does.
+  for (int round = 0; round < 10 && !undecided.empty(); ++round) {
+    std::vector<std::future<ordering::ReserveReply>> replies;
+    std::vector<std::unique_ptr<Purchase>> attempts;
+    for (std::size_t i : undecided) {
+      attempts.push_back(purchase(purchases[i]->request.user_id, {{id, 1}}));
+      replies.push_back(asio::co_spawn(io_, gate_->reserve(attempts.back()->reservation), asio::use_future));
+    }
+    ASSERT_TRUE(run_all(replies));
+    std::vector<std::size_t> again;
+    for (std::size_t n = 0; n < replies.size(); ++n) {
+      auto r = replies[n].get();
+      if (r.kind == Kind::kAccepted) ++accepted;
+      else if (r.kind == Kind::kRefused && r.code == "OUT_OF_STOCK") ++sold_out;
+      else if (r.kind == Kind::kRolledBack) {
+        ++busy;
+        again.push_back(undecided[n]);
+      } else ADD_FAILURE() << "unexpected reply " << static_cast<int>(r.kind) << " " << r.code;
+    }
+    undecided = std::move(again);
+  }
+  EXPECT_TRUE(undecided.empty());
+  EXPECT_EQ(accepted, kStock);  // G5: nobody refused while a bucket held a unit
+  EXPECT_EQ(sold_out, kBuyers - kStock);
+  const auto left = counters(id, kBuckets);
+  for (long long n : left) EXPECT_EQ(n, 0);
+  std::cout << "[ bucketed crowd ] " << accepted << " accepted, " << sold_out << " sold out, " << busy
+            << " answered busy and retried\n";
+}
+
+// The API stops in the middle of a refill, after the give and before the receive: the recovery
+// settles the transfer (the units reach the home bucket) and then undoes the purchase.
+TEST_F(BucketedPurchaseTest, StopMidTransferIsSettledByTheRecoveryWithEveryUnitKept) {
+  const std::string id = uuid::make_v7();
+  put_bucketed(id, {0, 6});
+  const std::string user = user_with_home(0, 2);
+  const std::string home = catalog::keys::bucket(id, 0);
+  auto p = purchase(user, {{home, 2}});  // the transaction record names the home bucket
+  const std::string& order_id = p->reservation.order_id;
+  ASSERT_EQ(begin(*p).elements.at(0).str, "BEGUN");
+  const std::string xid = order_id + "/0/0";
+  ASSERT_EQ(script("cluster_note_transfer", {ck::transaction(order_id)}, {id + ":2:0:" + xid}).integer, 1);
+  ASSERT_EQ(give(id, 1, 3, xid).integer, 3);  // the API stops here
+  EXPECT_EQ(sum(id, 2), 3);                   // 3 units in flight
+  wait_out_lease();
+  EXPECT_GE(recover(), 1);
+  EXPECT_EQ(counters(id, 2), (std::vector<long long>{3, 3}));
+  EXPECT_EQ(bought(home, user), 0);
+  EXPECT_FALSE(exists(ck::transaction(order_id)));
+  // A note that arrives after the recovery took the transaction is refused: no late transfer.
+  EXPECT_EQ(script("cluster_note_transfer", {ck::transaction(order_id)}, {id + ":2:0:" + order_id + "/0/1"}).integer,
+            0);
 }
