@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -16,6 +17,7 @@
 #include "app/probes.hpp"
 #include "app/redis_mode.hpp"
 #include "catalog/keys.hpp"
+#include "catalog/stock_buckets.hpp"
 #include "common/dependency_error.hpp"
 #include "common/time.hpp"
 #include "ordering/cluster_keys.hpp"
@@ -65,6 +67,8 @@ struct ProductState {
   Rules rules;
   Quantities live_buyers;  // user -> units in that user's live orders
   // Redis.
+  int buckets = 1;  // stockBuckets on a cluster: counter, buyers and rules are over all of them
+  bool bucket_rules_differ = false;
   std::optional<long long> counter;
   std::optional<Rules> info;
   Quantities buyers;
@@ -178,24 +182,47 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
     }
   } unwatch{&slot_conn, watching};
 
+  // On a cluster a product may be split over buckets ({p:ID}:buckets); one Redis has one counter.
+  std::map<std::string, int> bucket_counts;
+  auto buckets_of = [&](const std::string& product) {
+    if (!redis.cluster()) return 1;
+    auto it = bucket_counts.find(product);
+    if (it != bucket_counts.end()) return it->second;
+    Reply n = redis.command({"GET", catalog::keys::buckets(product)});
+    const int count = n.type == Reply::Type::kString ? std::clamp(std::stoi(n.str), 1, catalog::buckets::kMaxBuckets)
+                                                     : 1;
+    return bucket_counts[product] = count;
+  };
+  auto rules_in = [&](const std::string& bucket) -> std::optional<Rules> {
+    Reply info = redis.command(
+        {"HMGET", catalog::keys::info(bucket), "active", "price", "max", "starts", "ends", "window"});
+    if (info.type != Reply::Type::kArray || info.elements.size() != 6 ||
+        info.elements[0].type != Reply::Type::kString) {
+      return std::nullopt;
+    }
+    const auto& e = info.elements;
+    return Rules{text(e[0]), text(e[1]), text(e[2]), text(e[3]), text(e[4]), text(e[5])};
+  };
   std::map<std::string, ProductState> by_id;
   for (const auto& id : ids) {
     ProductState p;
     p.id = id;
-    Reply counter = redis.command({"GET", catalog::keys::stock(id)});
-    if (counter.type == Reply::Type::kString) p.counter = std::stoll(text(counter));
-    Reply buyers = redis.command({"HGETALL", ordering::keys::buyers(id)});
-    for (std::size_t i = 0; buyers.type == Reply::Type::kArray && i + 1 < buyers.elements.size(); i += 2) {
-      long long units = std::stoll(text(buyers.elements[i + 1]));
-      if (units > 0) p.buyers[text(buyers.elements[i])] = units;
+    p.buckets = buckets_of(id);
+    for (int b = 0; b < p.buckets; ++b) {
+      const std::string bucket = catalog::keys::bucket(id, b);
+      Reply counter = redis.command({"GET", catalog::keys::stock(bucket)});
+      if (counter.type == Reply::Type::kString) p.counter = p.counter.value_or(0) + std::stoll(text(counter));
+      else if (b == 0) break;  // no counter at all: "no Redis counter"
+      Reply buyers = redis.command({"HGETALL", ordering::keys::buyers(bucket)});
+      for (std::size_t i = 0; buyers.type == Reply::Type::kArray && i + 1 < buyers.elements.size(); i += 2) {
+        long long units = std::stoll(text(buyers.elements[i + 1]));
+        if (units > 0) p.buyers[text(buyers.elements[i])] += units;
+      }
+      std::optional<Rules> rules = rules_in(bucket);
+      if (b == 0) p.info = rules;
+      else if (rules != p.info) p.bucket_rules_differ = true;
     }
-    Reply info = redis.command(
-        {"HMGET", catalog::keys::info(id), "active", "price", "max", "starts", "ends", "window"});
-    if (info.type == Reply::Type::kArray && info.elements.size() == 6 &&
-        info.elements[0].type == Reply::Type::kString) {
-      const auto& e = info.elements;
-      p.info = Rules{text(e[0]), text(e[1]), text(e[2]), text(e[3]), text(e[4]), text(e[5])};
-    }
+    if (!p.counter) p.info = rules_in(id);
     by_id.emplace(id, std::move(p));
   }
   auto pending = pending_orders(redis);
@@ -293,8 +320,11 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
     } else {
       // Every product slot of the order has its once-marker (cluster_return.lua); with --fix,
       // those of the slot this reading repairs (the others have their own reading).
+      // (In the bucket each item came from: its user's home bucket.)
       std::vector<std::string> products;
-      for (const auto& [product, qty] : entry.first.items) products.push_back(product);
+      for (const auto& [product, qty] : entry.first.items) {
+        products.push_back(catalog::buckets::home_bucket_name(product, entry.first.user, buckets_of(product)));
+      }
       returned = true;
       for (const auto& g : ordering::cluster_keys::group_by_slot(products)) {
         if (fix && g.slot != slot) continue;
@@ -307,7 +337,11 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
       continue;
     }
     add_units(entry.first, &ProductState::owed, entry.second);
-    out.owed.push_back(entry.first);
+    // --fix returns owed units within one slot's transaction: not those of a split product
+    // (its buckets span slots); the sweeper's return, which routes per bucket, brings them back.
+    bool split = false;
+    for (const auto& [product, qty] : entry.first.items) split = split || buckets_of(product) > 1;
+    if (!(fix && split)) out.owed.push_back(entry.first);
   }
   for (auto& [id, p] : by_id) {
     for (const auto& [user, units] : p.live_buyers) p.expected_buyers[user] += units;
@@ -330,7 +364,8 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
   queued({"MULTI"});
   if (fix) {
     for (auto& [id, p] : by_id) {
-      if (!p.active) continue;  // deactivated meanwhile: no counter comes back
+      if (!p.active) continue;      // deactivated meanwhile: no counter comes back
+      if (p.buckets > 1) continue;  // its buckets span slots: reported, not repaired (judge)
       const long long target = p.stock - p.pending;
       if (!p.counter || *p.counter != target) queued({"SET", catalog::keys::stock(id), std::to_string(target)});
       Quantities target_buyers = p.expected_buyers;
@@ -449,9 +484,14 @@ ProductReport judge(const ProductState& p, bool fix) {
   if (expected_buyers != p.buyers) problems.push_back(describe(expected_buyers, p.buyers));
   if (!p.info) problems.push_back("no sale rules");
   else if (*p.info != p.rules) problems.push_back("sale rules differ");
+  if (p.bucket_rules_differ) problems.push_back("sale rules differ between buckets");
   if (p.ledger != p.stock) problems.push_back("ledger " + std::to_string(p.ledger - p.stock));
   if (p.order_units != p.live_units) problems.push_back("orders " + std::to_string(p.order_units - p.live_units));
-  if (fix) {
+  if (fix && p.buckets > 1 && !problems.empty()) {
+    // One repair transaction holds one slot; a split product's keys are in `buckets` slots.
+    problems.push_back("not repaired: split over " + std::to_string(p.buckets) +
+                       " buckets (set its stock with PUT /api/products/{id})");
+  } else if (fix) {
     const long long target = p.stock - p.pending;
     if (!p.counter || *p.counter != target) {
       r.fixed.push_back(p.id + " counter " + (p.counter ? std::to_string(*p.counter) : "-") + " -> " +
@@ -614,6 +654,7 @@ int run_reconcile(const config::Dependencies& deps, const ReconcileOptions& opti
   // stale orders and dead letters (a person decides: README "Dead-letter queue").
   int left = 0;
   for (const auto& p : products) left += p.ledger != p.stock || p.order_units != p.live_units;
+  for (const auto& r : reports) left += r.state->buckets > 1 && !r.problems.empty();
   if (expired_now > 0) {
     fixed.push_back(std::to_string(expired_now) + " unpaid orders past their payment deadline expired");
   }
