@@ -7,10 +7,12 @@
 # is purged afterwards. No speed-up is expected on 2 cores: the point is the cost of the cluster
 # protocol per order and how the load spreads over the masters (BENCHMARKS.md).
 #
-#   bench/cluster.sh [PRODUCTS STOCK BUYERS CONNECTIONS]     (default 4 20000 20000 128)
+# With BUCKETS > 1 the products are created with that stockBuckets (split on the cluster only).
+#
+#   bench/cluster.sh [PRODUCTS STOCK BUYERS CONNECTIONS [BUCKETS]]  (default 4 20000 20000 128 1)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-products=${1:-4} stock=${2:-20000} buyers=${3:-20000} connections=${4:-128}
+products=${1:-4} stock=${2:-20000} buyers=${3:-20000} connections=${4:-128} buckets=${5:-1}
 orders=$root/build/orders port=${BENCH_PORT:-18090}
 export ADMIN_TOKEN=${ADMIN_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 "$root/scripts/build.sh" >/dev/null
@@ -38,9 +40,9 @@ run_mode() {  # run_mode NAME [--cluster]
   LOG_LEVEL=warn "$orders" worker >"$work/$name-worker1.log" 2>&1 & pids+=($!)
   LOG_LEVEL=warn "$orders" worker >"$work/$name-worker2.log" 2>&1 & pids+=($!)
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
-  echo "== $name: orders bench flash-sale --products $products --stock $stock --buyers $buyers --connections $connections" >&2
+  echo "== $name: orders bench flash-sale --products $products --stock $stock --stock-buckets $buckets --buyers $buyers --connections $connections" >&2
   "$orders" bench flash-sale --url "http://127.0.0.1:$port" --products "$products" --stock "$stock" \
-    --buyers "$buyers" --connections "$connections" --duration-limit 120s --drain-stall 60s
+    --stock-buckets "$buckets" --buyers "$buyers" --connections "$connections" --duration-limit 120s --drain-stall 60s
   stop_all
 }
 

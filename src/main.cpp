@@ -237,6 +237,10 @@ void add_flash_sale_command(CLI::App* bench, FlashSaleCommand& c) {
   cmd->add_option("--stock", flash_sale.stock, "Units of each product")
       ->check(CLI::Range(0LL, 1000000000LL))
       ->capture_default_str();
+  cmd->add_option("--stock-buckets", flash_sale.stock_buckets,
+                  "The products' stockBuckets: on Redis Cluster each product's stock is split over this many slots")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--buyers", flash_sale.buyers, "Purchases of one unit, each from a user of its own")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
       ->capture_default_str();

@@ -166,7 +166,8 @@ std::string authorization() {
 // Creates `count` products through the API (round robin over the targets), with a payment
 // window when given; returns their ids.
 std::vector<std::string> create_products(const std::vector<HttpTarget>& targets, int count, long long stock,
-                                         const std::string& run_id, std::optional<int> payment_window = {}) {
+                                         const std::string& run_id, std::optional<int> payment_window = {},
+                                         int stock_buckets = 1) {
   const std::string auth = authorization();
   std::vector<std::string> ids;
   for (int j = 0; j < count; ++j) {
@@ -177,6 +178,7 @@ std::vector<std::string> create_products(const std::vector<HttpTarget>& targets,
     w.key("price").raw_number("1.00");
     w.key("stock").number(stock);
     if (payment_window) w.key("paymentWindowSeconds").number(*payment_window);
+    if (stock_buckets > 1) w.key("stockBuckets").number(stock_buckets);
     w.end_object();
     const auto& target = targets[static_cast<std::size_t>(j) % targets.size()];
     auto answer = bench::exchange(target, "POST", "/api/products", body, auth);
@@ -840,6 +842,7 @@ void print_sale_json(const SaleReport& r) {
   for (const auto& id : r.product_ids) w.string(id);
   w.end_array();
   w.key("stockPerProduct").number(s.stock);
+  w.key("stockBuckets").number(s.stock_buckets);
   w.key("buyers").number(ll(s.buyers));
   w.key("connections").number(s.connections);
   w.key("threads").number(s.threads);
@@ -899,10 +902,11 @@ void print_sale_text(const SaleReport& r) {
   const auto& retries = r.tally.view.retries;
   const double firing_seconds = stats.seconds();
   std::printf(
-      "orders bench flash-sale: run %s, %d product%s x %lld units, %llu buyers, %d connections on %d "
+      "orders bench flash-sale: run %s, %d product%s x %lld units%s, %llu buyers, %d connections on %d "
       "thread%s, retry share %.2f%s\n",
-      r.run_id.c_str(), s.products, s.products == 1 ? "" : "s", s.stock, ll(s.buyers), s.connections, s.threads,
-      s.threads == 1 ? "" : "s", s.retry_share,
+      r.run_id.c_str(), s.products, s.products == 1 ? "" : "s", s.stock,
+      s.stock_buckets > 1 ? format(" in %d buckets", s.stock_buckets).c_str() : "", ll(s.buyers), s.connections,
+      s.threads, s.threads == 1 ? "" : "s", s.retry_share,
       pays(s) ? format(", pay share %.2f, payment window %d s", s.pay_share, s.payment_window_seconds).c_str() : "");
   for (const auto& t : r.targets) std::printf("%-11s%s\n", "target", t.url.c_str());
   std::printf("%-11s%llu requests in %.2f s: %.0f answers/s (%llu purchases, %llu retries)%s\n", "firing",
@@ -1095,7 +1099,8 @@ int run_bench_flash_sale(const config::Dependencies& deps, const FlashSaleSettin
     bench::SaleRecord record(endpoints.pg, endpoints.redis);
     const std::string run_id = make_run_id();
     const auto product_ids = create_products(endpoints.targets, s.products, s.stock, run_id,
-                                             pays(s) ? std::optional<int>(s.payment_window_seconds) : std::nullopt);
+                                             pays(s) ? std::optional<int>(s.payment_window_seconds) : std::nullopt,
+                                             s.stock_buckets);
     const CpuSample cpu_before = sample_cpu();
     std::function<double()> persisted;
     if (!s.report.empty()) {

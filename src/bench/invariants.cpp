@@ -243,8 +243,13 @@ std::vector<ProductRecord> SaleRecord::products(const std::vector<std::string>& 
     auto it = by_id.find(id);
     if (it == by_id.end()) continue;
     ProductRecord p = std::move(it->second);
-    auto reply = impl_->command({"GET", catalog::keys::stock(p.id)});
-    if (reply.type == redis::Reply::Type::kString) p.counter = std::stoll(reply.str);
+    // A product in stockBuckets (Redis Cluster): its counter is the sum of its buckets'.
+    auto buckets = impl_->command({"GET", catalog::keys::buckets(p.id)});
+    const int n = buckets.type == redis::Reply::Type::kString ? std::max(1, std::stoi(buckets.str)) : 1;
+    for (int b = 0; b < n; ++b) {
+      auto reply = impl_->command({"GET", catalog::keys::stock(catalog::keys::bucket(p.id, b))});
+      if (reply.type == redis::Reply::Type::kString) p.counter = p.counter.value_or(0) + std::stoll(reply.str);
+    }
     products.push_back(std::move(p));
   }
   return products;

@@ -10,6 +10,7 @@ struct FlashSaleSettings {
   std::string urls;  // http://host:port[,…]: connections go round robin over them
   int products = 1;
   long long stock = 10000;  // units per product
+  int stock_buckets = 1;    // the products' stockBuckets (split on Redis Cluster only)
   std::uint64_t buyers = 100000;
   int connections = 256;
   double retry_share = 0.1;             // of the keys sent twice with the same Idempotency-Key
