@@ -83,7 +83,9 @@ asio::awaitable<SeedReport> seed(catalog::CatalogService& catalog) {
     if (std::holds_alternative<catalog::Category>(result)) ++report.categories_created;
     else ++report.already;
   }
-  for (const auto& c : co_await catalog.store().list_categories()) category_ids[c.name] = c.id;
+  // (Named: GCC 12 mishandles a range-for over a co_await's temporary.)
+  const auto categories = co_await catalog.store().list_categories();
+  for (const auto& c : categories) category_ids[c.name] = c.id;
 
   std::vector<std::string> bodies;
   for (const auto& p : kProducts) {

@@ -311,12 +311,16 @@ struct Server::Impl {
           // The headers were read: the caller's request id is known.
           auto given = parser.get().find("X-Request-Id");
           std::string id = given == parser.get().end() ? std::string() : std::string(given->value());
-          co_await reply_and_close(stream, body_too_large(options.max_body_bytes), id);
+          // (Each response named: a temporary inside a co_await expression is destroyed twice by GCC 12.)
+          Response res = body_too_large(options.max_body_bytes);
+          co_await reply_and_close(stream, std::move(res), id);
         } else if (ec == bhttp::error::header_limit) {
-          co_await reply_and_close(stream, error(431, codes::kHeadersTooLarge,
-                                                 "Request headers are larger than 16 KiB; the connection closes"));
+          Response res =
+              error(431, codes::kHeadersTooLarge, "Request headers are larger than 16 KiB; the connection closes");
+          co_await reply_and_close(stream, std::move(res));
         } else if (is_malformed_request(ec)) {
-          co_await reply_and_close(stream, error(400, codes::kBadRequest, "Malformed HTTP request: " + ec.message()));
+          Response res = error(400, codes::kBadRequest, "Malformed HTTP request: " + ec.message());
+          co_await reply_and_close(stream, std::move(res));
         }
         break;  // end of stream, timeout, reset, or shutdown
       }

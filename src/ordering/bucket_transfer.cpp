@@ -62,7 +62,9 @@ asio::awaitable<long long> refill_home(redis::Commands& redis, const std::string
   // Up to an even share when that is more, so the home's next buyers find units too.
   const long long level = std::max(needed, total / buckets);
   long long arrived = 0;
-  for (const Give& give : plan_gives(level - left[home], home, left)) {
+  // (Named: GCC 12 mishandles the temporaries of a range-for's initializer in a coroutine.)
+  const std::vector<Give> gives = plan_gives(level - left[home], home, left);
+  for (const Give& give : gives) {
     const std::string id = give_id(transfer_id, give.bucket);
     const std::string source = catalog::keys::bucket(product, give.bucket);
     const std::vector<std::string> keys{catalog::keys::stock(source), transfer_record(source, id)};

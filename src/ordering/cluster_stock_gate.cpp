@@ -169,7 +169,10 @@ asio::awaitable<void> ClusterStockGate::settle(const std::vector<std::string>& t
 asio::awaitable<void> ClusterStockGate::undo(const std::string& order_id, const std::string& user_id,
                                              const Items& items, const std::string& idempotency_record) {
   const std::string tombstone_ttl = std::to_string(kPartTtlSeconds);
-  for (const ck::SlotGroup& g : ck::group_by_slot(product_ids(items))) {
+  // (The groups named, not a temporary of the loop: GCC 12 destroys the temporaries of a
+  // range-for's initializer in a coroutine twice, a double free that corrupted the heap under load.)
+  const std::vector<ck::SlotGroup> groups = ck::group_by_slot(product_ids(items));
+  for (const ck::SlotGroup& g : groups) {
     std::vector<std::string> keys{ck::part(g.first, order_id), ck::part_void(g.first, order_id)};
     std::vector<std::string> args{user_id, tombstone_ttl};
     add_counter_keys(items, g, keys, args);
@@ -232,7 +235,8 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
   std::vector<std::string> transfers;  // noted in the transaction record, settled on a failure
   std::exception_ptr failure;
   try {
-    for (const ck::SlotGroup& g : ck::group_by_slot(product_ids(held))) {
+    const std::vector<ck::SlotGroup> groups = ck::group_by_slot(product_ids(held));  // (named: see undo)
+    for (const ck::SlotGroup& g : groups) {
       std::vector<std::string> keys{ck::part(g.first, id), ck::part_void(g.first, id)};
       std::vector<std::string> args{request.user_id, std::to_string(kPartTtlSeconds), window};
       for (std::size_t i : g.positions) {
@@ -433,7 +437,8 @@ asio::awaitable<void> ClusterStockGate::return_units(const OrderUnits& units) {
   const std::string ttl = std::to_string(ordering::keys::kReturnedMarkerTtlSeconds);
   // To the bucket the purchase took them from: the user's home bucket of each product.
   const Routed routed = co_await route(units.items, units.user_id);
-  for (const ck::SlotGroup& g : ck::group_by_slot(product_ids(routed.items))) {
+  const std::vector<ck::SlotGroup> groups = ck::group_by_slot(product_ids(routed.items));  // (named: see undo)
+  for (const ck::SlotGroup& g : groups) {
     std::vector<std::string> keys{ck::part_returned(g.first, units.order_id), ck::part(g.first, units.order_id),
                                   ck::part_void(g.first, units.order_id)};
     std::vector<std::string> args{units.user_id, ttl};
@@ -483,8 +488,10 @@ asio::awaitable<int> ClusterStockGate::recover_partition(int partition, int batc
     // Transfers into a home bucket first: units that left a bucket arrive before the parts go.
     const std::vector<std::string> transfers = split_list(claimed.elements[i + 4].str);
     co_await settle(transfers);
-    co_await undo(id, claimed.elements[i + 1].str, ck::parse_items_text(claimed.elements[i + 2].str),
-                  claimed.elements[i + 3].str);
+    // (Named: a temporary inside a co_await expression is destroyed twice by GCC 12, a double
+    // free that corrupted the heap of an API whose recovery ran beside a sale.)
+    const Items items = ck::parse_items_text(claimed.elements[i + 2].str);
+    co_await undo(id, claimed.elements[i + 1].str, items, claimed.elements[i + 3].str);
     spdlog::info("order {}: its purchase stopped before the commit; its parts are undone", id);
     ++undone;
   }

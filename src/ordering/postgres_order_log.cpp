@@ -313,15 +313,18 @@ asio::awaitable<PaidStore> PostgresOrderLog::store_paid(const Order& order) {
   Params audit;
   audit.add(order.id);
   Params event = outbox_event("order.status_changed", order.id, "PENDING", "PAID");
-  auto locked = co_await tx.execute(kLockPaidProducts, lock);
-  auto taken = locked.ok() ? co_await tx.execute(kTakePaidStock, take) : std::move(locked);
+  // (One co_await per statement, none inside ?: or a braced list: GCC 12 destroys such a
+  // temporary Result twice, a double PQclear that ASan caught on this path.)
+  auto taken = co_await tx.execute(kLockPaidProducts, lock);
+  if (taken.ok()) taken = co_await tx.execute(kTakePaidStock, take);
   if (!taken.ok() || taken.rows() != static_cast<int>(order.items.size())) {
     co_await tx.rollback();
     if (!taken.ok() && taken.sqlstate().empty()) taken.expect_ok("store paid stock");
     co_return retryable(taken) ? PaidStore::kRetry : PaidStore::kCannot;
   }
-  for (auto [sql, params] : {std::pair{kPaidItems, &item_rows}, std::pair{kPaidLedger, &ledger},
-                             std::pair{kPaidEvents, &audit}, std::pair{kOutboxInsert, &event}}) {
+  const std::array<std::pair<std::string_view, const Params*>, 4> steps{
+      {{kPaidItems, &item_rows}, {kPaidLedger, &ledger}, {kPaidEvents, &audit}, {kOutboxInsert, &event}}};
+  for (const auto& [sql, params] : steps) {
     auto r = co_await tx.execute(sql, *params);
     if (refused(r)) {
       co_await tx.rollback();

@@ -6,6 +6,7 @@
 
 #include "common/uuid.hpp"
 #include "config/config.hpp"
+#include "support/api_helpers.hpp"
 #include "support/process.hpp"
 
 using namespace orders::testing;
@@ -138,10 +139,8 @@ TEST(Seed, LoadsTheDemoCatalogWithCountersAndIsIdempotent) {
       << "every product's stock is its ledger's sum";
   const std::string flash = scalar(c.get(),
                                    "SELECT id::text || ' ' || stock FROM products WHERE sku = 'SEED-FLASH-001'");
-  auto endpoint = orders::config::parse_redis_url(required_env("REDIS_URL"));
-  std::string counter =
-      run({"redis-cli", "-p", std::to_string(endpoint.port), "GET", "{p:" + flash.substr(0, 36) + "}:stock"}).output;
-  EXPECT_EQ(counter, flash.substr(37) + "\n") << "the counter starts at the stock";
+  EXPECT_EQ(orders::testing::redis_get("{p:" + flash.substr(0, 36) + "}:stock"), flash.substr(37))
+      << "the counter starts at the stock";
 
   auto second = run({required_env("ORDERS_BINARY"), "seed", "--database-url", db.url()});
   ASSERT_EQ(second.code, 0) << second.output;

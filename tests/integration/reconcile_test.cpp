@@ -35,7 +35,7 @@ JsonCommand reconcile_json(const std::string& url, std::vector<std::string> more
 }
 
 orders::rabbitmq::Connection broker() {
-  return orders::rabbitmq::Connection(orders::config::parse_amqp_url(required_env("RABBITMQ_URL")),
+  return orders::rabbitmq::Connection(orders::testing::test_broker(),
                                       std::chrono::seconds(5));
 }
 

@@ -13,13 +13,15 @@ namespace orders::testing {
 using rabbitmq::bytes;
 using rabbitmq::kChannel;
 
+config::AmqpEndpoint test_broker() { return config::parse_amqp_urls(required_env("RABBITMQ_URL")).front(); }
+
 TestQueue::TestQueue(const std::string& binding_key, bool durable) : binding_key_(binding_key), durable_(durable) {
   if (durable) name_ = "test." + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   connect();
 }
 
 void TestQueue::connect() {
-  auto endpoint = config::parse_amqp_url(required_env("RABBITMQ_URL"));
+  auto endpoint = test_broker();
   connection_ = std::make_unique<rabbitmq::Connection>(endpoint, std::chrono::seconds(5));
   rabbitmq::declare_topology(*connection_);
   auto* ok = amqp_queue_declare(connection_->native(), kChannel, durable_ ? bytes(name_) : amqp_empty_bytes, 0,
@@ -68,7 +70,7 @@ std::vector<ReceivedMessage> TestQueue::drain(int quiet_ms) {
 }
 
 void clear_order_queues(bool persist_too) {
-  rabbitmq::Connection c(config::parse_amqp_url(required_env("RABBITMQ_URL")), std::chrono::seconds(5));
+  rabbitmq::Connection c(test_broker(), std::chrono::seconds(5));
   rabbitmq::declare_topology(c);
   for (std::string_view queue : {rabbitmq::kPersistQueue, rabbitmq::kDeadQueue}) {
     if (queue == rabbitmq::kPersistQueue && !persist_too) continue;

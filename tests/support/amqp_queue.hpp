@@ -4,11 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
+
 namespace orders::rabbitmq {
 class Connection;
 }
 
 namespace orders::testing {
+
+// The test stack's broker: the first node of RABBITMQ_URL (on the cluster stack a list of three;
+// the exchange, queues and bindings are the cluster's, so any node serves a test).
+config::AmqpEndpoint test_broker();
 
 struct ReceivedMessage {
   std::string message_id;

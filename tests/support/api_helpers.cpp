@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "common/uuid.hpp"
@@ -62,9 +63,21 @@ std::string chomp(std::string s) {
 }
 }  // namespace
 
+bool cluster_mode() {
+  const char* nodes = std::getenv("REDIS_CLUSTER_NODES");
+  return nodes != nullptr && *nodes != '\0';
+}
+
 std::string redis_cli(const std::vector<std::string>& args) {
-  auto endpoint = config::parse_redis_url(required_env("REDIS_URL"));
-  std::vector<std::string> argv{"redis-cli", "-p", std::to_string(endpoint.port)};
+  std::vector<std::string> argv{"redis-cli"};
+  if (cluster_mode()) {
+    // The first seed node; -c follows MOVED to the master of each key's slot.
+    const std::string nodes = std::getenv("REDIS_CLUSTER_NODES");
+    const std::string first = nodes.substr(0, nodes.find(','));
+    argv.insert(argv.end(), {"-c", "-p", first.substr(first.rfind(':') + 1)});
+  } else {
+    argv.insert(argv.end(), {"-p", std::to_string(config::parse_redis_url(required_env("REDIS_URL")).port)});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   return chomp(shell(argv));
 }

@@ -46,13 +46,19 @@ JsonCommand run_orders_json(const std::vector<std::string>& args);
 // The one JSON object of a summary on stdout (fails the test on anything else).
 boost::json::object summary_of(const std::string& out);
 
-// redis-cli against the test stack's Redis, output without the trailing newline.
+// Whether the tests run against the cluster stack (REDIS_CLUSTER_NODES set): the cluster run of
+// the acceptance suite, where every process started is in cluster mode.
+bool cluster_mode();
+
+// redis-cli against the test stack's Redis (on the cluster stack: the cluster, following MOVED),
+// output without the trailing newline.
 std::string redis_cli(const std::vector<std::string>& args);
 inline std::string redis_get(const std::string& key) { return redis_cli({"GET", key}); }
 // psql -tA against the test stack's database, output without the trailing newline.
 std::string psql(const std::string& sql);
 
-// Runs `f(i)` for i in [0, n) on n threads released together: real concurrent requests.
+// Runs `f(i)` for i in [0, n) on n threads released together: real concurrent requests. What a
+// thread throws (a connection the API dropped) fails the test instead of ending the binary.
 template <typename F>
 void concurrently(int n, F f) {
   std::atomic<bool> go{false};
@@ -61,7 +67,11 @@ void concurrently(int n, F f) {
   for (int i = 0; i < n; ++i) {
     threads.emplace_back([&, i] {
       while (!go.load()) std::this_thread::yield();
-      f(i);
+      try {
+        f(i);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "thread " << i << " of " << n << " threw: " << e.what();
+      }
     });
   }
   go = true;
