@@ -315,8 +315,8 @@ struct Server::Impl {
           Response res = body_too_large(options.max_body_bytes);
           co_await reply_and_close(stream, std::move(res), id);
         } else if (ec == bhttp::error::header_limit) {
-          Response res =
-              error(431, codes::kHeadersTooLarge, "Request headers are larger than 16 KiB; the connection closes");
+          Response res = error(431, codes::kHeadersTooLarge,
+                               "Request headers are larger than 16 KiB; the connection closes");
           co_await reply_and_close(stream, std::move(res));
         } else if (is_malformed_request(ec)) {
           Response res = error(400, codes::kBadRequest, "Malformed HTTP request: " + ec.message());

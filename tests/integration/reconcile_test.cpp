@@ -35,8 +35,7 @@ JsonCommand reconcile_json(const std::string& url, std::vector<std::string> more
 }
 
 orders::rabbitmq::Connection broker() {
-  return orders::rabbitmq::Connection(orders::testing::test_broker(),
-                                      std::chrono::seconds(5));
+  return orders::rabbitmq::Connection(orders::testing::test_broker(), std::chrono::seconds(5));
 }
 
 std::uint32_t dead_letter_count() {

@@ -103,7 +103,10 @@ TEST(SeedJson, CountsWhatItCreatedThenWhatWasThere) {
 }
 
 TEST(SeedJson, ErrorsAreJsonLogLines) {
-  auto failed = run_json("seed", {"--redis-url", "redis://127.0.0.1:" + std::to_string(free_port()) + "/0"});
+  // A Redis nobody serves: the one node, or on the clusters a seed list of one dead node.
+  const std::string dead = "127.0.0.1:" + std::to_string(free_port());
+  auto failed = cluster_mode() ? run_json("seed", {"--redis-cluster-nodes", dead})
+                               : run_json("seed", {"--redis-url", "redis://" + dead + "/0"});
   EXPECT_EQ(failed.code, 3);
   expect_json_error(failed, "seed");
 }
