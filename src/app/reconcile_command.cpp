@@ -132,6 +132,63 @@ std::map<std::string, OrderUnits> pending_orders(redis::BlockingRedis& redis) {
   return orders;
 }
 
+// A Redis Cluster's open purchase transactions (begun, not yet committed or aborted: the
+// {o:K}:txns of every home partition), by id, with their items as the slots hold them (bucket
+// names, "ID" or "ID#b").
+std::map<std::string, OrderUnits> open_transactions(redis::BlockingRedis& redis) {
+  std::vector<redis::Command> ranges;
+  for (int k = 0; k < ordering::cluster_keys::kHomePartitions; ++k) {
+    ranges.push_back(redis::Command::of({"ZRANGE", ordering::cluster_keys::transactions(k), "0", "-1"}));
+  }
+  std::vector<redis::Command> reads;
+  std::vector<std::string> ids;
+  for (const Reply& r : redis.pipeline(ranges)) {
+    if (r.type != Reply::Type::kArray) throw std::runtime_error("open transactions: " + text(r));
+    for (const Reply& id : r.elements) {
+      ids.push_back(id.str);
+      reads.push_back(redis::Command::of({"HMGET", ordering::cluster_keys::transaction(id.str), "user", "items"}));
+    }
+  }
+  std::map<std::string, OrderUnits> open;
+  if (reads.empty()) return open;
+  const std::vector<Reply> records = redis.pipeline(reads);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const Reply& r = records[i];
+    if (r.type != Reply::Type::kArray || r.elements.size() != 2 || r.elements[0].type != Reply::Type::kString) continue;
+    OrderUnits o;
+    o.id = ids[i];
+    o.user = r.elements[0].str;
+    o.items = ordering::cluster_keys::parse_items_text(text(r.elements[1]));
+    open.emplace(o.id, std::move(o));
+  }
+  return open;
+}
+
+// The product a bucket name belongs to ("ID#b" -> "ID").
+std::string product_of_bucket(const std::string& bucket) { return bucket.substr(0, bucket.find('#')); }
+
+// Of an open transaction, the items over `products` whose slot holds its part (taken there: the
+// units are out of the counter, and the order is neither pending nor in the record), as product
+// ids; nothing when no take over them ran, or it was undone.
+OrderUnits taken_items(redis::BlockingRedis& redis, const OrderUnits& transaction,
+                       const std::set<std::string>& products) {
+  OrderUnits taken{transaction.id, transaction.user, std::nullopt, {}};
+  std::vector<std::string> buckets;
+  for (const auto& [bucket, qty] : transaction.items) buckets.push_back(bucket);
+  const std::vector<ordering::cluster_keys::SlotGroup> groups = ordering::cluster_keys::group_by_slot(buckets);
+  for (const auto& g : groups) {
+    bool concerned = false;
+    for (std::size_t i : g.positions) concerned = concerned || products.count(product_of_bucket(buckets[i])) > 0;
+    if (!concerned) continue;
+    Reply part = redis.command({"EXISTS", ordering::cluster_keys::part(g.first, transaction.id)});
+    if (part.type != Reply::Type::kInteger || part.integer != 1) continue;
+    for (std::size_t i : g.positions) {
+      taken.items.emplace_back(product_of_bucket(buckets[i]), transaction.items[i].second);
+    }
+  }
+  return taken;
+}
+
 std::string describe(const Quantities& expected, const Quantities& actual) {
   int differ = 0;
   for (const auto& [user, units] : expected) differ += !actual.count(user) || actual.at(user) != units;
@@ -159,8 +216,8 @@ struct Reading {
 
 // On a Redis Cluster a transaction spans one slot: with --fix the caller passes the products of
 // one slot (`ids` share it) and the WATCH, MULTI and EXEC run on that slot's master; a report
-// (no --fix) reads every product without a WATCH, so it is taken at rest (after the drain), as
-// the drills do.
+// (no --fix) reads every product without a WATCH. Either way every counter is read again at the
+// end (a bucket's may be in another slot): the reading holds only if none moved.
 bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, const std::vector<std::string>& ids,
                bool fix, Reading& out) {
   out = Reading{};
@@ -204,6 +261,7 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
     return Rules{text(e[0]), text(e[1]), text(e[2]), text(e[3]), text(e[4]), text(e[5])};
   };
   std::map<std::string, ProductState> by_id;
+  std::vector<std::pair<std::string, Reply>> counters_read;  // cluster: each counter as first read
   for (const auto& id : ids) {
     ProductState p;
     p.id = id;
@@ -211,6 +269,7 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
     for (int b = 0; b < p.buckets; ++b) {
       const std::string bucket = catalog::keys::bucket(id, b);
       Reply counter = redis.command({"GET", catalog::keys::stock(bucket)});
+      if (redis.cluster()) counters_read.emplace_back(catalog::keys::stock(bucket), counter);
       if (counter.type == Reply::Type::kString) p.counter = p.counter.value_or(0) + std::stoll(text(counter));
       else if (b == 0) break;  // no counter at all: "no Redis counter"
       Reply buyers = redis.command({"HGETALL", ordering::keys::buyers(bucket)});
@@ -225,7 +284,24 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
     if (!p.counter) p.info = rules_in(id);
     by_id.emplace(id, std::move(p));
   }
+  // On a cluster a purchase is several scripts: after its takes and before its commit, the units
+  // are out of the product's counter while the order is only an open transaction on its home
+  // slot. Its open transactions are read before and after the pending copies: a commit moves an
+  // order from the first to the second, a release back, and either way one of the readings
+  // sees it. Its part in the product slot says whether the take ran; no take, untake or
+  // return ran during the reading (they move a counter: checked at the end).
+  std::map<std::string, OrderUnits> open;
+  if (redis.cluster()) open = open_transactions(redis);
   auto pending = pending_orders(redis);
+  if (redis.cluster()) {
+    for (auto& [id, o] : open_transactions(redis)) open.emplace(id, std::move(o));
+    const std::set<std::string> products(ids.begin(), ids.end());
+    for (const auto& [id, transaction] : open) {
+      if (pending.count(id)) continue;
+      OrderUnits taken = taken_items(redis, transaction, products);
+      if (!taken.items.empty()) pending.emplace(id, std::move(taken));
+    }
+  }
 
   std::vector<std::string> pending_ids;
   for (const auto& [id, o] : pending) pending_ids.push_back(id);
@@ -357,6 +433,13 @@ bool read_once(postgres::BlockingConnection& pg, redis::BlockingRedis& redis, co
   // repairs applied): the script is loaded afresh right before.
   const redis::Script& kPublish = redis::script("product_publish");
   const std::string publish_sha = fix ? slot_conn.load(kPublish) : std::string();
+  // A cluster's counters are read once more: one that moved means a purchase, a return or a
+  // transfer ran while we read, and the reading may hold half of it (the WATCH covers only the
+  // counters in this slot).
+  for (const auto& [key, first] : counters_read) {
+    Reply now = redis.command({"GET", key});
+    if (now.type != first.type || now.str != first.str) return false;
+  }
   if (!watching) {
     for (const auto& id : ids) out.products.push_back(std::move(by_id.at(id)));
     return true;

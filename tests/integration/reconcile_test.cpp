@@ -8,6 +8,7 @@
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "config/config.hpp"
+#include "ordering/cluster_keys.hpp"
 #include "storage/rabbitmq/connection.hpp"
 #include "support/amqp_queue.hpp"
 #include "support/api_helpers.hpp"
@@ -210,7 +211,7 @@ namespace {
 struct PendingRecord {
   explicit PendingRecord(std::chrono::milliseconds age) : id(orders::uuid::make_v7()) {
     const std::string created = orders::format_rfc3339(orders::now_ms() - age.count());
-    redis_cli({"SET", "order:" + id,
+    redis_cli({"SET", key(),
                R"({"id":")" + id +
                    R"(","referenceNo":"ORD-TEST","userId":"stuck","status":"PENDING","items":[)"
                    R"({"productId":")" +
@@ -219,7 +220,11 @@ struct PendingRecord {
                    R"("})",
                "EX", "600"});
   }
-  ~PendingRecord() { redis_cli({"DEL", "order:" + id}); }
+  ~PendingRecord() { redis_cli({"DEL", key()}); }
+  // Its name in Redis: order:ID on one Redis, {o:K}:order:ID on a cluster.
+  std::string key() const {
+    return orders::testing::cluster_mode() ? orders::ordering::cluster_keys::order(id) : "order:" + id;
+  }
   std::string id;
 };
 
@@ -242,7 +247,7 @@ TEST(Reconcile, ReportsAPendingOrderOlderThanStaleAfterThatTheRecordLacks) {
   auto fixed = reconcile(db.url, true, {"--stale-after", "30"});
   EXPECT_EQ(fixed.code, 1) << fixed.output;
   EXPECT_NE(fixed.output.find("not fixed: --fix only reports stale orders"), std::string::npos) << fixed.output;
-  EXPECT_EQ(redis_cli({"EXISTS", "order:" + stuck.id}), "1");
+  EXPECT_EQ(redis_cli({"EXISTS", stuck.key()}), "1");
 
   auto json = reconcile_json(db.url, {"--stale-after", "30"});
   EXPECT_EQ(json.code, 1) << json.out << json.err;
