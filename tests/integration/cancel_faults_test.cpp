@@ -20,10 +20,10 @@ std::string body_for(const std::string& user, const std::string& product, int qu
          std::to_string(quantity) + "}]}";
 }
 
-RunResult reconcile(const MigratedDatabase& db, const DurableRedis& redis, bool fix) {
+RunResult reconcile(const MigratedDatabase& db, const StoppableRedis& redis, bool fix) {
   orders::testing::clear_order_queues(/*persist_too=*/false);  // reconcile counts dead letters; others leave some
-  std::vector<std::string> argv{
-      required_env("ORDERS_BINARY"), "reconcile", "--database-url", db.url, "--redis-url", redis.url()};
+  std::vector<std::string> argv{required_env("ORDERS_BINARY"), "reconcile", "--database-url", db.url};
+  for (const auto& a : redis.args()) argv.push_back(a);
   if (fix) argv.push_back("--fix");
   return run(argv);
 }
@@ -33,15 +33,20 @@ RunResult reconcile(const MigratedDatabase& db, const DurableRedis& redis, bool 
 // stopped: the cancel commits in PostgreSQL, then Redis dies before it ran the return.
 struct CancelCommittedRedisLost {
   MigratedDatabase db;
-  DurableRedis redis;
+  StoppableRedis redis;
   std::unique_ptr<ApiProcess> api;
   std::unique_ptr<Process> worker;
   std::string product, order;
 
   void set_up() {
-    api = std::make_unique<ApiProcess>(std::vector<std::string>{"--database-url", db.url, "--redis-url", redis.url()});
-    worker = std::make_unique<Process>(std::vector<std::string>{required_env("ORDERS_BINARY"), "worker",
-                                                                "--database-url", db.url, "--redis-url", redis.url()});
+    std::vector<std::string> api_args{"--database-url", db.url};
+    std::vector<std::string> worker_args{required_env("ORDERS_BINARY"), "worker", "--database-url", db.url};
+    for (const auto& a : redis.args()) {
+      api_args.push_back(a);
+      worker_args.push_back(a);
+    }
+    api = std::make_unique<ApiProcess>(api_args);
+    worker = std::make_unique<Process>(worker_args);
     product = create_product(api->port(), R"({"name":"owed","price":3,"stock":10,"maxPerUser":5})");
     auto bought = http_request(api->port(), "POST", "/api/orders", body_for("u1", product, 3));
     ASSERT_EQ(bought.status, 202) << bought.body;

@@ -308,10 +308,17 @@ TEST(PaymentWindow, OrdersQueuedThroughTheirDeadlineExpireOnceWhenWorkersReturn)
 TEST(PaymentWindow, ASweeperKilledBetweenItsCommitAndRedisReturnsTheUnitsOnceAfterRestart) {
   clear_order_queues();
   MigratedDatabase db;
-  DurableRedis redis;
-  ApiProcess api({"--database-url", db.url, "--redis-url", redis.url()});
-  const std::vector<std::string> worker_argv{
-      required_env("ORDERS_BINARY"), "worker", "--database-url", db.url, "--redis-url", redis.url()};
+  StoppableRedis redis;
+  std::vector<std::string> api_args{"--database-url", db.url};
+  std::vector<std::string> worker_argv{required_env("ORDERS_BINARY"), "worker", "--database-url", db.url};
+  std::vector<std::string> reconcile_argv{required_env("ORDERS_BINARY"), "reconcile", "--fix", "--database-url",
+                                          db.url};
+  for (const auto& a : redis.args()) {
+    api_args.push_back(a);
+    worker_argv.push_back(a);
+    reconcile_argv.push_back(a);
+  }
+  ApiProcess api(api_args);
   auto worker = consuming_worker(worker_argv);
   // 3 s: the order is CONFIRMED and Redis stopped well before the sweeper expires it.
   const std::string product = product_with_window(api.port(), 10, 3, R"(,"maxPerUser":5)");
@@ -337,8 +344,7 @@ TEST(PaymentWindow, ASweeperKilledBetweenItsCommitAndRedisReturnsTheUnitsOnceAft
       [&] { return db.query("SELECT units_returned_at IS NOT NULL FROM orders WHERE id = '" + order + "'") == "t"; }));
   // Once: reconcile --fix gives nothing more, nor does a sweep after the flag was lost.
   clear_order_queues(false);
-  auto fixed = run(
-      {required_env("ORDERS_BINARY"), "reconcile", "--fix", "--database-url", db.url, "--redis-url", redis.url()});
+  auto fixed = run(reconcile_argv);
   EXPECT_EQ(fixed.code, 0) << fixed.output;
   EXPECT_EQ(redis.cli({"GET", "{p:" + product + "}:stock"}), "10") << "returned twice";
   db.query("UPDATE orders SET units_returned_at = NULL WHERE id = '" + order + "'");

@@ -8,27 +8,11 @@
 
 #include "support/api_helpers.hpp"
 #include "support/http_client.hpp"
-#include "support/private_redis.hpp"
+#include "support/own_stack.hpp"
 #include "support/process.hpp"
 
 using namespace orders::testing;
 namespace json = boost::json;
-
-namespace {
-
-HttpResult wait_for_status(std::uint16_t port, const std::string& target, int status,
-                           std::chrono::seconds timeout = std::chrono::seconds(15)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  HttpResult last;
-  while (std::chrono::steady_clock::now() < deadline) {
-    last = http_get(port, target);
-    if (last.status == status) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return last;
-}
-
-}  // namespace
 
 TEST(ServiceEndpoints, HealthIs200) {
   ApiProcess api;
@@ -48,8 +32,8 @@ TEST(ServiceEndpoints, ReadyIs200WhenAllDependenciesAnswer) {
 }
 
 TEST(ServiceEndpoints, ReadyIs503NamingRedisWhileItIsDownAnd200AfterItReturns) {
-  PrivateRedis redis;
-  ApiProcess api({"--redis-url", redis.url()});
+  StoppableRedis redis;  // on the clusters' run: every node of a private cluster
+  ApiProcess api(redis.args());
   ASSERT_EQ(wait_for_status(api.port(), "/ready", 200).status, 200);
 
   redis.kill();

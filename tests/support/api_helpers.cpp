@@ -103,4 +103,15 @@ boost::json::object summary_of(const std::string& out) {
   return v.is_object() ? v.as_object() : boost::json::object{};
 }
 
+HttpResult wait_for_status(std::uint16_t port, const std::string& target, int status, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  HttpResult last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = http_get(port, target);
+    if (last.status == status) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return last;
+}
+
 }  // namespace orders::testing

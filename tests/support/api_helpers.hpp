@@ -30,6 +30,9 @@ HttpResult buy(std::uint16_t port, const std::string& user, const std::string& p
 
 // The error envelope's `code`, empty when the body has none.
 std::string error_code_of(const HttpResult& r);
+// GETs `target` every 100 ms until it answers `status` or `timeout` passes; the last answer.
+HttpResult wait_for_status(std::uint16_t port, const std::string& target, int status,
+                           std::chrono::seconds timeout = std::chrono::seconds(15));
 
 // Creates a product through the API and returns its id (fails the test on anything but 201).
 std::string create_product(std::uint16_t port, const std::string& body);

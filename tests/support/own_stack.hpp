@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "support/api_helpers.hpp"
 #include "support/http_client.hpp"
+#include "support/private_redis_cluster.hpp"
 #include "support/process.hpp"
 
 namespace orders::testing {
@@ -84,6 +85,48 @@ class DurableRedis {
   std::uint16_t port_;
   std::filesystem::path dir_;
   std::unique_ptr<Process> process_;
+};
+
+// The Redis of a fault test in the mode of its run: a DurableRedis, or, when the suite runs on
+// the clusters (cluster.*), a durable private Redis Cluster (port base 20490) whose every node
+// is stopped, killed and started together, so a command sent while it is stopped is lost as on
+// one Redis (no replica takes over: no node saw another fail).
+class StoppableRedis {
+ public:
+  StoppableRedis() {
+    if (cluster_mode()) cluster_ = std::make_unique<PrivateRedisCluster>(20490, /*durable=*/true);
+    else single_ = std::make_unique<DurableRedis>();
+  }
+  // The flags that point an `orders` process at it.
+  std::vector<std::string> args() const {
+    if (cluster_) return {"--redis-cluster-nodes", cluster_->seeds()};
+    return {"--redis-url", single_->url()};
+  }
+  // redis-cli (following the cluster's redirections).
+  std::string cli(const std::vector<std::string>& args) const {
+    if (single_) return single_->cli(args);
+    std::vector<std::string> argv{"-c"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out = cluster_->cli(cluster_->port(0), argv);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  void stop_signal() {
+    if (single_) single_->stop_signal();
+    else cluster_->stop_all();
+  }
+  void kill() {
+    if (single_) single_->kill();
+    else cluster_->kill_all();
+  }
+  void start() {
+    if (single_) single_->start();
+    else cluster_->start_all();
+  }
+
+ private:
+  std::unique_ptr<DurableRedis> single_;
+  std::unique_ptr<PrivateRedisCluster> cluster_;
 };
 
 }  // namespace orders::testing

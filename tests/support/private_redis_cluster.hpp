@@ -23,7 +23,9 @@ namespace orders::testing {
 // where a client connection could hold one: base 20460 by default.
 class PrivateRedisCluster {
  public:
-  explicit PrivateRedisCluster(int base = 20460) : base_(base) {
+  // `durable`: every node writes each command to its append-only file before it answers, so
+  // the whole cluster can be SIGSTOPped, SIGKILLed while stopped and started again with its data.
+  explicit PrivateRedisCluster(int base = 20460, bool durable = false) : base_(base), durable_(durable) {
     dir_ = std::filesystem::temp_directory_path() / ("orders-redis-cluster-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     nodes_.resize(6);
@@ -89,6 +91,18 @@ class PrivateRedisCluster {
     p->signal(SIGKILL);
     p->wait(std::chrono::seconds(5));
   }
+  // Every node at once: SIGSTOP (no node sees another fail, so nothing fails over), SIGKILL
+  // (stopped or not), and started again until the cluster is ok.
+  void stop_all() {
+    for (auto& p : nodes_) p->signal(SIGSTOP);
+  }
+  void kill_all() {
+    for (int i = 0; i < 6; ++i) kill(port(i));
+  }
+  void start_all() {
+    for (int i = 0; i < 6; ++i) start(port(i));
+    wait_ok(std::chrono::seconds(60));
+  }
   void start(int node_port) {
     const auto d = dir_ / std::to_string(node_port);
     std::filesystem::create_directories(d);
@@ -106,7 +120,9 @@ class PrivateRedisCluster {
                                                                                       "--cluster-require-full-coverage",
                                                                                       "no",
                                                                                       "--appendonly",
-                                                                                      "no",
+                                                                                      durable_ ? "yes" : "no",
+                                                                                      "--appendfsync",
+                                                                                      "always",
                                                                                       "--save",
                                                                                       "",
                                                                                       "--repl-diskless-sync-delay",
@@ -142,6 +158,7 @@ class PrivateRedisCluster {
 
  private:
   int base_;
+  bool durable_ = false;
   std::filesystem::path dir_;
   std::vector<std::unique_ptr<Process>> nodes_;
 };
