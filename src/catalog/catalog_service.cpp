@@ -231,8 +231,11 @@ asio::awaitable<Outcome<std::string>> CatalogService::update_product(const std::
   if (error) std::rethrow_exception(error);
   if (auto* failure = std::get_if<Problem>(&applied)) co_return *failure;
   const Product& p = std::get<Product>(applied);
-  co_await cache_.publish_rules(
-      p, patch.stock && !counter_existed ? std::optional<std::int64_t>(*patch.stock) : std::nullopt);
+  // (Named, not a ?: inside the co_await: GCC 12 mishandles those.)
+  const std::optional<std::int64_t> initial = patch.stock && !counter_existed
+                                                  ? std::optional<std::int64_t>(*patch.stock)
+                                                  : std::nullopt;
+  co_await cache_.publish_rules(p, initial);
   auto stock = co_await stock_.read(id);
   if (events_ && patch.stock && delta != 0) {
     // SPEC section 5: other systems hear of every stock change. Unlike the order lifecycle's

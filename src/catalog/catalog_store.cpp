@@ -11,6 +11,8 @@ using postgres::Result;
 
 namespace {
 
+// The statements that splice these in are built once, in a static of their function: no
+// temporary string inside a co_await (GCC 12 destroys some of those twice).
 constexpr std::string_view kCategoryColumns =
     "id, name, slug, description, (extract(epoch FROM created_at) * 1000)::bigint,"
     " (extract(epoch FROM updated_at) * 1000)::bigint";
@@ -106,7 +108,9 @@ class PostgresProductUpdate final : public ProductUpdate {
 }  // namespace
 
 asio::awaitable<std::vector<Category>> CatalogStore::list_categories() {
-  auto r = co_await pool_.read("SELECT " + std::string(kCategoryColumns) + " FROM categories ORDER BY name LIMIT 1000");
+  static const std::string kSql = "SELECT " + std::string(kCategoryColumns) +
+                                  " FROM categories ORDER BY name LIMIT 1000";
+  auto r = co_await pool_.read(kSql);
   r.expect_ok("list_categories");
   std::vector<Category> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(category_from(r, i));
@@ -116,7 +120,8 @@ asio::awaitable<std::vector<Category>> CatalogStore::list_categories() {
 asio::awaitable<std::optional<Category>> CatalogStore::find_category(const std::string& id) {
   Params p;
   p.add(id);
-  auto r = co_await pool_.read("SELECT " + std::string(kCategoryColumns) + " FROM categories WHERE id = $1", p);
+  static const std::string kSql = "SELECT " + std::string(kCategoryColumns) + " FROM categories WHERE id = $1";
+  auto r = co_await pool_.read(kSql, p);
   r.expect_ok("find_category");
   if (r.rows() == 0) co_return std::nullopt;
   co_return category_from(r, 0);
@@ -125,10 +130,10 @@ asio::awaitable<std::optional<Category>> CatalogStore::find_category(const std::
 asio::awaitable<Outcome<Category>> CatalogStore::insert_category(const NewCategory& c) {
   Params p;
   p.add(uuid::make_v7()).add(c.name).add(c.slug).add(c.description);
-  auto r = co_await pool_.query(
+  static const std::string kSql =
       "INSERT INTO categories (id, name, slug, description) VALUES ($1, $2, $3, $4) RETURNING " +
-          std::string(kCategoryColumns),
-      p);
+      std::string(kCategoryColumns);
+  auto r = co_await pool_.query(kSql, p);
   if (!r.ok()) co_return constraint_failure(r);
   co_return category_from(r, 0);
 }
@@ -136,12 +141,12 @@ asio::awaitable<Outcome<Category>> CatalogStore::insert_category(const NewCatego
 asio::awaitable<Outcome<Category>> CatalogStore::update_category(const std::string& id, const CategoryPatch& patch) {
   Params p;
   p.add(id).add(patch.name).add(patch.slug).add(patch.description.present).add(patch.description.value);
-  auto r = co_await pool_.query(
+  static const std::string kSql =
       "UPDATE categories SET name = COALESCE($2, name), slug = COALESCE($3, slug),"
       " description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()"
       " WHERE id = $1 RETURNING " +
-          std::string(kCategoryColumns),
-      p);
+      std::string(kCategoryColumns);
+  auto r = co_await pool_.query(kSql, p);
   if (!r.ok()) co_return constraint_failure(r);
   if (r.rows() == 0) co_return refusal(ProblemKind::kNotFound, codes::kNotFound, "Category not found", "id");
   co_return category_from(r, 0);
@@ -168,8 +173,9 @@ asio::awaitable<std::optional<Problem>> CatalogStore::delete_category(const std:
 asio::awaitable<std::optional<Product>> CatalogStore::find_product(const std::string& id) {
   Params p;
   p.add(id);
-  auto r = co_await pool_.read("SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active",
-                               p);
+  static const std::string kSql = "SELECT " + std::string(kProductColumns) +
+                                  " FROM products WHERE id = $1 AND is_active";
+  auto r = co_await pool_.read(kSql, p);
   r.expect_ok("find_product");
   if (r.rows() == 0) co_return std::nullopt;
   co_return product_from(r, 0);
@@ -180,13 +186,13 @@ asio::awaitable<std::pair<std::vector<Product>, std::int64_t>> CatalogStore::lis
   Params p;
   p.add(category_id).add(limit).add((page - 1) * limit);
   // The count rides along as a window over the filtered set; an empty page still needs it.
-  auto r = co_await pool_.read(
+  static const std::string kSql =
       "WITH filtered AS (SELECT * FROM products WHERE is_active AND ($1::uuid IS NULL OR category_id = $1))"
       " SELECT " +
-          std::string(kProductColumns) +
-          ", (SELECT count(*) FROM filtered)"
-          " FROM filtered ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-      p);
+      std::string(kProductColumns) +
+      ", (SELECT count(*) FROM filtered)"
+      " FROM filtered ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3";
+  auto r = co_await pool_.read(kSql, p);
   r.expect_ok("list_products");
   std::vector<Product> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(product_from(r, i));
@@ -219,13 +225,13 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
       .add(time_param(n.sale_ends_at))
       .add(n.payment_window_seconds)
       .add(static_cast<long long>(n.stock_buckets));
-  auto r = co_await tx.execute(
+  static const std::string kSql =
       "INSERT INTO products (id, name, description, sku, price, stock, category_id, max_per_user, sale_starts_at,"
       " sale_ends_at, payment_window_seconds, stock_buckets)"
       " VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11, $12)"
       " RETURNING " +
-          std::string(kProductColumns),
-      p);
+      std::string(kProductColumns);
+  auto r = co_await tx.execute(kSql, p);
   if (!r.ok()) {
     co_await tx.rollback();
     co_return constraint_failure(r);
@@ -234,10 +240,12 @@ asio::awaitable<Outcome<Product>> CatalogStore::insert_product(const NewProduct&
   if (product.stock > 0) {
     Params m;
     m.add(product.id).add(product.stock);
-    (co_await tx.execute("INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'INITIAL')", m))
-        .expect_ok("initial movement");
+    Result moved = co_await tx.execute(
+        "INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'INITIAL')", m);
+    moved.expect_ok("initial movement");
   }
-  (co_await tx.commit()).expect_ok("commit");
+  Result committed = co_await tx.commit();
+  committed.expect_ok("commit");
   co_return product;
 }
 
@@ -246,8 +254,9 @@ asio::awaitable<std::unique_ptr<ProductUpdate>> CatalogStore::begin_product_upda
   Params p;
   p.add(id);
   // The row lock orders concurrent updates of one product, so their stock deltas apply in turn.
-  auto r = co_await tx.execute(
-      "SELECT " + std::string(kProductColumns) + " FROM products WHERE id = $1 AND is_active FOR NO KEY UPDATE", p);
+  static const std::string kSql = "SELECT " + std::string(kProductColumns) +
+                                  " FROM products WHERE id = $1 AND is_active FOR NO KEY UPDATE";
+  auto r = co_await tx.execute(kSql, p);
   r.expect_ok("lock product");
   if (r.rows() == 0) {
     co_await tx.rollback();
@@ -276,7 +285,7 @@ asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatc
       .add(time_param(patch.sale_ends_at.value))
       .add(patch.payment_window_seconds.present)
       .add(patch.payment_window_seconds.value);
-  auto r = co_await tx_.execute(
+  static const std::string kSql =
       "UPDATE products SET name = COALESCE($2, name),"
       " description = CASE WHEN $3::boolean THEN $4 ELSE description END,"
       " sku = CASE WHEN $5::boolean THEN $6 ELSE sku END,"
@@ -289,8 +298,8 @@ asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatc
       " payment_window_seconds = CASE WHEN $17::boolean THEN $18::integer ELSE payment_window_seconds END,"
       " updated_at = now(), version = version + 1"
       " WHERE id = $1 RETURNING " +
-          std::string(kProductColumns),
-      p);
+      std::string(kProductColumns);
+  auto r = co_await tx_.execute(kSql, p);
   if (!r.ok()) {
     co_await tx_.rollback();
     co_return constraint_failure(r);
@@ -298,11 +307,12 @@ asio::awaitable<Outcome<Product>> PostgresProductUpdate::apply(const ProductPatc
   if (delta != 0) {
     Params m;
     m.add(current_.id).add(delta);
-    (co_await tx_.execute("INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'ADJUSTMENT')",
-                          m))
-        .expect_ok("adjustment movement");
+    Result moved = co_await tx_.execute(
+        "INSERT INTO inventory_movements (product_id, delta, reason) VALUES ($1, $2, 'ADJUSTMENT')", m);
+    moved.expect_ok("adjustment movement");
   }
-  (co_await tx_.commit()).expect_ok("commit");
+  Result committed = co_await tx_.commit();
+  committed.expect_ok("commit");
   co_return product_from(r, 0);
 }
 

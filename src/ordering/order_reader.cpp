@@ -4,6 +4,8 @@ namespace orders::ordering {
 
 namespace {
 
+// The statements that splice these in are built once, in a static of their function: no
+// temporary string inside a co_await (GCC 12 destroys some of those twice).
 // An order row `o` as the API's JSON, built by PostgreSQL: numeric prices print exactly
 // (19.99), times in UTC.
 constexpr std::string_view kOrderJson =
@@ -22,7 +24,8 @@ constexpr std::string_view kOrderJson =
 boost::asio::awaitable<std::optional<std::string>> OrderReader::find(const std::string& order_id) {
   postgres::Params p;
   p.add(order_id);
-  auto r = co_await pool_.read("SELECT " + std::string(kOrderJson) + "::text FROM orders o WHERE o.id = $1", p);
+  static const std::string kSql = "SELECT " + std::string(kOrderJson) + "::text FROM orders o WHERE o.id = $1";
+  auto r = co_await pool_.read(kSql, p);
   r.expect_ok("find_order");
   if (r.rows() == 0) co_return std::nullopt;
   co_return std::string(r.get(0, 0));
@@ -37,15 +40,15 @@ boost::asio::awaitable<std::pair<std::string, std::int64_t>> OrderReader::list(
     const std::optional<std::string>& user_id) {
   postgres::Params p;
   p.add(status).add(user_id).add(limit).add((page - 1) * limit);
-  auto r = co_await pool_.read(
+  static const std::string kSql =
       "WITH filtered AS (SELECT * FROM orders WHERE ($1::text IS NULL OR status = $1)"
       "   AND ($2::text IS NULL OR user_id = $2)),"
       " page AS (SELECT * FROM filtered o ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4)"
       " SELECT COALESCE((SELECT json_agg(" +
-          std::string(kOrderJson) +
-          " ORDER BY o.created_at DESC, o.id DESC)"
-          "   FROM page o), '[]')::text, (SELECT count(*) FROM filtered)",
-      p);
+      std::string(kOrderJson) +
+      " ORDER BY o.created_at DESC, o.id DESC)"
+      "   FROM page o), '[]')::text, (SELECT count(*) FROM filtered)";
+  auto r = co_await pool_.read(kSql, p);
   r.expect_ok("list_orders");
   co_return std::pair{std::string(r.get(0, 0)), r.get_int(0, 1)};
 }

@@ -12,6 +12,7 @@ namespace orders::ordering {
 namespace asio = boost::asio;
 using postgres::AsyncTransaction;
 using postgres::Params;
+using postgres::Result;
 using Kind = CancelRecord::Kind;
 
 namespace {
@@ -154,7 +155,8 @@ asio::awaitable<CancelRecord> PostgresOrderLog::cancel(const std::string& order_
       r.expect_ok("cancel");
     }
     if (!retry) {
-      auto r = co_await tx.execute(kOutboxInsert, outbox_event("order.cancelled", order_id, out.status, "CANCELLED"));
+      const Params event = outbox_event("order.cancelled", order_id, out.status, "CANCELLED");  // (named: GCC 12)
+      auto r = co_await tx.execute(kOutboxInsert, event);
       if (retryable(r)) retry = true;
       else r.expect_ok("cancel event");
     }
@@ -257,13 +259,16 @@ asio::awaitable<StatusRecord> PostgresOrderLog::change_status(const std::string&
     out.kind = StatusRecord::Kind::kExpired;
     co_return out;
   }
-  (co_await tx.execute("INSERT INTO order_events (order_id, event_type, from_status, to_status)"
-                       " VALUES ($1, 'STATUS_CHANGED', $2, $3)",
-                       p))
-      .expect_ok("status event");
-  (co_await tx.execute(kOutboxInsert, outbox_event("order.status_changed", order_id, out.from, target)))
-      .expect_ok("status outbox");
-  (co_await tx.commit()).expect_ok("commit");
+  // (Each Result named, one co_await per statement: GCC 12, see store_paid.)
+  Result audited = co_await tx.execute(
+      "INSERT INTO order_events (order_id, event_type, from_status, to_status) VALUES ($1, 'STATUS_CHANGED', $2, $3)",
+      p);
+  audited.expect_ok("status event");
+  const Params event = outbox_event("order.status_changed", order_id, out.from, target);
+  Result queued = co_await tx.execute(kOutboxInsert, event);
+  queued.expect_ok("status outbox");
+  Result committed = co_await tx.commit();
+  committed.expect_ok("commit");
   out.kind = StatusRecord::Kind::kChanged;
   co_return out;
 }
