@@ -1,6 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <unordered_set>
 
 #include "ordering/stock_gate.hpp"
 #include "storage/rabbitmq/publisher.hpp"
@@ -40,8 +43,18 @@ class RedisStockGate final : public StockGate {
   const IntakeSettings& settings() const { return settings_; }
 
  private:
+  // The sold-out path: while a product's last purchase here was refused (sold out, sale not
+  // open, gone), a purchase of it first reads the script's keys in one MULTI
+  // (ordering/refusal_check.hpp) and answers a refusal from that reading; Redis then runs no
+  // script. A reading that would take stock, or finds an idempotency record or an abandoned
+  // marker, is no answer: the script runs as always. The hint only picks the path.
+  boost::asio::awaitable<std::optional<ReserveReply>> refusal_from_reading(const Reservation& reservation);
+  bool likely_refused(const OrderRequest& request) const;
+  void remember(const OrderRequest& request, const ReserveReply& reply);
+
   redis::Commands& redis_;
   IntakeSettings settings_;
+  std::unordered_set<std::string> refusing_;  // products whose last purchase here was refused
 };
 
 // The publisher with confirms as the intake's EventBus.

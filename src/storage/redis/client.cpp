@@ -275,6 +275,22 @@ asio::awaitable<Reply> Client::run(std::span<const std::string_view> args, bool 
       asio::use_awaitable);
 }
 
+asio::awaitable<Reply> Client::transaction(std::span<const std::vector<std::string_view>> commands) {
+  if (state_ != State::kConnected) throw NotSent(endpoint_.display() + ": " + last_error_);
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, Reply)>(
+      [this, commands](auto handler) {
+        using H = decltype(handler);
+        // Written in one go on this executor: nothing else is sent in between. The replies of
+        // MULTI and of each queued command (+OK, +QUEUED) are read and dropped by hiredis.
+        static constexpr std::string_view kMulti[] = {"MULTI"};
+        static constexpr std::string_view kExec[] = {"EXEC"};
+        send(kMulti, nullptr);
+        for (const auto& c : commands) send(c, nullptr);
+        send(kExec, std::make_unique<Op<H>>(std::move(handler), executor_));
+      },
+      asio::use_awaitable);
+}
+
 asio::awaitable<Reply> Client::run_script(const Script& script, std::span<const std::string_view> keys,
                                           std::span<const std::string_view> args, bool asking) {
   std::string& sha = script_shas_[script.name];

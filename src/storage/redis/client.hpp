@@ -51,6 +51,7 @@ class Client final : public Commands {
   boost::asio::awaitable<Reply> command(std::span<const std::string_view> args) override;
   boost::asio::awaitable<Reply> eval(const Script& script, std::span<const std::string_view> keys,
                                      std::span<const std::string_view> args) override;
+  boost::asio::awaitable<Reply> transaction(std::span<const std::vector<std::string_view>> commands) override;
 
   // Redis Cluster's ASK redirection: ASKING and then the command, written back to back so that
   // no other command on this connection comes between them (ClusterClient).

@@ -265,6 +265,29 @@ asio::awaitable<Reply> ClusterClient::command(std::span<const std::string_view> 
   co_return co_await execute(Call{args, nullptr, {}}, slot);
 }
 
+asio::awaitable<Reply> ClusterClient::transaction(std::span<const std::vector<std::string_view>> commands) {
+  if (commands.empty() || commands.front().size() < 2) throw std::logic_error("a transaction needs a keyed command");
+  const std::uint16_t slot = key_slot(commands.front()[1]);
+  const ClusterNode* master = map_ ? map_->master_for(slot) : nullptr;
+  if (!master) {
+    request_refresh();
+    throw NotSent("slot " + std::to_string(slot) + " has no master");
+  }
+  Client& node = client_for(*master);
+  if (!node.connected()) {
+    request_refresh();
+    throw NotSent(node.endpoint().display() + " not connected");
+  }
+  // No redirections followed: a slot that moved makes EXEC an error (EXECABORT, or MOVED in
+  // an element), which the caller treats as any refused reading; the map is refreshed for the next.
+  Reply reply = co_await node.transaction(commands);
+  if (reply.is_error() ||
+      std::any_of(reply.elements.begin(), reply.elements.end(), [](const Reply& e) { return e.is_error(); })) {
+    request_refresh();
+  }
+  co_return reply;
+}
+
 asio::awaitable<Reply> ClusterClient::eval(const Script& script, std::span<const std::string_view> keys,
                                            std::span<const std::string_view> args) {
   std::optional<std::uint16_t> slot;

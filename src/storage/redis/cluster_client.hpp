@@ -61,6 +61,7 @@ class ClusterClient final : public Commands {
   boost::asio::awaitable<Reply> command(std::span<const std::string_view> args) override;
   boost::asio::awaitable<Reply> eval(const Script& script, std::span<const std::string_view> keys,
                                      std::span<const std::string_view> args) override;
+  boost::asio::awaitable<Reply> transaction(std::span<const std::vector<std::string_view>> commands) override;
 
   // The masters of the current map ("host:port"), for logs and tests.
   std::vector<std::string> masters() const;

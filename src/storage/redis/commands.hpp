@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "common/dependency_error.hpp"
 #include "storage/redis/reply.hpp"
@@ -41,6 +42,12 @@ class Commands {
   // EVALSHA, loading the script on NOSCRIPT. Routed by keys[0]; every key shares its slot.
   virtual boost::asio::awaitable<Reply> eval(const Script& script, std::span<const std::string_view> keys,
                                              std::span<const std::string_view> args) = 0;
+
+  // MULTI, `commands`, EXEC written back to back on one connection, so no other command comes
+  // between them and Redis runs them as one step: a consistent reading of several keys without
+  // a script. Routed by the first command's key; every key shares its slot. The reply is
+  // EXEC's: an array with one reply per command (an error reply when Redis refused to queue one).
+  virtual boost::asio::awaitable<Reply> transaction(std::span<const std::vector<std::string_view>> commands) = 0;
 };
 
 }  // namespace orders::redis
