@@ -278,15 +278,16 @@ void print_cpu_text(const CpuUse& cpu, std::initializer_list<CpuUnit> units) {
   std::printf("%-11sus of CPU per unit, %.1f s of CPU on the box in all\n", "cpu", cpu.box);
   std::printf("%-11s%-15s", "", "");
   for (std::size_t c = 0; c < kComponents; ++c) {
-    std::printf("%9s", std::string(to_string(static_cast<Component>(c))).substr(0, 8).c_str());
+    std::printf(" %8s", std::string(to_string(static_cast<Component>(c))).substr(0, 8).c_str());
   }
-  std::printf("%9s\n", "box");
+  std::printf(" %8s\n", "box");
   for (const CpuUnit& u : units) {
     if (u.count == 0) continue;
     std::printf("%-11s%-15s", "", u.label);
     const double n = static_cast<double>(u.count);
-    for (double seconds : cpu.seconds) std::printf("%9.1f", seconds * 1e6 / n);
-    std::printf("%9.1f\n", cpu.box * 1e6 / n);
+    // (A space before each figure: one too wide for its column, as per a single order, still reads.)
+    for (double seconds : cpu.seconds) std::printf(" %8.1f", seconds * 1e6 / n);
+    std::printf(" %8.1f\n", cpu.box * 1e6 / n);
   }
   // A Redis Cluster (several redis-server processes): how the redis column splits per node, per
   // unit of the last row.
