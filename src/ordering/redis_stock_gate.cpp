@@ -52,10 +52,10 @@ ReserveReply parse_reserve_reply(Reply& reply) {
 
 asio::awaitable<ReserveReply> RedisStockGate::reserve(const Reservation& r) {
   const OrderRequest& request = *r.request;
-  if (likely_refused(request)) {
+  if (refusals_.likely(request)) {
     std::optional<ReserveReply> refusal = co_await refusal_from_reading(r);
     if (refusal) co_return std::move(*refusal);
-    for (const auto& item : request.items) refusing_.erase(item.product_id);  // it would sell: the script decides
+    refusals_.forget(request);  // it would sell: the script decides
   }
   const std::string idem_key = request.idempotency_key.value_or("");
   const std::string lease = std::to_string(settings_.outbox_lease.count());
@@ -90,80 +90,28 @@ asio::awaitable<ReserveReply> RedisStockGate::reserve(const Reservation& r) {
   }
   Reply reply = co_await redis_.eval(redis::script("reserve"), script_keys, args);
   ReserveReply decided = parse_reserve_reply(reply);
-  remember(request, decided);
+  refusals_.remember(request, decided);
   co_return decided;
-}
-
-bool RedisStockGate::likely_refused(const OrderRequest& request) const {
-  if (refusing_.empty()) return false;
-  for (const auto& item : request.items) {
-    if (refusing_.count(item.product_id)) return true;
-  }
-  return false;
-}
-
-void RedisStockGate::remember(const OrderRequest& request, const ReserveReply& reply) {
-  const bool product_refused = reply.kind == Kind::kRefused && reply.code != "PURCHASE_LIMIT_EXCEEDED" &&
-                               reply.item < request.items.size();
-  if (product_refused) {
-    if (refusing_.size() >= 10'000) refusing_.clear();  // bounded: a hint, not a catalog
-    refusing_.insert(request.items[reply.item].product_id);
-  } else if (reply.kind == Kind::kAccepted && !refusing_.empty()) {
-    for (const auto& item : request.items) refusing_.erase(item.product_id);
-  }
 }
 
 asio::awaitable<std::optional<ReserveReply>> RedisStockGate::refusal_from_reading(const Reservation& r) {
   const OrderRequest& request = *r.request;
-  const bool keyed = request.idempotency_key.has_value();
-  // Every name first, then the commands that view them (no reallocation under the views).
-  std::vector<std::string> names;
-  names.reserve(2 + request.items.size() * 3);
-  names.push_back(keys::abandoned(r.order_id));
-  names.push_back(keys::idempotency(request.user_id, request.idempotency_key.value_or("")));
+  std::vector<std::string> sale_names;
+  std::vector<long long> quantities;
   for (const auto& item : request.items) {
-    names.push_back(catalog::keys::info(item.product_id));
-    names.push_back(keys::buyers(item.product_id));
-    names.push_back(catalog::keys::stock(item.product_id));
+    sale_names.push_back(item.product_id);
+    quantities.push_back(item.quantity);
   }
-  std::vector<std::vector<std::string_view>> reads;
-  reads.reserve(3 + request.items.size() * 3);
-  reads.push_back({"EXISTS", names[0]});
-  reads.push_back({"EXISTS", names[1]});
-  reads.push_back({"TIME"});
-  for (std::size_t i = 0; i < request.items.size(); ++i) {
-    reads.push_back({"HMGET", names[2 + i * 3], "active", "price", "max", "starts", "ends"});
-    reads.push_back({"HGET", names[3 + i * 3], request.user_id});
-    reads.push_back({"GET", names[4 + i * 3]});
-  }
-  Reply reading = co_await redis_.transaction(reads);
-  if (reading.type != Reply::Type::kArray || reading.elements.size() != reads.size()) co_return std::nullopt;
-  const auto& e = reading.elements;
-  for (const Reply& one : e) {
-    if (one.is_error()) co_return std::nullopt;
-  }
+  const std::vector<std::vector<std::string>> markers{
+      {"EXISTS", keys::abandoned(r.order_id)},
+      {"EXISTS", keys::idempotency(request.user_id, request.idempotency_key.value_or(""))}};
+  const RulesReading reading(markers, sale_names, request.user_id);
+  const auto commands = reading.commands();
+  Reply exec = co_await redis_.transaction(commands);
+  std::optional<RulesReading::Read> read = reading.parse(exec, quantities);
   // An abandoned order id, or a key with a record: the script's answer (ABANDONED, a replay, ...).
-  if (e[0].integer == 1 || (keyed && e[1].integer == 1)) co_return std::nullopt;
-  if (e[2].type != Reply::Type::kArray || e[2].elements.size() != 2) co_return std::nullopt;
-  const std::int64_t now_ms = std::stoll(e[2].elements[0].str) * 1000 + std::stoll(e[2].elements[1].str) / 1000;
-  auto value = [](const Reply& v) -> std::optional<std::string> {
-    if (v.type == Reply::Type::kString) return v.str;
-    return std::nullopt;
-  };
-  std::vector<ItemReading> items(request.items.size());
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const Reply& info = e[3 + i * 3];
-    if (info.type != Reply::Type::kArray || info.elements.size() != 5) co_return std::nullopt;
-    items[i].quantity = request.items[i].quantity;
-    items[i].active = value(info.elements[0]);
-    items[i].price = value(info.elements[1]);
-    items[i].max = value(info.elements[2]);
-    items[i].starts = value(info.elements[3]);
-    items[i].ends = value(info.elements[4]);
-    items[i].bought = value(e[4 + i * 3]);
-    items[i].left = value(e[5 + i * 3]);
-  }
-  co_return first_refusal(items, now_ms);
+  if (!read || read->leading[0] == 1 || (request.idempotency_key && read->leading[1] == 1)) co_return std::nullopt;
+  co_return first_refusal(read->items, read->now_ms);
 }
 
 asio::awaitable<void> RedisStockGate::confirm(const std::string& order_id) {

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
+#include "ordering/refusal_check.hpp"
 #include "ordering/stock_gate.hpp"
 #include "storage/rabbitmq/publisher.hpp"
 #include "storage/redis/commands.hpp"
@@ -49,12 +49,10 @@ class RedisStockGate final : public StockGate {
   // script. A reading that would take stock, or finds an idempotency record or an abandoned
   // marker, is no answer: the script runs as always. The hint only picks the path.
   boost::asio::awaitable<std::optional<ReserveReply>> refusal_from_reading(const Reservation& reservation);
-  bool likely_refused(const OrderRequest& request) const;
-  void remember(const OrderRequest& request, const ReserveReply& reply);
 
   redis::Commands& redis_;
   IntakeSettings settings_;
-  std::unordered_set<std::string> refusing_;  // products whose last purchase here was refused
+  RefusalHint refusals_;
 };
 
 // The publisher with confirms as the intake's EventBus.

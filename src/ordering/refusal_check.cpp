@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "catalog/keys.hpp"
+#include "ordering/keys.hpp"
+
 namespace orders::ordering {
 namespace {
 
@@ -24,7 +27,8 @@ ReserveReply refused(std::string code, std::size_t item) {
 
 }  // namespace
 
-std::optional<ReserveReply> first_refusal(const std::vector<ItemReading>& items, std::int64_t now_ms) {
+std::optional<ReserveReply> first_refusal(const std::vector<ItemReading>& items, std::int64_t now_ms,
+                                          bool order_total) {
   constexpr long long kMaxTotalCents = 99999999999999;  // reserve.lua's
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (items[i].active != "1" || !number(items[i].price)) return refused("PRODUCT_NOT_FOUND", i);
@@ -37,7 +41,7 @@ std::optional<ReserveReply> first_refusal(const std::vector<ItemReading>& items,
     if (line > kMaxTotalCents) return ReserveReply{.kind = Kind::kInvalid, .code = "LINE", .item = i};
     total += line;
   }
-  if (total > kMaxTotalCents) return ReserveReply{.kind = Kind::kInvalid, .code = "ORDER"};
+  if (order_total && total > kMaxTotalCents) return ReserveReply{.kind = Kind::kInvalid, .code = "ORDER"};
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto starts = number(items[i].starts), ends = number(items[i].ends);
     if ((starts && now_ms < *starts) || (ends && now_ms >= *ends)) return refused("SALE_NOT_ACTIVE", i);
@@ -64,6 +68,95 @@ std::optional<ReserveReply> first_refusal(const std::vector<ItemReading>& items,
     }
   }
   return std::nullopt;
+}
+
+RulesReading::RulesReading(const std::vector<std::vector<std::string>>& leading,
+                           const std::vector<std::string>& sale_names, const std::string& user_id)
+    : leading_(leading.size()), items_(sale_names.size()) {
+  // Every text first, then the views (nothing reallocates under them).
+  std::size_t count = 1 + sale_names.size() * 3;
+  for (const auto& c : leading) count += c.size();
+  names_.reserve(count);
+  for (const auto& c : leading) names_.insert(names_.end(), c.begin(), c.end());
+  for (const auto& name : sale_names) {
+    names_.push_back(catalog::keys::info(name));
+    names_.push_back(keys::buyers(name));
+    names_.push_back(catalog::keys::stock(name));
+  }
+  names_.push_back(user_id);
+  const std::string_view user = names_.back();
+  std::size_t at = 0;
+  for (const auto& c : leading) {
+    commands_.emplace_back(names_.begin() + static_cast<std::ptrdiff_t>(at),
+                           names_.begin() + static_cast<std::ptrdiff_t>(at + c.size()));
+    at += c.size();
+  }
+  for (std::size_t i = 0; i < items_; ++i, at += 3) {
+    commands_.push_back({"HMGET", names_[at], "active", "price", "max", "starts", "ends"});
+    commands_.push_back({"HGET", names_[at + 1], user});
+    commands_.push_back({"GET", names_[at + 2]});
+  }
+  commands_.push_back({"TIME"});  // last: a transaction is routed by its first command's key
+}
+
+std::optional<RulesReading::Read> RulesReading::parse(const redis::Reply& exec,
+                                                      const std::vector<long long>& quantities) const {
+  using Type = redis::Reply::Type;
+  if (exec.type != Type::kArray || exec.elements.size() != commands_.size() || quantities.size() != items_) {
+    return std::nullopt;
+  }
+  const auto& e = exec.elements;
+  for (const auto& one : e) {
+    if (one.is_error()) return std::nullopt;
+  }
+  Read out;
+  for (std::size_t i = 0; i < leading_; ++i) out.leading.push_back(e[i].integer);
+  const auto& time = e.back();
+  if (time.type != Type::kArray || time.elements.size() != 2) return std::nullopt;
+  const auto seconds = number(time.elements[0].str), micros = number(time.elements[1].str);
+  if (!seconds || !micros) return std::nullopt;
+  out.now_ms = *seconds * 1000 + *micros / 1000;
+  auto value = [](const redis::Reply& v) -> std::optional<std::string> {
+    if (v.type == Type::kString) return v.str;
+    return std::nullopt;
+  };
+  out.items.resize(items_);
+  for (std::size_t i = 0; i < items_; ++i) {
+    const auto& info = e[leading_ + i * 3];
+    if (info.type != Type::kArray || info.elements.size() != 5) return std::nullopt;
+    ItemReading& item = out.items[i];
+    item.quantity = quantities[i];
+    item.active = value(info.elements[0]);
+    item.price = value(info.elements[1]);
+    item.max = value(info.elements[2]);
+    item.starts = value(info.elements[3]);
+    item.ends = value(info.elements[4]);
+    item.bought = value(e[leading_ + i * 3 + 1]);
+    item.left = value(e[leading_ + i * 3 + 2]);
+  }
+  return out;
+}
+
+bool RefusalHint::likely(const OrderRequest& request) const {
+  if (refused_.empty()) return false;
+  for (const auto& item : request.items) {
+    if (refused_.count(item.product_id)) return true;
+  }
+  return false;
+}
+
+void RefusalHint::remember(const OrderRequest& request, const ReserveReply& reply) {
+  if (reply.kind == Kind::kRefused && reply.code != "PURCHASE_LIMIT_EXCEEDED" && reply.item < request.items.size()) {
+    if (refused_.size() >= 10'000) refused_.clear();
+    refused_.insert(request.items[reply.item].product_id);
+  } else if (reply.kind == Kind::kAccepted) {
+    forget(request);
+  }
+}
+
+void RefusalHint::forget(const OrderRequest& request) {
+  if (refused_.empty()) return;
+  for (const auto& item : request.items) refused_.erase(item.product_id);
 }
 
 }  // namespace orders::ordering
