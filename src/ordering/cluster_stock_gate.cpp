@@ -16,6 +16,7 @@
 #include "ordering/bucket_transfer.hpp"
 #include "ordering/cluster_keys.hpp"
 #include "ordering/keys.hpp"
+#include "ordering/refusal_check.hpp"
 
 namespace orders::ordering {
 namespace asio = boost::asio;
@@ -186,6 +187,62 @@ asio::awaitable<void> ClusterStockGate::undo(const std::string& order_id, const 
 }
 
 asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
+  const OrderRequest& request = *r.request;
+  if (refusals_.likely(request)) {
+    const Items items = items_of(request);
+    const Routed routed = co_await route(items, request.user_id);
+    // Products in one bucket only: a bucket short of units is no refusal of a split product.
+    if (std::all_of(routed.buckets.begin(), routed.buckets.end(), [](int b) { return b == 1; })) {
+      std::optional<ReserveReply> refusal = co_await refusal_from_reading(r, routed.items);
+      if (refusal) co_return std::move(*refusal);
+      refusals_.forget(request);  // it would sell: the scripts decide
+    }
+  }
+  ReserveReply decided = co_await reserve_by_scripts(r);
+  refusals_.remember(request, decided);
+  co_return decided;
+}
+
+asio::awaitable<std::optional<ReserveReply>> ClusterStockGate::refusal_from_reading(const Reservation& r,
+                                                                                    const Items& held) {
+  const OrderRequest& request = *r.request;
+  const std::string& id = r.order_id;
+  // The home slot first, as begin would: an abandoned id or a key with a record is the scripts'.
+  const std::string key = request.idempotency_key.value_or("");
+  const std::string abandoned = ck::abandoned(id);
+  const std::string idem = key.empty() ? ck::no_idempotency(id) : ck::idempotency(request.user_id, key);
+  const std::vector<std::vector<std::string_view>> markers{{"EXISTS", abandoned}, {"EXISTS", idem}};
+  Reply marked = co_await redis_.transaction(markers);
+  if (marked.type != Reply::Type::kArray || marked.elements.size() != 2 || marked.elements[0].integer != 0 ||
+      (!key.empty() && marked.elements[1].integer != 0)) {
+    co_return std::nullopt;
+  }
+  // Then each product slot in the order the takes run, its rules as cluster_take.lua checks
+  // them (the order's total is checked after every take, so not here).
+  const std::vector<ck::SlotGroup> groups = ck::group_by_slot(product_ids(held));  // (named: GCC 12)
+  for (const ck::SlotGroup& g : groups) {
+    std::vector<std::string> sale_names;
+    std::vector<long long> quantities;
+    for (std::size_t i : g.positions) {
+      sale_names.push_back(held[i].first);
+      quantities.push_back(held[i].second);
+    }
+    const std::vector<std::vector<std::string>> no_markers;
+    const RulesReading reading(no_markers, sale_names, request.user_id);
+    const auto commands = reading.commands();
+    Reply exec = co_await redis_.transaction(commands);
+    std::optional<RulesReading::Read> read = reading.parse(exec, quantities);
+    if (!read) co_return std::nullopt;
+    std::optional<ReserveReply> refusal = first_refusal(read->items, read->now_ms, /*order_total=*/false);
+    if (refusal) {
+      refusal->item = g.positions[refusal->item];  // the order's item, not the group's
+      co_return refusal;
+    }
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<ReserveReply> ClusterStockGate::reserve_by_scripts(const Reservation& r) {
   const OrderRequest& request = *r.request;
   const std::string& id = r.order_id;
   const int partition = ck::partition_of(id);

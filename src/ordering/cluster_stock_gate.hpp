@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ordering/redis_stock_gate.hpp"
+#include "ordering/refusal_check.hpp"
 #include "ordering/stock_gate.hpp"
 #include "storage/redis/commands.hpp"
 
@@ -43,6 +44,15 @@ class ClusterStockGate final : public StockGate {
     std::vector<int> buckets;
   };
   boost::asio::awaitable<Routed> route(const Items& items, const std::string& user_id);
+  // begin, take on each slot, commit (or undo): the purchase itself.
+  boost::asio::awaitable<ReserveReply> reserve_by_scripts(const Reservation& reservation);
+  // The sold-out path (ordering/refusal_check.hpp): while a product's last purchase here was
+  // refused, a purchase of it (every item in one bucket) first reads the home slot's markers
+  // and each product slot's rules in one MULTI per slot, and a refusal found is the answer: no
+  // script, nothing written. Anything else goes to the scripts. The slots are read one after
+  // the other, as the takes run.
+  boost::asio::awaitable<std::optional<ReserveReply>> refusal_from_reading(const Reservation& reservation,
+                                                                           const Items& held);
   // What the intake does when a bucketed product's home bucket was short.
   enum class Refill { kTakeAgain, kSoldOut, kRolledBack };
   struct RefillResult {
@@ -68,6 +78,7 @@ class ClusterStockGate final : public StockGate {
   // Products' stockBuckets as Redis names them ({p:ID}:buckets); they never change, so they
   // are kept for the process's life (bounded: cleared when full).
   std::unordered_map<std::string, int> bucket_counts_;
+  RefusalHint refusals_;
 };
 
 }  // namespace orders::ordering

@@ -264,6 +264,86 @@ TEST_F(ClusterStockGateTest, ManyConcurrentBuyersOfTwoSlotsNeverOversellAndEvery
 
 // The API stops after begin: the recovery ends the transaction once its lease is over, and the
 // key is decided afresh.
+namespace {
+
+// Scripts run over the whole cluster (EVALSHA calls on every node).
+long long scripts_run(const PrivateRedisCluster& cluster) {
+  long long calls = 0;
+  for (int i = 0; i < 6; ++i) {
+    const std::string stats = cluster.cli(cluster.port(i), {"INFO", "commandstats"});
+    const auto at = stats.find("cmdstat_evalsha:calls=");
+    if (at != std::string::npos) calls += std::stoll(stats.substr(at + 22));
+  }
+  return calls;
+}
+
+void expect_same(const ordering::ReserveReply& a, const ordering::ReserveReply& b) {
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.code, b.code);
+  EXPECT_EQ(a.item, b.item);
+  EXPECT_EQ(a.limit, b.limit);
+  EXPECT_EQ(a.bought, b.bought);
+  EXPECT_EQ(a.left, b.left);
+}
+
+}  // namespace
+
+// The sold-out path on the cluster (ordering/refusal_check.hpp): once a product's purchase was
+// refused in a gate, the next purchases of it are answered from one MULTI per slot, with the
+// answer the scripts give for the same state, no script run and nothing written; stock that
+// came back sells through the scripts.
+TEST_F(ClusterStockGateTest, ARefusedProductIsAnsweredFromReadingsAsTheScriptsAnswer) {
+  auto [a, b] = products_in_two_slots(*cluster_);
+  put_product(a, 5, 100, /*max=*/2);
+  put_product(b, 0, 100);
+  cmd({"HSET", ordering::keys::buyers(a), "full", "2"});
+  // Each case: a fresh gate (the scripts) and a gate `b` was refused in (the readings).
+  auto decide = [&](const Purchase& c) {
+    ordering::ClusterStockGate plain(*client_, settings_);
+    const auto by_scripts = orders::test::run_bounded(io_, plain.reserve(c.reservation));
+    ordering::ClusterStockGate primed(*client_, settings_);
+    auto primer = purchase("primer", {{b, 1}});
+    EXPECT_EQ(orders::test::run_bounded(io_, primed.reserve(primer->reservation)).kind, Kind::kRefused);
+    const long long before = scripts_run(*cluster_);
+    const auto by_reading = orders::test::run_bounded(io_, primed.reserve(c.reservation));
+    EXPECT_EQ(scripts_run(*cluster_), before) << "a script ran for a refused product";
+    expect_same(by_scripts, by_reading);
+    return by_reading;
+  };
+  // The second slot sold out, the first one fine: refused naming the second item.
+  auto two = purchase("two", {{a, 1}, {b, 1}});
+  auto sold_out = decide(*two);
+  EXPECT_EQ(sold_out.code, "OUT_OF_STOCK");
+  EXPECT_EQ(sold_out.item, 1u);
+  EXPECT_EQ(sold_out.left, "0");
+  // Over the limit in the first slot: that refusal, with its figures, before the second slot's.
+  auto over = purchase("full", {{a, 1}, {b, 1}}, "key-" + uuid::make_v7());
+  auto limited = decide(*over);
+  EXPECT_EQ(limited.code, "PURCHASE_LIMIT_EXCEEDED");
+  EXPECT_EQ(limited.item, 0u);
+  EXPECT_EQ(limited.limit, "2");
+  EXPECT_EQ(limited.bought, "2");
+  // Not open yet.
+  cmd({"HSET", catalog::keys::info(b), "starts", std::to_string(now_ms() + 3'600'000)});
+  auto early = purchase("early", {{b, 1}});
+  EXPECT_EQ(decide(*early).code, "SALE_NOT_ACTIVE");
+  cmd({"HDEL", catalog::keys::info(b), "starts"});
+  EXPECT_EQ(stock_of(a), 5) << "nothing taken by any of them";
+  EXPECT_EQ(bought(a, "two"), 0);
+
+  // A unit of b came back: the reading would sell, so the scripts run and sell it.
+  ordering::ClusterStockGate gate(*client_, settings_);
+  auto primer = purchase("primer", {{b, 1}});
+  ASSERT_EQ(orders::test::run_bounded(io_, gate.reserve(primer->reservation)).code, "OUT_OF_STOCK");
+  cmd({"SET", catalog::keys::stock(b), "1"});
+  const long long before = scripts_run(*cluster_);
+  auto buyer = purchase("back", {{a, 1}, {b, 1}});
+  EXPECT_EQ(orders::test::run_bounded(io_, gate.reserve(buyer->reservation)).kind, Kind::kAccepted);
+  EXPECT_GT(scripts_run(*cluster_), before);
+  EXPECT_EQ(stock_of(b), 0);
+  EXPECT_EQ(stock_of(a), 4);
+}
+
 TEST_F(ClusterStockGateTest, StopAfterBeginIsRecovered) {
   auto [a, b] = products_in_two_slots(*cluster_);
   put_product(a, 3);
