@@ -206,16 +206,13 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
 asio::awaitable<std::optional<ReserveReply>> ClusterStockGate::refusal_from_reading(const Reservation& r,
                                                                                     const Items& held) {
   const OrderRequest& request = *r.request;
-  const std::string& id = r.order_id;
-  // The home slot first, as begin would: an abandoned id or a key with a record is the scripts'.
-  const std::string key = request.idempotency_key.value_or("");
-  const std::string abandoned = ck::abandoned(id);
-  const std::string idem = key.empty() ? ck::no_idempotency(id) : ck::idempotency(request.user_id, key);
-  const std::vector<std::vector<std::string_view>> markers{{"EXISTS", abandoned}, {"EXISTS", idem}};
-  Reply marked = co_await redis_.transaction(markers);
-  if (marked.type != Reply::Type::kArray || marked.elements.size() != 2 || marked.elements[0].integer != 0 ||
-      (!key.empty() && marked.elements[1].integer != 0)) {
-    co_return std::nullopt;
+  // The home slot first, as begin would: a key with a record is the scripts' to answer. (No
+  // abandoned marker to look for: the order id is new, and only a lost script sets one.)
+  if (request.idempotency_key) {
+    const std::string idem = ck::idempotency(request.user_id, *request.idempotency_key);
+    const std::array<std::string_view, 2> exists{"EXISTS", idem};
+    Reply marked = co_await redis_.command(exists);
+    if (marked.type != Reply::Type::kInteger || marked.integer != 0) co_return std::nullopt;
   }
   // Then each product slot in the order the takes run, its rules as cluster_take.lua checks
   // them (the order's total is checked after every take, so not here).

@@ -102,15 +102,17 @@ asio::awaitable<std::optional<ReserveReply>> RedisStockGate::refusal_from_readin
     sale_names.push_back(item.product_id);
     quantities.push_back(item.quantity);
   }
-  const std::vector<std::vector<std::string>> markers{
-      {"EXISTS", keys::abandoned(r.order_id)},
-      {"EXISTS", keys::idempotency(request.user_id, request.idempotency_key.value_or(""))}};
+  // A key with a record is the script's to answer (a replay, in progress, reused). (No
+  // abandoned marker to look for: the order id is new, and only a lost script sets one.)
+  std::vector<std::vector<std::string>> markers;
+  if (request.idempotency_key) {
+    markers.push_back({"EXISTS", keys::idempotency(request.user_id, *request.idempotency_key)});
+  }
   const RulesReading reading(markers, sale_names, request.user_id);
   const auto commands = reading.commands();
   Reply exec = co_await redis_.transaction(commands);
   std::optional<RulesReading::Read> read = reading.parse(exec, quantities);
-  // An abandoned order id, or a key with a record: the script's answer (ABANDONED, a replay, ...).
-  if (!read || read->leading[0] == 1 || (request.idempotency_key && read->leading[1] == 1)) co_return std::nullopt;
+  if (!read || (!read->leading.empty() && read->leading[0] != 0)) co_return std::nullopt;
   co_return first_refusal(read->items, read->now_ms);
 }
 
