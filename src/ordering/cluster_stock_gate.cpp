@@ -187,25 +187,26 @@ asio::awaitable<void> ClusterStockGate::undo(const std::string& order_id, const 
 }
 
 asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
-  const OrderRequest& request = *r.request;
-  if (refusals_.likely(request)) {
-    const Items items = items_of(request);
-    const Routed routed = co_await route(items, request.user_id);
-    // Products in one bucket only: a bucket short of units is no refusal of a split product.
-    if (std::all_of(routed.buckets.begin(), routed.buckets.end(), [](int b) { return b == 1; })) {
-      std::optional<ReserveReply> refusal = co_await refusal_from_reading(r, routed.items);
-      if (refusal) co_return std::move(*refusal);
-      refusals_.forget(request);  // it would sell: the scripts decide
-    }
-  }
   ReserveReply decided = co_await reserve_by_scripts(r);
-  refusals_.remember(request, decided);
+  refusals_.remember(*r.request, decided);
   co_return decided;
 }
 
-asio::awaitable<std::optional<ReserveReply>> ClusterStockGate::refusal_from_reading(const Reservation& r,
+asio::awaitable<std::optional<ReserveReply>> ClusterStockGate::known_refusal(const OrderRequest& request) {
+  if (!refusals_.likely(request)) co_return std::nullopt;
+  const Items items = items_of(request);
+  const Routed routed = co_await route(items, request.user_id);
+  // Products in one bucket only: a bucket short of units is no refusal of a split product.
+  if (!std::all_of(routed.buckets.begin(), routed.buckets.end(), [](int b) { return b == 1; })) {
+    co_return std::nullopt;
+  }
+  std::optional<ReserveReply> refusal = co_await refusal_from_reading(request, routed.items);
+  if (!refusal) refusals_.forget(request);  // it would sell: the scripts decide
+  co_return refusal;
+}
+
+asio::awaitable<std::optional<ReserveReply>> ClusterStockGate::refusal_from_reading(const OrderRequest& request,
                                                                                     const Items& held) {
-  const OrderRequest& request = *r.request;
   // The home slot first, as begin would: a key with a record is the scripts' to answer. (No
   // abandoned marker to look for: the order id is new, and only a lost script sets one.)
   if (request.idempotency_key) {

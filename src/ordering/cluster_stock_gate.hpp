@@ -23,6 +23,7 @@ class ClusterStockGate final : public StockGate {
 
   bool connected() const override { return redis_.connected(); }
   std::string make_order_id(const OrderRequest& request) override;
+  boost::asio::awaitable<std::optional<ReserveReply>> known_refusal(const OrderRequest& request) override;
   boost::asio::awaitable<ReserveReply> reserve(const Reservation& reservation) override;
   boost::asio::awaitable<void> confirm(const std::string& order_id) override;
   boost::asio::awaitable<bool> release(const Reservation& reservation, const std::string& lease_deadline) override;
@@ -51,7 +52,7 @@ class ClusterStockGate final : public StockGate {
   // and each product slot's rules in one MULTI per slot, and a refusal found is the answer: no
   // script, nothing written. Anything else goes to the scripts. The slots are read one after
   // the other, as the takes run.
-  boost::asio::awaitable<std::optional<ReserveReply>> refusal_from_reading(const Reservation& reservation,
+  boost::asio::awaitable<std::optional<ReserveReply>> refusal_from_reading(const OrderRequest& request,
                                                                            const Items& held);
   // What the intake does when a bucketed product's home bucket was short.
   enum class Refill { kTakeAgain, kSoldOut, kRolledBack };

@@ -110,6 +110,22 @@ PurchaseOutcome OrderIntake::decided(const ReserveReply& reply, const OrderReque
 
 asio::awaitable<PurchaseOutcome> OrderIntake::purchase(const OrderRequest& request) {
   auto& m = ordering_metrics();
+  // Not connected: nothing is sent, so nothing can have run (DependencyUnavailable, 503).
+  if (!stock_.connected()) throw DependencyUnavailable("Redis", "not connected");
+  // A refusal the gate knows from a reading (a product refused just before): answered before
+  // the order is built; reading writes nothing, so a failed reading leaves it to reserve().
+  const auto read_from = Clock::now();
+  std::optional<ReserveReply> known;
+  try {
+    known = co_await stock_.known_refusal(request);
+  } catch (const DependencyUnavailable&) {
+    // Nothing was written: reserve() decides (and says why when Redis is gone).
+  }
+  if (known) {
+    m.reservation.observe(std::chrono::duration<double>(Clock::now() - read_from).count());
+    co_return decided(*known, request);
+  }
+
   const std::string event_id = uuid::make_v7();
   Reservation reservation{.request = &request, .order_id = stock_.make_order_id(request)};
   reservation.reference_no = reference_number(reservation.order_id);
@@ -120,8 +136,6 @@ asio::awaitable<PurchaseOutcome> OrderIntake::purchase(const OrderRequest& reque
   const std::string& order_id = reservation.order_id;
 
   const auto started = Clock::now();
-  // Not connected: nothing is sent, so nothing can have run (DependencyUnavailable, 503).
-  if (!stock_.connected()) throw DependencyUnavailable("Redis", "not connected");
   ReserveReply reply;
   std::string lost;
   try {

@@ -52,11 +52,6 @@ ReserveReply parse_reserve_reply(Reply& reply) {
 
 asio::awaitable<ReserveReply> RedisStockGate::reserve(const Reservation& r) {
   const OrderRequest& request = *r.request;
-  if (refusals_.likely(request)) {
-    std::optional<ReserveReply> refusal = co_await refusal_from_reading(r);
-    if (refusal) co_return std::move(*refusal);
-    refusals_.forget(request);  // it would sell: the script decides
-  }
   const std::string idem_key = request.idempotency_key.value_or("");
   const std::string lease = std::to_string(settings_.outbox_lease.count());
   const std::string idem_ttl = std::to_string(settings_.idempotency_ttl.count());
@@ -94,8 +89,8 @@ asio::awaitable<ReserveReply> RedisStockGate::reserve(const Reservation& r) {
   co_return decided;
 }
 
-asio::awaitable<std::optional<ReserveReply>> RedisStockGate::refusal_from_reading(const Reservation& r) {
-  const OrderRequest& request = *r.request;
+asio::awaitable<std::optional<ReserveReply>> RedisStockGate::known_refusal(const OrderRequest& request) {
+  if (!refusals_.likely(request)) co_return std::nullopt;
   std::vector<std::string> sale_names;
   std::vector<long long> quantities;
   for (const auto& item : request.items) {
@@ -113,7 +108,9 @@ asio::awaitable<std::optional<ReserveReply>> RedisStockGate::refusal_from_readin
   Reply exec = co_await redis_.transaction(commands);
   std::optional<RulesReading::Read> read = reading.parse(exec, quantities);
   if (!read || (!read->leading.empty() && read->leading[0] != 0)) co_return std::nullopt;
-  co_return first_refusal(read->items, read->now_ms);
+  std::optional<ReserveReply> refusal = first_refusal(read->items, read->now_ms);
+  if (!refusal) refusals_.forget(request);  // it would sell: the script decides
+  co_return refusal;
 }
 
 asio::awaitable<void> RedisStockGate::confirm(const std::string& order_id) {

@@ -30,6 +30,7 @@ class RedisStockGate final : public StockGate {
   RedisStockGate(redis::Commands& redis, IntakeSettings settings = {}) : redis_(redis), settings_(settings) {}
 
   bool connected() const override { return redis_.connected(); }
+  boost::asio::awaitable<std::optional<ReserveReply>> known_refusal(const OrderRequest& request) override;
   boost::asio::awaitable<ReserveReply> reserve(const Reservation& reservation) override;
   boost::asio::awaitable<void> confirm(const std::string& order_id) override;
   boost::asio::awaitable<bool> release(const Reservation& reservation, const std::string& lease_deadline) override;
@@ -48,7 +49,6 @@ class RedisStockGate final : public StockGate {
   // (ordering/refusal_check.hpp) and answers a refusal from that reading; Redis then runs no
   // script. A reading that would take stock, or finds an idempotency record or an abandoned
   // marker, is no answer: the script runs as always. The hint only picks the path.
-  boost::asio::awaitable<std::optional<ReserveReply>> refusal_from_reading(const Reservation& reservation);
 
   redis::Commands& redis_;
   IntakeSettings settings_;

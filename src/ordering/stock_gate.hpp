@@ -59,6 +59,12 @@ class StockGate {
   // The id of a new order (a UUID v7). Cluster mode picks it in the home partition of the
   // request's Idempotency-Key (ordering/cluster_keys.hpp).
   virtual std::string make_order_id(const OrderRequest& /*request*/) { return uuid::make_v7(); }
+  // A refusal known without reserving (the sold-out path, ordering/refusal_check.hpp): read
+  // only, asked before the intake builds the order. Nothing when the gate cannot tell; then
+  // reserve() decides. Throws DependencyUnavailable when Redis does not answer (nothing written).
+  virtual boost::asio::awaitable<std::optional<ReserveReply>> known_refusal(const OrderRequest& /*request*/) {
+    co_return std::nullopt;
+  }
   // The one atomic reservation. Throws DependencyUnavailable when the reply was lost after the
   // script was sent: it may or may not have run (the intake then calls abandon()).
   virtual boost::asio::awaitable<ReserveReply> reserve(const Reservation& reservation) = 0;

@@ -88,7 +88,9 @@ class RefusalPath : public ::testing::Test {
     r.event_head = ordering::order_created_head(uuid::make_v7(), r.created_at);
     return p;
   }
+  // As the intake asks: a refusal the gate knows first, else the reservation.
   ordering::ReserveReply reserve(ordering::RedisStockGate& gate, const Purchase& p) {
+    if (auto known = orders::test::run_bounded(io_, gate.known_refusal(p.request))) return *known;
     return orders::test::run_bounded(io_, gate.reserve(p.reservation));
   }
 

@@ -40,6 +40,15 @@ class FakeStockGate final : public ordering::StockGate {
 
   bool connected() const override { return is_connected; }
 
+  // known_refusal() answers this (nothing by default); `known_fails`: it throws DependencyUnavailable.
+  std::optional<ordering::ReserveReply> known;
+  bool known_fails = false;
+  int known_asked = 0;
+  boost::asio::awaitable<std::optional<ordering::ReserveReply>> known_refusal(const ordering::OrderRequest&) override {
+    ++known_asked;
+    if (known_fails) throw DependencyUnavailable("Redis", "connection lost with the reading in flight");
+    co_return known;
+  }
   boost::asio::awaitable<ordering::ReserveReply> reserve(const ordering::Reservation& r) override {
     reserved.push_back(r);
     if (reserve_replies.empty()) throw std::logic_error("FakeStockGate: no reserve reply scripted");

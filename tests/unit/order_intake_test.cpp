@@ -70,6 +70,24 @@ TEST(OrderIntake, ReservationCarriesFreshIdsTheReferenceAndTheEventHead) {
   EXPECT_FALSE(a.replayed);
 }
 
+// The sold-out path: a refusal the gate knows from a reading is the answer; nothing is
+// reserved or published. A reading that failed leaves it to the reservation.
+TEST(OrderIntake, ARefusalTheGateKnowsIsAnsweredWithoutReserving) {
+  Intake t;
+  t.stock.known = ReserveReply{.kind = Kind::kRefused, .code = "OUT_OF_STOCK", .item = 0, .left = "0"};
+  auto refused = problem_of(t.buy(request()));
+  EXPECT_EQ(refused.code, "OUT_OF_STOCK");
+  EXPECT_EQ(t.stock.known_asked, 1);
+  EXPECT_TRUE(t.stock.reserved.empty());
+  EXPECT_TRUE(t.events.published.empty());
+
+  Intake failing;
+  failing.stock.known_fails = true;
+  failing.stock.reserve_replies.push_back(accepted_reply());
+  EXPECT_TRUE(std::holds_alternative<Accepted>(failing.buy(request())));
+  EXPECT_EQ(failing.stock.reserved.size(), 1u);
+}
+
 TEST(OrderIntake, ConfirmedPublishConfirmsTheOutboxEntry) {
   Intake t;
   t.stock.reserve_replies.push_back(accepted_reply());
