@@ -20,6 +20,8 @@
 # kernel's ephemeral range 32768-60999 so a client connection cannot already hold a port): when
 # it is not running, a fresh one is started and removed afterwards; a running one is used
 # as is (reconcile then also sees what was there before). ORDERS_BINARY (default build/orders) is used as is.
+# A drill also fails when an `orders` process it did not kill died under the fault (its exit
+# status is printed). DRILL_KEEP=1 keeps the processes' logs and the bench reports (the path is printed).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Admin routes are closed without a token (SPEC): one for this run, for the product set-up.
@@ -72,7 +74,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if ((started_stack)); then "$root/scripts/stack.sh" purge --dir "$dir" >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
+  if [[ -n ${DRILL_KEEP:-} ]]; then echo "drill: logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 # set -e alone dies silently: say where, with the logs of the set-up steps.
@@ -201,6 +203,18 @@ for drill in "${drills[@]}"; do
   fault "$drill" || { fault_ok=0; why="the fault itself failed"; }
   bench_rc=0
   wait "$bench" || bench_rc=$?
+  # A process the drill did not kill must still be running: one that died under the fault
+  # (a signal, an uncaught error) is a failure of the drill, with its exit status.
+  died=
+  for slot in api0 api1 worker0 worker1; do
+    kill -0 "${slot_pid[$slot]}" 2>/dev/null && continue
+    status=0
+    wait "${slot_pid[$slot]}" 2>/dev/null || status=$?
+    died+=" $slot exited with status $status$( ((status > 128)) && echo " (signal $((status - 128)))");"
+    start_slot "$slot"
+    [[ $slot == api* ]] && wait_api "$slot"
+  done
+  [[ -z $died ]] || { fault_ok=0; why="${died# }"; }
 
   # Redis may lose up to a second of writes when killed: the record (PostgreSQL) is right,
   # so reconcile --fix sets the counters from it, and a plain reconcile must then be clean.

@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <map>
 
@@ -355,6 +356,11 @@ int run_command(const Commands& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // hiredis writes with write(2), not send(..., MSG_NOSIGNAL): a write to a Redis that died
+  // (a killed master, its socket closed under a pipelined write) would raise SIGPIPE, whose
+  // default action ends the process without a word. Ignored, the write fails with EPIPE and
+  // the client reconnects as for any lost connection, as Redis and nginx themselves do.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "orders: sells limited stock to a crowd at the same instant, without overselling, duplicating "
       "or losing an order.\nConfiguration comes from environment variables, each overridable by a flag."};

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <fstream>
+#include <thread>
+
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
@@ -17,6 +21,17 @@ std::string single_line(const std::string& output) {
   while (!s.empty() && s.back() == '\n') s.pop_back();
   EXPECT_EQ(s.find('\n'), std::string::npos) << "more than one line: " << output;
   return s;
+}
+
+// Whether the process ignores SIGPIPE, from the SigIgn mask in /proc/PID/status.
+bool ignores_sigpipe(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigIgn:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGPIPE - 1)) & 1;
+  }
+  ADD_FAILURE() << "no SigIgn line in /proc/" << pid << "/status";
+  return false;
 }
 
 }  // namespace
@@ -95,6 +110,21 @@ TEST(Startup, WorkerConnectsAndStopsOnSigterm) {
   auto code = worker.wait(std::chrono::seconds(10));
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << worker.output();
+}
+
+// hiredis writes with write(2): with SIGPIPE at its default, a write on a connection a killed
+// Redis master closed ended the process silently (the cluster drill saw `orders api` exit with
+// status 141). The API and the worker run with it ignored and see EPIPE instead.
+TEST(Startup, ApiAndWorkerIgnoreSigpipeSoADeadPeerIsAnErrorNotAnExit) {
+  ApiProcess api;
+  EXPECT_TRUE(ignores_sigpipe(api.process().pid()));
+  Process worker({required_env("ORDERS_BINARY"), "worker"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (worker.output().find("worker connected") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(worker.running()) << worker.output();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(ignores_sigpipe(worker.pid())) << worker.output();
 }
 
 TEST(Startup, BadFlagsExitWith2AndEveryHelpListsExitCodesWithAnExample) {

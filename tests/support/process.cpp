@@ -36,6 +36,9 @@ Process::Process(std::vector<std::string> argv, std::map<std::string, std::strin
     // A test that crashes takes its servers with it: one left running would consume the shared
     // broker's orders.persist for a database that is gone.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // An ignored signal stays ignored across exec: the child starts with the defaults a shell
+    // or a service manager gives, whatever the test runner set for itself.
+    ::signal(SIGPIPE, SIG_DFL);
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
