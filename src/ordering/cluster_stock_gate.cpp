@@ -441,9 +441,20 @@ asio::awaitable<ReserveReply> ClusterStockGate::reserve_by_scripts(const Reserva
 }
 
 asio::awaitable<void> ClusterStockGate::confirm(const std::string& order_id) {
-  const std::vector<std::string> confirm_keys{ck::outbox(ck::partition_of(order_id)), ck::outbox_entry(order_id)};
-  const std::vector<std::string> confirm_args{order_id};
-  checked(co_await run(redis_, "outbox_confirm", confirm_keys, confirm_args), "outbox_confirm");
+  const int partition = ck::partition_of(order_id);
+  if (partition < 0) throw std::invalid_argument("outbox_confirm: not an order id: " + order_id);
+  auto& batch = confirms_[static_cast<std::size_t>(partition)];
+  if (!batch) {
+    // Every id of a group is in this partition: one call on its slot confirms them all.
+    batch = std::make_unique<ConfirmBatch>([this, partition](const std::vector<std::string>& ids) -> asio::awaitable<void> {
+      std::vector<std::string> confirm_keys{ck::outbox(partition)};
+      for (const auto& id : ids) confirm_keys.push_back(ck::outbox_entry(id));
+      constexpr std::string_view kScript = "outbox_confirm";
+      Reply reply = co_await run(redis_, kScript, confirm_keys, ids);
+      checked(std::move(reply), kScript);
+    });
+  }
+  co_await batch->add(order_id);
 }
 
 asio::awaitable<bool> ClusterStockGate::release(const Reservation& r, const std::string& lease_deadline) {

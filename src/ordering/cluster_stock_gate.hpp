@@ -1,10 +1,14 @@
 #pragma once
 
+#include <array>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "ordering/cluster_keys.hpp"
+#include "ordering/confirm_batch.hpp"
 #include "ordering/redis_stock_gate.hpp"
 #include "ordering/refusal_check.hpp"
 #include "ordering/stock_gate.hpp"
@@ -80,6 +84,8 @@ class ClusterStockGate final : public StockGate {
   // are kept for the process's life (bounded: cleared when full).
   std::unordered_map<std::string, int> bucket_counts_;
   RefusalHint refusals_;
+  // The outbox confirms of each partition's slot, gathered per partition (made on first use).
+  std::array<std::unique_ptr<ConfirmBatch>, cluster_keys::kHomePartitions> confirms_;
 };
 
 }  // namespace orders::ordering

@@ -113,10 +113,15 @@ asio::awaitable<std::optional<ReserveReply>> RedisStockGate::known_refusal(const
   co_return refusal;
 }
 
-asio::awaitable<void> RedisStockGate::confirm(const std::string& order_id) {
-  const std::string entry = keys::outbox_entry(order_id);
-  std::array<std::string_view, 2> confirm_keys{keys::kOutbox, entry};
-  std::array<std::string_view, 1> confirm_args{order_id};
+asio::awaitable<void> RedisStockGate::confirm(const std::string& order_id) { co_await confirms_.add(order_id); }
+
+asio::awaitable<void> RedisStockGate::confirm_group(const std::vector<std::string>& ids) {
+  std::vector<std::string> entries;
+  entries.reserve(ids.size());
+  for (const auto& id : ids) entries.push_back(keys::outbox_entry(id));
+  std::vector<std::string_view> confirm_keys{keys::kOutbox};
+  confirm_keys.insert(confirm_keys.end(), entries.begin(), entries.end());
+  const std::vector<std::string_view> confirm_args(ids.begin(), ids.end());
   Reply r = co_await redis_.eval(redis::script("outbox_confirm"), confirm_keys, confirm_args);
   if (r.is_error()) throw std::runtime_error("outbox_confirm failed: " + r.str);
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "ordering/confirm_batch.hpp"
 #include "ordering/refusal_check.hpp"
 #include "ordering/stock_gate.hpp"
 #include "storage/rabbitmq/publisher.hpp"
@@ -27,7 +28,10 @@ struct IntakeSettings {
 // documents, built here and nowhere else.
 class RedisStockGate final : public StockGate {
  public:
-  RedisStockGate(redis::Commands& redis, IntakeSettings settings = {}) : redis_(redis), settings_(settings) {}
+  RedisStockGate(redis::Commands& redis, IntakeSettings settings = {})
+      : redis_(redis), settings_(settings), confirms_([this](const std::vector<std::string>& ids) {
+          return confirm_group(ids);
+        }) {}
 
   bool connected() const override { return redis_.connected(); }
   boost::asio::awaitable<std::optional<ReserveReply>> known_refusal(const OrderRequest& request) override;
@@ -50,9 +54,13 @@ class RedisStockGate final : public StockGate {
   // script. A reading that would take stock, or finds an idempotency record or an abandoned
   // marker, is no answer: the script runs as always. The hint only picks the path.
 
+  // One outbox_confirm call for the ids of a group (ConfirmBatch gathers them).
+  boost::asio::awaitable<void> confirm_group(const std::vector<std::string>& ids);
+
   redis::Commands& redis_;
   IntakeSettings settings_;
   RefusalHint refusals_;
+  ConfirmBatch confirms_;
 };
 
 // The publisher with confirms as the intake's EventBus.

@@ -27,10 +27,14 @@
 #include "ordering/reference_number.hpp"
 #include "storage/redis/cluster_client.hpp"
 #include "support/private_redis_cluster.hpp"
+#include "support/purchases.hpp"
 #include "support/run_coroutine.hpp"
 
 using namespace orders;
 using namespace std::chrono_literals;
+using ::orders::testing::expect_same_answer;
+using ::orders::testing::make_purchase;
+using ::orders::testing::Purchase;
 using orders::testing::PrivateRedisCluster;
 using Kind = ordering::ReserveReply::Kind;
 namespace asio = boost::asio;
@@ -92,26 +96,13 @@ class ClusterStockGateTest : public ::testing::Test {
     return r.type == redis::Reply::Type::kString ? std::stoll(r.str) : 0;
   }
 
-  // A reservation as the intake builds it.
-  struct Purchase {
-    ordering::OrderRequest request;
-    ordering::Reservation reservation;
-  };
+  // A reservation as the intake builds it, with the id the gate picks.
   std::unique_ptr<Purchase> purchase(const std::string& user, std::vector<std::pair<std::string, long long>> items,
                                      std::optional<std::string> key = std::nullopt) {
-    auto p = std::make_unique<Purchase>();
-    p->request.user_id = user;
-    for (auto& [product, quantity] : items) p->request.items.push_back({product, quantity});
-    p->request.idempotency_key = std::move(key);
-    auto& r = p->reservation;
-    r.request = &p->request;
-    r.order_id = gate_->make_order_id(p->request);
-    r.reference_no = ordering::reference_number(r.order_id);
-    r.created_ms = now_ms();
-    r.created_at = format_rfc3339(r.created_ms);
-    r.fingerprint = ordering::fingerprint(p->request);
-    r.event_head = ordering::order_created_head(uuid::make_v7(), r.created_at);
-    return p;
+    ordering::OrderRequest request;
+    request.user_id = user;
+    request.idempotency_key = key;
+    return make_purchase(user, items, std::move(key), gate_->make_order_id(request));
   }
   ordering::ReserveReply reserve(const Purchase& p) {
     return orders::test::run_bounded(io_, gate_->reserve(p.reservation));
@@ -277,15 +268,6 @@ long long scripts_run(const PrivateRedisCluster& cluster) {
   return calls;
 }
 
-void expect_same(const ordering::ReserveReply& a, const ordering::ReserveReply& b) {
-  EXPECT_EQ(a.kind, b.kind);
-  EXPECT_EQ(a.code, b.code);
-  EXPECT_EQ(a.item, b.item);
-  EXPECT_EQ(a.limit, b.limit);
-  EXPECT_EQ(a.bought, b.bought);
-  EXPECT_EQ(a.left, b.left);
-}
-
 }  // namespace
 
 // The sold-out path on the cluster (ordering/refusal_check.hpp): once a product's purchase was
@@ -312,7 +294,7 @@ TEST_F(ClusterStockGateTest, ARefusedProductIsAnsweredFromReadingsAsTheScriptsAn
     const long long before = scripts_run(*cluster_);
     const auto by_reading = ask(primed, c);
     EXPECT_EQ(scripts_run(*cluster_), before) << "a script ran for a refused product";
-    expect_same(by_scripts, by_reading);
+    expect_same_answer(by_scripts, by_reading);
     return by_reading;
   };
   // The second slot sold out, the first one fine: refused naming the second item.

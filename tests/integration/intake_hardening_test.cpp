@@ -311,3 +311,30 @@ TEST(OutboxConfirmScript, DoesNotRecreateAnExpiredIdempotencyRecord) {
   EXPECT_GT(std::stoi(redis_cli({"TTL", live})), 0);
   redis_cli({"DEL", live, outbox, entry});
 }
+
+// The API confirms a group of orders in one call: every entry goes, every live record is done,
+// and an id confirmed already (by the relay, say) counts 0.
+TEST(OutboxConfirmScript, ConfirmsAGroupInOneCall) {
+  std::ifstream in(required_env("ORDERS_SOURCE_DIR") + "/src/ordering/lua/outbox_confirm.lua");
+  std::stringstream source;
+  source << in.rdbuf();
+  const std::string outbox = "outbox-test-set:" + orders::uuid::make_v7();
+  std::vector<std::string> ids, entries, records;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(orders::uuid::make_v7());
+    entries.push_back("outbox-test:" + ids.back());
+    records.push_back("idem-test:" + ids.back());
+    redis_cli({"HSET", records.back(), "state", "reserved"});
+    redis_cli({"EXPIRE", records.back(), "600"});
+    redis_cli({"HSET", entries.back(), "event", "{}", "idem", records.back()});
+    if (i != 1) redis_cli({"ZADD", outbox, "1", ids.back()});  // the second was confirmed already
+  }
+  EXPECT_EQ(redis_cli({"EVAL", source.str(), "4", outbox, entries[0], entries[1], entries[2], ids[0], ids[1], ids[2]}),
+            "2");
+  EXPECT_EQ(redis_cli({"ZCARD", outbox}), "0");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(redis_cli({"EXISTS", entries[i]}), "0") << i;
+    EXPECT_EQ(redis_cli({"HGET", records[i], "state"}), "done") << i;
+    redis_cli({"DEL", records[i]});
+  }
+}

@@ -20,10 +20,14 @@
 #include "ordering/reference_number.hpp"
 #include "storage/redis/client.hpp"
 #include "support/process.hpp"
+#include "support/purchases.hpp"
 #include "support/run_coroutine.hpp"
 
 using namespace orders;
 using namespace std::chrono_literals;
+using ::orders::testing::expect_same_answer;
+using ::orders::testing::make_purchase;
+using ::orders::testing::Purchase;
 using Kind = ordering::ReserveReply::Kind;
 namespace asio = boost::asio;
 
@@ -68,25 +72,9 @@ class RefusalPath : public ::testing::Test {
     return at == std::string::npos ? 0 : std::stoll(stats.substr(at + tag.size()));
   }
 
-  struct Purchase {
-    ordering::OrderRequest request;
-    ordering::Reservation reservation;
-  };
   std::unique_ptr<Purchase> purchase(const std::string& user, std::vector<std::pair<std::string, long long>> items,
                                      std::optional<std::string> key = std::nullopt) {
-    auto p = std::make_unique<Purchase>();
-    p->request.user_id = user;
-    for (auto& [id, quantity] : items) p->request.items.push_back({id, quantity});
-    p->request.idempotency_key = std::move(key);
-    auto& r = p->reservation;
-    r.request = &p->request;
-    r.order_id = uuid::make_v7();
-    r.reference_no = ordering::reference_number(r.order_id);
-    r.created_ms = now_ms();
-    r.created_at = format_rfc3339(r.created_ms);
-    r.fingerprint = ordering::fingerprint(p->request);
-    r.event_head = ordering::order_created_head(uuid::make_v7(), r.created_at);
-    return p;
+    return make_purchase(user, items, std::move(key));
   }
   // As the intake asks: a refusal the gate knows first, else the reservation.
   ordering::ReserveReply reserve(ordering::RedisStockGate& gate, const Purchase& p) {
@@ -113,15 +101,6 @@ class RefusalPath : public ::testing::Test {
     out.read_only = calls("evalsha") == scripts && calls("exec") == execs + 1;
     return out;
   }
-  static void expect_same(const ordering::ReserveReply& a, const ordering::ReserveReply& b) {
-    EXPECT_EQ(a.kind, b.kind);
-    EXPECT_EQ(a.code, b.code);
-    EXPECT_EQ(a.item, b.item);
-    EXPECT_EQ(a.limit, b.limit);
-    EXPECT_EQ(a.bought, b.bought);
-    EXPECT_EQ(a.left, b.left);
-  }
-
   asio::io_context io_;
   std::unique_ptr<redis::Client> client_;
   std::vector<std::string> products_;
@@ -135,14 +114,14 @@ TEST_F(RefusalPath, SoldOutIsAnsweredFromTheReadingAsTheScriptAnswersIt) {
   Both d = decide(*c, p);
   EXPECT_EQ(d.script.code, "OUT_OF_STOCK");
   EXPECT_EQ(d.script.left, "0");
-  expect_same(d.script, d.reading);
+  expect_same_answer(d.script, d.reading);
   EXPECT_TRUE(d.read_only) << "no script ran for the hinted product";
   // Two units left and three asked: refused with what is left.
   cmd({"SET", catalog::keys::stock(p), "2"});
   auto more = purchase("buyer", {{p, 3}});
   Both d2 = decide(*more, p, /*primer_quantity=*/3);
   EXPECT_EQ(d2.script.left, "2");
-  expect_same(d2.script, d2.reading);
+  expect_same_answer(d2.script, d2.reading);
   EXPECT_TRUE(d2.read_only);
 }
 
@@ -155,7 +134,7 @@ TEST_F(RefusalPath, EveryRuleRefusesInTheScriptsOrder) {
   EXPECT_EQ(a.script.code, "PURCHASE_LIMIT_EXCEEDED");
   EXPECT_EQ(a.script.limit, "2");
   EXPECT_EQ(a.script.bought, "2");
-  expect_same(a.script, a.reading);
+  expect_same_answer(a.script, a.reading);
   EXPECT_TRUE(a.read_only);
   // Not open yet (and sold out): the window is said.
   const std::string early = product(0);
@@ -163,7 +142,7 @@ TEST_F(RefusalPath, EveryRuleRefusesInTheScriptsOrder) {
   auto before = purchase("early", {{early, 1}});
   Both b = decide(*before, early);
   EXPECT_EQ(b.script.code, "SALE_NOT_ACTIVE");
-  expect_same(b.script, b.reading);
+  expect_same_answer(b.script, b.reading);
   EXPECT_TRUE(b.read_only);
   // Two items: the first sold out, the second gone: not found, naming the second.
   const std::string sold = product(0), gone = product(5);
@@ -172,7 +151,7 @@ TEST_F(RefusalPath, EveryRuleRefusesInTheScriptsOrder) {
   Both c = decide(*two, sold);
   EXPECT_EQ(c.script.code, "PRODUCT_NOT_FOUND");
   EXPECT_EQ(c.script.item, 1u);
-  expect_same(c.script, c.reading);
+  expect_same_answer(c.script, c.reading);
   EXPECT_TRUE(c.read_only);
 }
 

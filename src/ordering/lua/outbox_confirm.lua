@@ -1,12 +1,17 @@
--- The broker confirmed the order.created event: the outbox entry goes, and a request with the
--- same Idempotency-Key now replays the 202 instead of answering REQUEST_IN_PROGRESS.
--- KEYS[1] outbox  KEYS[2] outbox:{id}  ARGV[1] order id
--- Returns 1 when this call removed the entry (0: someone else confirmed or released it).
-local idem = redis.call('HGET', KEYS[2], 'idem')
-local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
--- Only a record that still exists: HSET on one that expired would create it again without a TTL.
-if idem and idem ~= '' and redis.call('EXISTS', idem) == 1 then
-  redis.call('HSET', idem, 'state', 'done')
+-- The broker confirmed order.created events: their outbox entries go, and a request with the
+-- same Idempotency-Key now replays the 202 instead of answering REQUEST_IN_PROGRESS. One call
+-- confirms one order or a group of them (the API gathers the confirms of one round trip).
+-- KEYS[1] outbox  KEYS[1+i] outbox:{id i}  ARGV[i] order id i (i = 1..n, n >= 1)
+-- Returns how many entries this call removed (an entry someone else confirmed or released
+-- already counts 0).
+local removed = redis.call('ZREM', KEYS[1], unpack(ARGV))
+for i = 1, #ARGV do
+  local entry = KEYS[i + 1]
+  local idem = redis.call('HGET', entry, 'idem')
+  -- Only a record that still exists: HSET on one that expired would create it again without a TTL.
+  if idem and idem ~= '' and redis.call('EXISTS', idem) == 1 then
+    redis.call('HSET', idem, 'state', 'done')
+  end
 end
+redis.call('DEL', unpack(KEYS, 2, #ARGV + 1))
 return removed
