@@ -32,6 +32,9 @@ sleep 1  # let the requests still in flight when wrk stops finish
 accepted=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '/^orders_accepted_total /{print $2}')
 count() { psql -tAq "$DATABASE_URL" -c "SELECT count(*) FROM order_items WHERE product_id = '$PRODUCT_ID'"; }
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%FT%TZ)"
+# #13's "accepted orders/s, workers started after the firing": the API alone with the broker
+# and Redis, no PostgreSQL writes beside it.
+python3 -c "print(f'== accepted with no worker running: {$accepted:,.0f} in ${seconds} s of purchasing: {$accepted/$seconds:,.0f} orders/s')"
 echo "== backlog: $accepted accepted orders for one product; starting 2 workers"
 
 start=$(date +%s.%N)

@@ -53,7 +53,7 @@ bool out_of_memory(const Reply& r) {
   return r.is_error() && r.str.find("OOM command not allowed") != std::string::npos;
 }
 
-Reply checked(Reply reply, std::string_view script) {
+const Reply& checked(const Reply& reply, std::string_view script) {
   if (reply.is_error()) throw std::runtime_error(std::string(script) + " failed: " + reply.str);
   return reply;
 }
@@ -137,7 +137,8 @@ asio::awaitable<ClusterStockGate::RefillResult> ClusterStockGate::refill(const s
   const std::string entry = product + ":" + std::to_string(buckets) + ":" + std::to_string(home) + ":" + transfer_id;
   const std::vector<std::string> note_keys{ck::transaction(order_id)};
   const std::vector<std::string> note_args{entry};
-  Reply note = checked(co_await run(redis_, "cluster_note_transfer", note_keys, note_args), "cluster_note_transfer");
+  Reply note = co_await run(redis_, "cluster_note_transfer", note_keys, note_args);
+  checked(note, "cluster_note_transfer");
   if (note.integer != 1) co_return RefillResult{.next = Refill::kRolledBack};
   noted.push_back(entry);
   const long long arrived = co_await ordering::buckets::refill_home(redis_, product, buckets, home, quantity,
@@ -177,13 +178,15 @@ asio::awaitable<void> ClusterStockGate::undo(const std::string& order_id, const 
     std::vector<std::string> keys{ck::part(g.first, order_id), ck::part_void(g.first, order_id)};
     std::vector<std::string> args{user_id, tombstone_ttl};
     add_counter_keys(items, g, keys, args);
-    checked(co_await run(redis_, "cluster_untake", keys, args), "cluster_untake");
+    Reply reply = co_await run(redis_, "cluster_untake", keys, args);
+    checked(reply, "cluster_untake");
   }
   const int partition = ck::partition_of(order_id);
   std::vector<std::string> keys{idempotency_record.empty() ? ck::no_idempotency(order_id) : idempotency_record,
                                 ck::transaction(order_id), ck::transactions(partition)};
   const std::vector<std::string> abort_args{order_id};
-  checked(co_await run(redis_, "cluster_abort", keys, abort_args), "cluster_abort");
+  Reply reply = co_await run(redis_, "cluster_abort", keys, abort_args);
+  checked(reply, "cluster_abort");
 }
 
 asio::awaitable<ReserveReply> ClusterStockGate::reserve(const Reservation& r) {
@@ -451,7 +454,7 @@ asio::awaitable<void> ClusterStockGate::confirm(const std::string& order_id) {
       for (const auto& id : ids) confirm_keys.push_back(ck::outbox_entry(id));
       constexpr std::string_view kScript = "outbox_confirm";
       Reply reply = co_await run(redis_, kScript, confirm_keys, ids);
-      checked(std::move(reply), kScript);
+      checked(reply, kScript);
     });
   }
   co_await batch->add(order_id);
@@ -466,7 +469,8 @@ asio::awaitable<bool> ClusterStockGate::release(const Reservation& r, const std:
   const std::vector<std::string> release_keys{ck::outbox(partition), ck::outbox_entry(id), ck::order(id),
                                               ck::transaction(id), ck::transactions(partition)};
   const std::vector<std::string> release_args{id, lease_deadline, request.user_id, ck::items_text(routed.items)};
-  Reply released = checked(co_await run(redis_, "cluster_release", release_keys, release_args), "cluster_release");
+  Reply released = co_await run(redis_, "cluster_release", release_keys, release_args);
+  checked(released, "cluster_release");
   if (released.integer != 1) co_return false;
   co_await undo(id, request.user_id, routed.items, "");
   co_return true;
@@ -480,7 +484,7 @@ asio::awaitable<std::optional<std::string>> ClusterStockGate::abandon(const std:
                                               order_id};
   Reply r = co_await run(redis_, "cluster_abandon", abandon_keys, abandon_args);
   if (r.type == Reply::Type::kString) co_return std::move(r.str);
-  checked(std::move(r), "cluster_abandon");
+  checked(r, "cluster_abandon");
   // Handed to the recovery (due now): undo its parts at once rather than at the next round.
   try {
     co_await recover_partition(partition, 10);
@@ -509,11 +513,13 @@ asio::awaitable<void> ClusterStockGate::return_units(const OrderUnits& units) {
                                   ck::part_void(g.first, units.order_id)};
     std::vector<std::string> args{units.user_id, ttl};
     add_counter_keys(routed.items, g, keys, args);
-    checked(co_await run(redis_, "cluster_return", keys, args), "cluster_return");
+    Reply reply = co_await run(redis_, "cluster_return", keys, args);
+    checked(reply, "cluster_return");
   }
   const std::string order_key = ck::order(units.order_id);
   std::array<std::string_view, 2> del{"DEL", order_key};
-  checked(co_await redis_.command(del), "DEL pending order");
+  Reply deleted = co_await redis_.command(del);
+  checked(deleted, "DEL pending order");
 }
 
 asio::awaitable<std::vector<std::pair<std::string, std::string>>> ClusterStockGate::claim_due(long long lease_ms,
@@ -524,7 +530,8 @@ asio::awaitable<std::vector<std::pair<std::string, std::string>>> ClusterStockGa
     const std::vector<std::string> claim_keys{ck::outbox(p)};
     const std::vector<std::string> claim_args{ck::outbox_entry_prefix(p), lease,
                                               std::to_string(batch - static_cast<int>(due.size()))};
-    Reply claimed = checked(co_await run(redis_, "outbox_claim", claim_keys, claim_args), "outbox_claim");
+    Reply claimed = co_await run(redis_, "outbox_claim", claim_keys, claim_args);
+    checked(claimed, "outbox_claim");
     for (std::size_t i = 0; i + 1 < claimed.elements.size(); i += 2) {
       due.emplace_back(std::move(claimed.elements[i].str), std::move(claimed.elements[i + 1].str));
     }
@@ -546,8 +553,8 @@ asio::awaitable<int> ClusterStockGate::recover_partition(int partition, int batc
   const std::vector<std::string> claim_keys{ck::transactions(partition)};
   const std::vector<std::string> claim_args{ck::transaction_prefix(partition), std::to_string(batch),
                                             std::to_string(kRecoveryLeaseMs)};
-  Reply claimed = checked(co_await run(redis_, "cluster_recover_claim", claim_keys, claim_args),
-                          "cluster_recover_claim");
+  Reply claimed = co_await run(redis_, "cluster_recover_claim", claim_keys, claim_args);
+  checked(claimed, "cluster_recover_claim");
   int undone = 0;
   for (std::size_t i = 0; i + 4 < claimed.elements.size(); i += 5) {
     const std::string& id = claimed.elements[i].str;
