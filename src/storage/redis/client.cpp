@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -195,22 +196,33 @@ void Client::on_reply(redisAsyncContext* ctx, void* reply, void* privdata) {
   if (op) op->complete(r, r ? std::string() : (ctx->err ? std::string(ctx->errstr) : "connection lost"));
 }
 
-void Client::send(std::span<const std::string_view> args, std::unique_ptr<PendingOp> op) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (std::string_view a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
+void Client::send(std::span<const std::string_view> args, std::unique_ptr<PendingOp> op, Clock::time_point now) {
+  // hiredis takes the arguments as two arrays: on the stack for the commands of a purchase
+  // (at most a few dozen arguments), on the heap beyond.
+  constexpr std::size_t kOnStack = 32;
+  std::array<const char*, kOnStack> argv_inline;
+  std::array<std::size_t, kOnStack> lens_inline;
+  std::vector<const char*> argv_heap;
+  std::vector<std::size_t> lens_heap;
+  const char** argv = argv_inline.data();
+  std::size_t* lens = lens_inline.data();
+  if (args.size() > kOnStack) {
+    argv_heap.resize(args.size());
+    lens_heap.resize(args.size());
+    argv = argv_heap.data();
+    lens = lens_heap.data();
   }
-  if (!ctx_ || redisAsyncCommandArgv(ctx_, &Client::on_reply, op.get(), static_cast<int>(argv.size()), argv.data(),
-                                     lens.data()) != REDIS_OK) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lens[i] = args[i].size();
+  }
+  if (!ctx_ ||
+      redisAsyncCommandArgv(ctx_, &Client::on_reply, op.get(), static_cast<int>(args.size()), argv, lens) != REDIS_OK) {
     if (op) op->complete(nullptr, "not connected: " + last_error_);
     return;
   }
   op.release();  // owned by hiredis until on_reply
-  in_flight_.push_back(Clock::now());
+  in_flight_.push_back(now == Clock::time_point{} ? Clock::now() : now);
 }
 
 // A server that stops answering (paused, partitioned) would leave commands waiting forever;
@@ -284,9 +296,10 @@ asio::awaitable<Reply> Client::transaction(std::span<const std::vector<std::stri
         // MULTI and of each queued command (+OK, +QUEUED) are read and dropped by hiredis.
         static constexpr std::string_view kMulti[] = {"MULTI"};
         static constexpr std::string_view kExec[] = {"EXEC"};
-        send(kMulti, nullptr);
-        for (const auto& c : commands) send(c, nullptr);
-        send(kExec, std::make_unique<Op<H>>(std::move(handler), executor_));
+        const auto now = Clock::now();  // one clock reading for the replies of one write
+        send(kMulti, nullptr, now);
+        for (const auto& c : commands) send(c, nullptr, now);
+        send(kExec, std::make_unique<Op<H>>(std::move(handler), executor_), now);
       },
       asio::use_awaitable);
 }

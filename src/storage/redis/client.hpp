@@ -71,7 +71,9 @@ class Client final : public Commands {
   void open();
   void schedule_reconnect(const std::string& reason);
   void drop_connection(const std::string& reason);
-  void send(std::span<const std::string_view> args, std::unique_ptr<PendingOp> op);
+  // `now`: when it was written (the watchdog's clock), read here when not given.
+  void send(std::span<const std::string_view> args, std::unique_ptr<PendingOp> op,
+            std::chrono::steady_clock::time_point now = {});
   boost::asio::awaitable<Reply> run(std::span<const std::string_view> args, bool asking);
   boost::asio::awaitable<Reply> run_script(const Script& script, std::span<const std::string_view> keys,
                                            std::span<const std::string_view> args, bool asking);
