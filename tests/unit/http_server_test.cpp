@@ -138,6 +138,27 @@ TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsOnOneConnection) {
   EXPECT_NE(answer.find("HTTP/1.1 200", first + 1), std::string::npos) << answer;
 }
 
+// The answer is written by hand (one buffer): the wire form HTTP clients expect, per version.
+TEST_F(HttpServerTest, AnswersOnTheWireCarryStatusLineHeadersLengthAndConnectionAsTheVersionNeeds) {
+  const std::string closing = orders::testing::raw_exchange(port_, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(closing.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << closing;
+  const std::string head = closing.substr(0, closing.find("\r\n\r\n") + 2);
+  const std::string body = closing.substr(closing.find("\r\n\r\n") + 4);
+  EXPECT_NE(head.find("\r\nServer: orders\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nContent-Type: application/json\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nConnection: close\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nX-Request-Id: "), std::string::npos) << head;
+  EXPECT_FALSE(body.empty());
+  // HTTP/1.0 closes by default: no Connection header unless the client asked to keep it.
+  const std::string old = orders::testing::raw_exchange(port_, "GET /ok HTTP/1.0\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(old.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old;
+  EXPECT_EQ(old.find("Connection:"), std::string::npos) << old;
+  // An error keeps its reason phrase and its route headers.
+  const std::string missing = orders::testing::raw_exchange(port_, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(missing.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << missing;
+}
+
 TEST_F(HttpServerTest, ShutdownLetsInFlightRequestFinish) {
   std::thread client([&] {
     auto r = http_request(port_, "GET", "/slow");
