@@ -95,6 +95,7 @@ class Client final : public Commands {
   std::string last_error_ = "not connected yet";
   // Send times of the commands awaiting replies, oldest first (replies come in order).
   std::deque<std::chrono::steady_clock::time_point> in_flight_;
+  std::string format_buffer_;  // send()'s RESP, reused
   std::unordered_map<std::string, std::string> script_shas_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
