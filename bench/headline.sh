@@ -3,6 +3,7 @@
 #   1. GET /health (the HTTP ceiling)          orders bench read --path /health
 #   2. cached product reads                    orders bench read
 #   3. flash-sale decisions (stock << buyers)  orders bench flash-sale --stock 10000 --buyers 100000
+#      and sold out (every answer a refusal)    orders bench flash-sale --stock 1 --buyers 150000
 #   4. accepted orders (stock >= buyers)       orders bench flash-sale --stock 100000 --buyers 100000
 #   5. redis-benchmark running reserve.lua (EVALSHA, the sold-out path) on the same Redis
 # Starts the local stack (scripts/stack.sh), `orders api` on 127.0.0.1:${BENCH_PORT:-18090} with
@@ -28,6 +29,10 @@ echo
 echo "== 3. decisions: orders bench flash-sale --url $url --products 1 --stock 10000 --buyers 100000 --connections $connections"
 "$orders" bench flash-sale --url "$url" --products 1 --stock 10000 --buyers 100000 --connections "$connections" |
   tee "$out/decisions"
+echo
+echo "== 3b. sold out: orders bench flash-sale --url $url --products 1 --stock 1 --buyers 150000 --connections $connections"
+"$orders" bench flash-sale --url "$url" --products 1 --stock 1 --buyers 150000 --connections "$connections" |
+  tee "$out/soldout"
 echo
 echo "== 4. accepted: orders bench flash-sale --url $url --products 1 --stock 100000 --buyers 100000 --connections $connections"
 "$orders" bench flash-sale --url "$url" --products 1 --stock 100000 --buyers 100000 --connections "$connections" |
@@ -63,6 +68,9 @@ printf '%-44s %12s %11s %14s  %s\n' "cached product reads" "$reads" "$(p99 reads
   "$(awk -v r="$reads" -v h="$health" 'BEGIN { if (h > 0) printf "%.2f x /health", r / h }')"
 printf '%-44s %12s %11s %14s  %s\n' "decisions (stock 10,000, 100,000 buyers)" "$(rate decisions decisions)" \
   "$(p99 decisions)" "$(box decisions decision)" "$(checks decisions)"
+printf '%-44s %12s %11s %14s  %s\n' "sold-out decisions (stock 1, 150,000 buyers)" "$(rate soldout decisions)" \
+  "$(p99 soldout)" "$(box soldout decision)" "$(checks soldout) $(awk -v r="$(rate soldout decisions)" -v h="$health" \
+  'BEGIN { if (h > 0) printf "%.2f x /health", r / h }')"
 printf '%-44s %12s %11s %14s  %s\n' "accepted orders (stock 100,000), persisting" "$(rate accepted accepted)" \
   "$(p99 accepted)" "$(box accepted 'accepted order')" "$(checks accepted)"
 printf '%-44s %12s\n' "redis-benchmark EVALSHA reserve.lua, sold out" "$(sed -E 's/ requests.*//' "$out/redis-1")"
