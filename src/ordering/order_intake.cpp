@@ -39,6 +39,12 @@ OrderIntake::OrderIntake(StockGate& stock, EventBus& events, IntakeSettings sett
   ordering_metrics();
 }
 
+metrics::Counter& OrderIntake::rejected(std::string_view code) {
+  auto it = rejected_.find(code);
+  if (it == rejected_.end()) it = rejected_.emplace(std::string(code), &ordering_metrics().rejected.with({code})).first;
+  return *it->second;
+}
+
 PurchaseOutcome OrderIntake::decided(const ReserveReply& reply, const OrderRequest& request) {
   auto& m = ordering_metrics();
   const std::string product = reply.item < request.items.size() ? request.items[reply.item].product_id : "";
@@ -96,15 +102,15 @@ PurchaseOutcome OrderIntake::decided(const ReserveReply& reply, const OrderReque
     case Kind::kOutOfMemory:
       // maxmemory with noeviction (G6): Redis refused the first write, so nothing was written.
       spdlog::error("purchase refused: Redis is out of memory (maxmemory reached): {}", reply.code);
-      m.rejected.with({"REDIS_OUT_OF_MEMORY"}).inc();
+      rejected("REDIS_OUT_OF_MEMORY").inc();
       return unavailable("Redis is out of memory (maxmemory); nothing was reserved");
     case Kind::kRolledBack:
-      m.rejected.with({"REDIS_ROLLED_BACK"}).inc();
+      rejected("REDIS_ROLLED_BACK").inc();
       return unavailable("A step of the purchase took too long and it was rolled back; nothing was reserved");
     case Kind::kAbandoned: throw std::logic_error("reserve script: this order was abandoned before it ran");
     case Kind::kAccepted: throw std::logic_error("decided() is for replies other than accepted");
   }
-  m.rejected.with({problem.code}).inc();
+  rejected(problem.code).inc();
   return problem;
 }
 
@@ -161,7 +167,7 @@ asio::awaitable<PurchaseOutcome> OrderIntake::purchase(const OrderRequest& reque
   } else if (rabbitmq::never_sent(outcome)) {
     // The broker never saw it: undo the reservation unless the relay has taken the entry.
     if (co_await stock_.release(reservation, reply.lease_deadline)) {
-      m.rejected.with({"BROKER_UNAVAILABLE"}).inc();
+      rejected("BROKER_UNAVAILABLE").inc();
       co_return unavailable("RabbitMQ is unavailable");
     }
   }
@@ -187,7 +193,7 @@ asio::awaitable<PurchaseOutcome> OrderIntake::resolve_lost_reply(const std::stri
           m.accepted.inc();
           co_return Accepted{.order_id = order_id, .order_json = std::move(*pending)};
         }
-        m.rejected.with({"REDIS_UNAVAILABLE"}).inc();
+        rejected("REDIS_UNAVAILABLE").inc();
         co_return unavailable("Redis is unavailable");  // it never ran, and now never will
       }
     } catch (const DependencyUnavailable&) {
@@ -199,7 +205,7 @@ asio::awaitable<PurchaseOutcome> OrderIntake::resolve_lost_reply(const std::stri
     pause.expires_after(std::chrono::milliseconds(100));
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  m.rejected.with({"OUTCOME_UNKNOWN"}).inc();
+  rejected("OUTCOME_UNKNOWN").inc();
   spdlog::error("order {}: Redis did not answer in time; whether it was reserved is unknown", order_id);
   co_return unavailable(
       "Redis did not answer: this purchase may or may not have been accepted; retry with the same "

@@ -2,14 +2,20 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/problem.hpp"
 #include "ordering/order_request.hpp"
 #include "ordering/redis_stock_gate.hpp"
 #include "ordering/reference_number.hpp"
 #include "ordering/stock_gate.hpp"
+
+namespace orders::metrics {
+class Counter;
+}
 
 namespace orders::ordering {
 
@@ -43,9 +49,14 @@ class OrderIntake {
   // What the reservation decided, for a reply that is not "accepted".
   PurchaseOutcome decided(const ReserveReply& reply, const OrderRequest& request);
 
+  // orders_rejected_total{code}: the child of each code, found once (a refusal is the
+  // sold-out path's every answer; the family's lookup takes a lock both I/O threads share).
+  metrics::Counter& rejected(std::string_view code);
+
   StockGate& stock_;
   EventBus& events_;
   IntakeSettings settings_;
+  std::map<std::string, metrics::Counter*, std::less<>> rejected_;
 };
 
 }  // namespace orders::ordering
