@@ -449,13 +449,14 @@ asio::awaitable<void> ClusterStockGate::confirm(const std::string& order_id) {
   auto& batch = confirms_[static_cast<std::size_t>(partition)];
   if (!batch) {
     // Every id of a group is in this partition: one call on its slot confirms them all.
-    batch = std::make_unique<ConfirmBatch>([this, partition](const std::vector<std::string>& ids) -> asio::awaitable<void> {
-      std::vector<std::string> confirm_keys{ck::outbox(partition)};
-      for (const auto& id : ids) confirm_keys.push_back(ck::outbox_entry(id));
-      constexpr std::string_view kScript = "outbox_confirm";
-      Reply reply = co_await run(redis_, kScript, confirm_keys, ids);
-      checked(reply, kScript);
-    });
+    batch = std::make_unique<ConfirmBatch>(
+        [this, partition](const std::vector<std::string>& ids) -> asio::awaitable<void> {
+          std::vector<std::string> confirm_keys{ck::outbox(partition)};
+          for (const auto& id : ids) confirm_keys.push_back(ck::outbox_entry(id));
+          constexpr std::string_view kScript = "outbox_confirm";
+          Reply reply = co_await run(redis_, kScript, confirm_keys, ids);
+          checked(reply, kScript);
+        });
   }
   co_await batch->add(order_id);
 }

@@ -29,9 +29,9 @@ struct IntakeSettings {
 class RedisStockGate final : public StockGate {
  public:
   RedisStockGate(redis::Commands& redis, IntakeSettings settings = {})
-      : redis_(redis), settings_(settings), confirms_([this](const std::vector<std::string>& ids) {
-          return confirm_group(ids);
-        }) {}
+      : redis_(redis),
+        settings_(settings),
+        confirms_([this](const std::vector<std::string>& ids) { return confirm_group(ids); }) {}
 
   bool connected() const override { return redis_.connected(); }
   boost::asio::awaitable<std::optional<ReserveReply>> known_refusal(const OrderRequest& request) override;

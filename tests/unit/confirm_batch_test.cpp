@@ -1,5 +1,3 @@
-#include "ordering/confirm_batch.hpp"
-
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "ordering/confirm_batch.hpp"
 
 namespace asio = boost::asio;
 using orders::ordering::ConfirmBatch;

@@ -140,7 +140,8 @@ TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsOnOneConnection) {
 
 // The answer is written by hand (one buffer): the wire form HTTP clients expect, per version.
 TEST_F(HttpServerTest, AnswersOnTheWireCarryStatusLineHeadersLengthAndConnectionAsTheVersionNeeds) {
-  const std::string closing = orders::testing::raw_exchange(port_, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string closing = orders::testing::raw_exchange(port_,
+                                                            "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   ASSERT_EQ(closing.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << closing;
   const std::string head = closing.substr(0, closing.find("\r\n\r\n") + 2);
   const std::string body = closing.substr(closing.find("\r\n\r\n") + 4);
@@ -155,7 +156,8 @@ TEST_F(HttpServerTest, AnswersOnTheWireCarryStatusLineHeadersLengthAndConnection
   ASSERT_EQ(old.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old;
   EXPECT_EQ(old.find("Connection:"), std::string::npos) << old;
   // An error keeps its reason phrase and its route headers.
-  const std::string missing = orders::testing::raw_exchange(port_, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string missing = orders::testing::raw_exchange(
+      port_, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(missing.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << missing;
 }
 
