@@ -50,7 +50,7 @@ class ConfirmBatch {
     if (group->error) std::rethrow_exception(group->error);
   }
 
-  std::size_t calls() const { return calls_; }  // calls made so far (tests and metrics)
+  std::size_t calls() const { return calls_; }  // calls made so far
 
  private:
   struct Group {
