@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "bench/bench_command.hpp"
+#include "bench/persist_floor.hpp"
 #include "common/logging.hpp"
 
 namespace {
@@ -86,6 +87,11 @@ struct ReadCommand {
   CLI::App* cli = nullptr;
   bench::ReadSettings settings;
 };
+struct PersistCommand {
+  CLI::App* cli = nullptr;
+  config::Dependencies deps;
+  bench::PersistSettings settings;
+};
 struct Commands {
   LogSettings log;
   ApiCommand api;
@@ -95,6 +101,7 @@ struct Commands {
   ReconcileCommand reconcile;
   FlashSaleCommand flash_sale;
   ReadCommand read;
+  PersistCommand persist;
 };
 
 // --log-format and --log-level are the app's, but may follow the subcommand too.
@@ -313,12 +320,33 @@ void add_read_command(CLI::App* bench, ReadCommand& c) {
   add_footer(cmd, "the run finished", "orders bench read --url http://127.0.0.1:8080 --duration 10s");
 }
 
-// orders bench flash-sale | read: load generators (SPEC section 9).
-void add_bench_command(CLI::App& app, FlashSaleCommand& flash_sale, ReadCommand& read) {
+void add_persist_command(CLI::App* bench, PersistCommand& c) {
+  auto& persist = c.settings;
+  auto* cmd = c.cli = bench->add_subcommand(
+      "persist",
+      "PostgreSQL's cost of the workers' transaction alone: synthetic orders of one product through the worker's "
+      "persist_batch, one connection, no Redis or RabbitMQ; report orders/s and us of CPU per order. Writes a "
+      "product and its orders: give it a database of its own (bench/persist.sh)");
+  add_dependency_options(cmd, c.deps, true, false, false);
+  cmd->add_option("--orders", persist.orders, "Orders to persist")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
+      ->capture_default_str();
+  cmd->add_option("--batch", persist.batch, "Orders per transaction (the worker's --batch-size)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  cmd->add_option("--keyed-share", persist.keyed_share, "Share of the orders with an Idempotency-Key")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  add_footer(cmd, "every order persisted", "orders bench persist --orders 100000 --batch 500");
+}
+
+// orders bench flash-sale | read | persist: load generators (SPEC section 9).
+void add_bench_command(CLI::App& app, FlashSaleCommand& flash_sale, ReadCommand& read, PersistCommand& persist) {
   auto* cmd = app.add_subcommand("bench", "Load generators that measure the API and check the guarantees");
   cmd->require_subcommand(1);
   add_flash_sale_command(cmd, flash_sale);
   add_read_command(cmd, read);
+  add_persist_command(cmd, persist);
   add_footer(cmd, "the run passed; 1 a check failed", "orders bench flash-sale --help");
 }
 
@@ -333,7 +361,7 @@ void add_commands(CLI::App& app, Commands& c) {
   add_migrate_command(app, c.migrate);
   add_seed_command(app, c.seed);
   add_reconcile_command(app, c.reconcile);
-  add_bench_command(app, c.flash_sale, c.read);
+  add_bench_command(app, c.flash_sale, c.read, c.persist);
   add_footer(&app, "success; 1 the command failed (reconcile: drift; bench: a failed check)", "orders api --help");
 }
 
@@ -350,6 +378,7 @@ int run_command(const Commands& c) {
   if (*c.reconcile.cli) return app::run_reconcile(c.reconcile.deps, c.reconcile.options);
   if (*c.flash_sale.cli) return bench::run_bench_flash_sale(c.flash_sale.deps, c.flash_sale.settings);
   if (*c.read.cli) return bench::run_bench_read(c.read.settings);
+  if (*c.persist.cli) return bench::run_bench_persist(c.persist.deps, c.persist.settings);
   return 1;
 }
 

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "common/uuid.hpp"
 #include "config/config.hpp"
@@ -116,6 +117,31 @@ TEST(Migrate, SchemaConstraintsRefuseWhatMustNeverHappen) {
             "'0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8ca1', " +
             p + ", 1, 1, 1)"))
       << "foreign key";
+}
+
+// 0008 rewrote the user id's check without a bounded repetition: it must hold exactly the API's
+// rule, 1 to 64 of A-Z a-z 0-9 _ . @ -.
+TEST(Migrate, UserIdCheckHoldsTheApisRule) {
+  FreshDatabase db;
+  ASSERT_EQ(run({required_env("ORDERS_BINARY"), "migrate", "--database-url", db.url()}).code, 0);
+  auto c = connect(db.url());
+  int n = 0;
+  auto stored = [&](const std::string& user_id) {
+    const std::string id = orders::uuid::make_v7();
+    const std::string sql =
+        "INSERT INTO orders (id, reference_no, user_id, status, total_price, created_at) VALUES ('" + id + "', 'R" +
+        std::to_string(++n) + "', $1, 'PENDING', 1, now())";
+    const char* values[] = {user_id.c_str()};
+    std::unique_ptr<PGresult, decltype(&PQclear)> r(
+        PQexecParams(c.get(), sql.c_str(), 1, nullptr, values, nullptr, nullptr, 0), &PQclear);
+    return PQresultStatus(r.get()) == PGRES_COMMAND_OK;
+  };
+  for (const std::string& ok : std::vector<std::string>{"a", "user-1", "A.Z_@-9", "-", std::string(64, 'z')})
+    EXPECT_TRUE(stored(ok)) << ok;
+  for (const std::string& bad : std::vector<std::string>{"", "a b", "caf\xc3\xa9", "a\n", "\na", "a$", "[a]", "a]",
+                                                         "^a", "a\\b", "a+b", std::string(65, 'z')}) {
+    EXPECT_FALSE(stored(bad)) << bad;
+  }
 }
 
 TEST(Seed, LoadsTheDemoCatalogWithCountersAndIsIdempotent) {

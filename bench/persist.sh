@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# PostgreSQL's floor for the workers' transaction (issue #13): `orders bench persist` writes
+# ORDERS synthetic orders through the worker's own persist_batch (batches of BATCH, one
+# connection, nothing else running) into a fresh database of its own, once per schema variant,
+# and prints PostgreSQL's µs of CPU per order for each:
+#   as-is       the schema as migrated: what a worker pays today
+#   no-fk       the same without the foreign keys (attribution only: SPEC requires them)
+#   no-fk-idx   also without the indexes no constraint needs (attribution only: reads need them)
+#   bench/persist.sh [orders=100000] [batch=500] [variants="as-is no-fk no-fk-idx"]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+orders=${1:-100000} batch=${2:-500} variants=${3:-as-is no-fk no-fk-idx}
+
+"$root/scripts/build.sh" >/dev/null
+eval "$("$root/scripts/stack.sh" start 2>/dev/null)"
+url=${DATABASE_URL%/*}/orders_persist
+sql() { psql -v ON_ERROR_STOP=1 -tAq "$url" -c "$1"; }
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%FT%TZ); $(git -C "$root" rev-parse --short HEAD)"
+for variant in $variants; do
+  psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS orders_persist" 2>/dev/null; psql -q "$DATABASE_URL" -c "CREATE DATABASE orders_persist"
+  "$root/build/orders" migrate --database-url "$url" >/dev/null
+  case $variant in
+    as-is | no-fk | no-fk-idx) ;;
+    *) echo "unknown variant $variant" >&2; exit 2 ;;
+  esac
+  if [[ $variant != as-is ]]; then
+    sql "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname)
+         FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace" |
+      while read -r stmt; do sql "$stmt"; done
+  fi
+  if [[ $variant == no-fk-idx ]]; then
+    sql "SELECT format('DROP INDEX %s', indexrelid::regclass) FROM pg_index i
+         WHERE indrelid IN ('orders'::regclass, 'order_items'::regclass, 'inventory_movements'::regclass,
+                            'order_events'::regclass)
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+           AND indexrelid <> 'inventory_movements_order_once_idx'::regclass" |
+      while read -r stmt; do sql "$stmt"; done
+  fi
+  echo "== $variant"
+  "$root/build/orders" bench persist --database-url "$url" --orders "$orders" --batch "$batch" | grep -v '^=='
+done
+psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS orders_persist"
