@@ -30,6 +30,8 @@
 # REDIS_MAXMEMORY (default 1gb) is Redis's maxmemory, set on every start (a running Redis gets
 # it by CONFIG SET); the policy is always noeviction (a write that does not fit is refused,
 # never a key silently evicted).
+# STACK_POSTGRES_CONF_EXTRA and STACK_RABBITMQ_CONF_EXTRA: lines appended to the server's config
+# on this start (benchmarks of their settings, e.g. STACK_POSTGRES_CONF_EXTRA='commit_delay = 100').
 # A start interrupted by SIGINT or SIGTERM stops the servers it launched (those that already
 # ran are left alone) and exits 130 or 143.
 #

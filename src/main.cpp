@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "bench/bench_command.hpp"
+#include "bench/broker_floor.hpp"
 #include "bench/persist_floor.hpp"
 #include "common/logging.hpp"
 
@@ -87,6 +88,11 @@ struct ReadCommand {
   CLI::App* cli = nullptr;
   bench::ReadSettings settings;
 };
+struct BrokerCommand {
+  CLI::App* cli = nullptr;
+  config::Dependencies deps;
+  bench::BrokerSettings settings;
+};
 struct PersistCommand {
   CLI::App* cli = nullptr;
   config::Dependencies deps;
@@ -102,6 +108,7 @@ struct Commands {
   FlashSaleCommand flash_sale;
   ReadCommand read;
   PersistCommand persist;
+  BrokerCommand broker;
 };
 
 // --log-format and --log-level are the app's, but may follow the subcommand too.
@@ -340,13 +347,39 @@ void add_persist_command(CLI::App* bench, PersistCommand& c) {
   add_footer(cmd, "every order persisted", "orders bench persist --orders 100000 --batch 500");
 }
 
-// orders bench flash-sale | read | persist: load generators (SPEC section 9).
-void add_bench_command(CLI::App& app, FlashSaleCommand& flash_sale, ReadCommand& read, PersistCommand& persist) {
+void add_broker_command(CLI::App* bench, BrokerCommand& c) {
+  auto& broker = c.settings;
+  auto* cmd = c.cli = bench->add_subcommand(
+      "broker",
+      "RabbitMQ's cost of an order's messages alone, through the service's publisher and consumer: persistent "
+      "publishes with confirms into a quorum queue declared as orders.persist is (bench.broker, deleted at the end), "
+      "their delivery with multiple-acks, and confirmed publishes no queue is bound to; messages/s and us of CPU per "
+      "message for each");
+  add_dependency_options(cmd, c.deps, false, false, true);
+  cmd->add_option("--messages", broker.messages, "Messages per phase")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10000000}))
+      ->capture_default_str();
+  cmd->add_option("--body-bytes", broker.body_bytes, "Bytes of each message's body")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--prefetch", broker.prefetch, "Unacknowledged deliveries at most (the worker's --prefetch)")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  cmd->add_option("--ack-every", broker.ack_every, "Deliveries per multiple-ack (the worker's batch)")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  add_footer(cmd, "every message confirmed and delivered", "orders bench broker --messages 100000");
+}
+
+// orders bench flash-sale | read | persist | broker: load generators (SPEC section 9).
+void add_bench_command(CLI::App& app, FlashSaleCommand& flash_sale, ReadCommand& read, PersistCommand& persist,
+                       BrokerCommand& broker) {
   auto* cmd = app.add_subcommand("bench", "Load generators that measure the API and check the guarantees");
   cmd->require_subcommand(1);
   add_flash_sale_command(cmd, flash_sale);
   add_read_command(cmd, read);
   add_persist_command(cmd, persist);
+  add_broker_command(cmd, broker);
   add_footer(cmd, "the run passed; 1 a check failed", "orders bench flash-sale --help");
 }
 
@@ -361,7 +394,7 @@ void add_commands(CLI::App& app, Commands& c) {
   add_migrate_command(app, c.migrate);
   add_seed_command(app, c.seed);
   add_reconcile_command(app, c.reconcile);
-  add_bench_command(app, c.flash_sale, c.read, c.persist);
+  add_bench_command(app, c.flash_sale, c.read, c.persist, c.broker);
   add_footer(&app, "success; 1 the command failed (reconcile: drift; bench: a failed check)", "orders api --help");
 }
 
@@ -379,6 +412,7 @@ int run_command(const Commands& c) {
   if (*c.flash_sale.cli) return bench::run_bench_flash_sale(c.flash_sale.deps, c.flash_sale.settings);
   if (*c.read.cli) return bench::run_bench_read(c.read.settings);
   if (*c.persist.cli) return bench::run_bench_persist(c.persist.deps, c.persist.settings);
+  if (*c.broker.cli) return bench::run_bench_broker(c.broker.deps, c.broker.settings);
   return 1;
 }
 

@@ -83,6 +83,8 @@ fsync = on
 max_wal_size = 1GB
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF
+  # Benchmarks of the server's own settings (BENCHMARKS.md): lines appended as they are.
+  if [[ -n ${STACK_POSTGRES_CONF_EXTRA:-} ]]; then printf '%s\n' "$STACK_POSTGRES_CONF_EXTRA" >>"$PGDATA/stack.conf"; fi
   chown postgres:postgres "$PGDATA/stack.conf"
 }
 

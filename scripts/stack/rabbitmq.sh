@@ -137,6 +137,8 @@ default_permissions.read = .*
 default_permissions.write = .*
 log.file.level = info
 EOF
+  # Benchmarks of the broker's own settings (BENCHMARKS.md): lines appended as they are.
+  if [[ -n ${STACK_RABBITMQ_CONF_EXTRA:-} ]]; then printf '%s\n' "$STACK_RABBITMQ_CONF_EXTRA" >>"$MQ_DIR/rabbitmq.conf"; fi
 }
 
 # epmd is started by us (rather than implicitly by erl) so it listens on 127.0.0.1 only and we

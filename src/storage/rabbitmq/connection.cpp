@@ -155,8 +155,13 @@ void declare_topology(Connection& connection) {
                      amqp_table_t{static_cast<int>(dead_args.size()), dead_args.data()});
   connection.check_rpc("declare queue orders.dead");
 
-  // A message redelivered more than kDeliveryLimit times (a poison message, a worker that
-  // crashes on it) goes to orders.dead via the default exchange instead of blocking the queue.
+  declare_persist_like_queue(connection, kPersistQueue, "order.created");
+}
+
+// A message redelivered more than kDeliveryLimit times (a poison message, a worker that crashes
+// on it) goes to orders.dead via the default exchange instead of blocking the queue.
+void declare_persist_like_queue(Connection& connection, std::string_view queue, std::string_view routing_key) {
+  amqp_connection_state_t c = connection.native();
   std::array<amqp_table_entry_t, 4> args{};
   args[0].key = bytes("x-queue-type");
   args[0].value.kind = AMQP_FIELD_KIND_UTF8;
@@ -170,12 +175,16 @@ void declare_topology(Connection& connection) {
   args[3].key = bytes("x-dead-letter-routing-key");
   args[3].value.kind = AMQP_FIELD_KIND_UTF8;
   args[3].value.value.bytes = bytes(kDeadQueue);
-  amqp_queue_declare(c, kChannel, bytes(kPersistQueue), 0, /*durable=*/1, 0, 0,
+  amqp_queue_declare(c, kChannel, bytes(queue), 0, /*durable=*/1, 0, 0,
                      amqp_table_t{static_cast<int>(args.size()), args.data()});
-  connection.check_rpc("declare queue orders.persist");
+  connection.check_rpc("declare queue " + std::string(queue));
+  amqp_queue_bind(c, kChannel, bytes(queue), bytes(kExchange), bytes(routing_key), amqp_empty_table);
+  connection.check_rpc("bind " + std::string(queue));
+}
 
-  amqp_queue_bind(c, kChannel, bytes(kPersistQueue), bytes(kExchange), bytes("order.created"), amqp_empty_table);
-  connection.check_rpc("bind orders.persist");
+void delete_queue(Connection& connection, std::string_view queue) {
+  amqp_queue_delete(connection.native(), kChannel, bytes(queue), /*if_unused=*/0, /*if_empty=*/0);
+  connection.check_rpc("delete queue " + std::string(queue));
 }
 
 }  // namespace orders::rabbitmq

@@ -71,6 +71,12 @@ class Connection {
 // dead-lettering into the quorum queue `orders.dead`.
 void declare_topology(Connection& connection);
 
+// A quorum queue as orders.persist is declared (the delivery limit, dead-lettering into
+// orders.dead) under another name, bound to the exchange `orders` by `routing_key`: for the
+// broker's own benchmark (orders bench broker). delete_queue drops it again.
+void declare_persist_like_queue(Connection& connection, std::string_view queue, std::string_view routing_key);
+void delete_queue(Connection& connection, std::string_view queue);
+
 inline constexpr std::string_view kExchange = "orders";
 inline constexpr std::string_view kPersistQueue = "orders.persist";
 inline constexpr std::string_view kDeadQueue = "orders.dead";
