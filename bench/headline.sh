@@ -6,6 +6,8 @@
 #      and sold out (every answer a refusal)    orders bench flash-sale --stock 1 --buyers 150000
 #   4. accepted orders (stock >= buyers)       orders bench flash-sale --stock 100000 --buyers 100000
 #   5. redis-benchmark running reserve.lua (EVALSHA, the sold-out path) on the same Redis
+#   6. each server alone per accepted order: reserve.lua accepting (redis-benchmark), orders bench
+#      broker (RabbitMQ), orders bench persist (PostgreSQL, a database of its own)
 # Starts the local stack (scripts/stack.sh), `orders api` on 127.0.0.1:${BENCH_PORT:-18090} with
 # LOG_LEVEL=warn (no request lines) and two workers; stops the processes it started.
 #   bench/headline.sh [connections=256]
@@ -54,6 +56,35 @@ for pipeline in 1 16; do
     grep 'requests per second' | sed 's/^.*: \([0-9.]* requests per second.*\)$/\1/' | tee "$out/redis-$pipeline"
 done
 
+# The references for an accepted order: what each server spends on one order alone, nothing else
+# running beside it (BENCHMARKS.md, "the servers' floors"). Redis: reserve.lua accepting (a new
+# order, user and key per call; short TTLs and its own outbox keys, removed afterwards), CPU from
+# INFO cpu (an AOF rewrite the run triggers counts, as in a sale). RabbitMQ: orders bench broker.
+# PostgreSQL: orders bench persist into a fresh database of its own.
+echo "== 6. the servers alone, per accepted order"
+redis_cpu() { redis-cli -p "$redis_port" INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.6f", s }'; }
+product=bench-accept
+redis-cli -p "$redis_port" HSET "{p:$product}:info" active 1 price 999 >/dev/null
+redis-cli -p "$redis_port" SET "{p:$product}:stock" 1000000000 >/dev/null
+head='{"id":"0190c3b2-6f1e-7a2b-8c3d-4e5f6a7b8c9d","type":"order.created","version":1,"occurredAt":"2026-01-01T00:00:00.000Z","data":'
+before=$(redis_cpu)
+redis-benchmark -p "$redis_port" -n 50000 -r 100000000 -c 50 -q EVALSHA "$sha" 8 "idem:{u}:__rand_int__" \
+  "order:bench-__rand_int__" bench-outbox "outbox:bench-__rand_int__" "abandoned:__rand_int__" "{p:$product}:stock" \
+  "{p:$product}:info" "{p:$product}:buyers" "u__rand_int__" "k__rand_int__" fp "0190c3b2-6f1e-7a2b-8c3d-__rand_int__" \
+  "ORD-__rand_int__" 2026-01-01T00:00:00.000Z "$head" 30000 60 60 1767225600000 "" "$product" 1 >/dev/null 2>&1
+awk -v a="$before" -v b="$(redis_cpu)" 'BEGIN { printf "redis reserve.lua accepting: %.1f us of CPU per order\n", (b - a) * 1e6 / 50000 }' |
+  tee "$out/redis-accept"
+redis-cli -p "$redis_port" --scan --pattern 'outbox:bench-*' | xargs -r -n 1000 redis-cli -p "$redis_port" UNLINK >/dev/null
+redis-cli -p "$redis_port" UNLINK bench-outbox "{p:$product}:buyers" "{p:$product}:stock" "{p:$product}:info" >/dev/null
+"$orders" bench broker --messages 50000 | tee "$out/broker"
+persist_url=${DATABASE_URL%/*}/orders_persist
+psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS orders_persist" 2>/dev/null
+psql -q "$DATABASE_URL" -c "CREATE DATABASE orders_persist"
+"$orders" migrate --database-url "$persist_url" >/dev/null
+"$orders" bench persist --database-url "$persist_url" --orders 50000 | tee "$out/persist"
+psql -q "$DATABASE_URL" -c "DROP DATABASE orders_persist"
+echo
+
 # One table of the figures above: the rate, the p99, the box column of the CPU table.
 rate() { grep -m1 -E "^$2 " "$out/$1" | sed -E 's/.*: ([0-9.]+) ?(req)?\/s.*/\1/'; }
 p99() { grep -m1 '^latency' "$out/$1" | sed -E 's/.*p99 ([0-9.]+ ms).*/\1/'; }
@@ -75,3 +106,11 @@ printf '%-44s %12s %11s %14s  %s\n' "accepted orders (stock 100,000), persisting
   "$(p99 accepted)" "$(box accepted 'accepted order')" "$(checks accepted)"
 printf '%-44s %12s\n' "redis-benchmark EVALSHA reserve.lua, sold out" "$(sed -E 's/ requests.*//' "$out/redis-1")"
 printf '%-44s %12s\n' "  the same pipelined (-P 16)" "$(sed -E 's/ requests.*//' "$out/redis-16")"
+# The servers alone (section 6), µs of their own CPU per accepted order.
+mq() { grep -m1 "^$1" "$out/broker" | sed -E 's/.*rabbitmq ([0-9.]+).*/\1/'; }
+redis_alone=$(sed -E 's/.*: ([0-9.]+) us.*/\1/' "$out/redis-accept")
+pg_alone=$(grep -m1 '^cpu' "$out/persist" | sed -E 's/.*postgres ([0-9.]+).*/\1/')
+printf '%-44s %14s  %s\n' "per accepted order, each server alone" \
+  "$(awk -v r="$redis_alone" -v q="$(mq publish+confirm,\ queued)" -v d="$(mq deliver)" -v u="$(mq publish+confirm,\ no)" \
+    -v p="$pg_alone" 'BEGIN { printf "%.1f", r + q + d + u + p }')" \
+  "redis $redis_alone + rabbitmq $(mq publish+confirm,\ queued)+$(mq deliver)+$(mq publish+confirm,\ no) + postgres $pg_alone"
