@@ -6,15 +6,19 @@
 #   as-is       the schema as migrated: what a worker pays today
 #   no-fk       the same without the foreign keys (attribution only: SPEC requires them)
 #   no-fk-idx   also without the indexes no constraint needs (attribution only: reads need them)
-#   bench/persist.sh [orders=100000] [batch=500] [variants="as-is no-fk no-fk-idx"]
+# CLIENTS > 1 runs that many at once (each with a product of its own, as workers of different
+# products are) and prints their combined rate: PostgreSQL's own ceiling with the box to itself.
+#   bench/persist.sh [orders=100000] [batch=500] [variants="as-is no-fk no-fk-idx"] [clients=1]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-orders=${1:-100000} batch=${2:-500} variants=${3:-as-is no-fk no-fk-idx}
+orders=${1:-100000} batch=${2:-500} variants=${3:-as-is no-fk no-fk-idx} clients=${4:-1}
 
 "$root/scripts/build.sh" >/dev/null
 eval "$("$root/scripts/stack.sh" start 2>/dev/null)"
 url=${DATABASE_URL%/*}/orders_persist
 sql() { psql -v ON_ERROR_STOP=1 -tAq "$url" -c "$1"; }
+out_dir=$(mktemp -d "${TMPDIR:-/tmp}/bench-persist.XXXXXX")
+trap 'rm -rf "$out_dir"' EXIT
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%FT%TZ); $(git -C "$root" rev-parse --short HEAD)"
 for variant in $variants; do
@@ -38,6 +42,17 @@ for variant in $variants; do
       while read -r stmt; do sql "$stmt"; done
   fi
   echo "== $variant"
-  "$root/build/orders" bench persist --database-url "$url" --orders "$orders" --batch "$batch" | grep -v '^=='
+  if ((clients == 1)); then
+    "$root/build/orders" bench persist --database-url "$url" --orders "$orders" --batch "$batch" | grep -v '^=='
+  else
+    started=$(date +%s.%N) runs=()
+    for ((c = 0; c < clients; c++)); do
+      "$root/build/orders" bench persist --database-url "$url" --orders "$orders" --batch "$batch" >"$out_dir/$c" &
+      runs+=($!)
+    done
+    wait "${runs[@]}"
+    grep -h '^persisted' "$out_dir"/*
+    python3 -c "print(f'together   {$clients} clients: {$clients * $orders / ($(date +%s.%N) - $started):,.0f} orders/s')"
+  fi
 done
 psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS orders_persist"
