@@ -177,6 +177,14 @@ Attempt persist_together(Session& c, const std::vector<const ordering::Order*>& 
     if (!fresh.count(o->id)) continue;
     for (const auto& i : o->items) products.insert(i.product_id);
   }
+  must(exec(c, kLockProducts, {pg_array(col.item_order), pg_array(col.item_product), fresh_ids}), "lock products");
+  Result taken = exec(c, kTakeStock,
+                      {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), fresh_ids});
+  if (!taken.ok() || taken.rows() != static_cast<int>(products.size())) {
+    refusal = taken.ok() ? "" : taken.error_message();
+    tx.rollback();
+    return taken.ok() ? Attempt::kGuardFailed : Attempt::kRowRefused;
+  }
   for (auto [sql, params] :
        {std::pair{kInsertItems,
                   std::vector<std::string>{pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty),
@@ -190,16 +198,6 @@ Attempt persist_together(Session& c, const std::vector<const ordering::Order*>& 
       tx.rollback();
       return Attempt::kRowRefused;
     }
-  }
-  // The products' rows last, right before the commit: a hot product's row lock is what two
-  // workers wait for each other on, so it is held for the stock update and the commit only.
-  must(exec(c, kLockProducts, {pg_array(col.item_order), pg_array(col.item_product), fresh_ids}), "lock products");
-  Result taken = exec(c, kTakeStock,
-                      {pg_array(col.item_order), pg_array(col.item_product), pg_array(col.item_qty), fresh_ids});
-  if (!taken.ok() || taken.rows() != static_cast<int>(products.size())) {
-    refusal = taken.ok() ? "" : taken.error_message();
-    tx.rollback();
-    return taken.ok() ? Attempt::kGuardFailed : Attempt::kRowRefused;
   }
   tx.commit();
   return Attempt::kCommitted;
