@@ -359,8 +359,8 @@ void add_broker_command(CLI::App* bench, BrokerCommand& c) {
   cmd->add_option("--messages", broker.messages, "Messages per phase")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10000000}))
       ->capture_default_str();
-  cmd->add_option("--body-bytes", broker.body_bytes, "Bytes of each message's body")
-      ->check(CLI::Range(1, 1000000))
+  cmd->add_option("--body-bytes", broker.body_bytes, "Bytes of each message's body (an order's event is under 64 KiB)")
+      ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   cmd->add_option("--prefetch", broker.prefetch, "Unacknowledged deliveries at most (the worker's --prefetch)")
       ->check(CLI::Range(1, 65535))

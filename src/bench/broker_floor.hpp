@@ -6,10 +6,11 @@
 
 // orders bench broker: RabbitMQ's cost of an order's messages alone (#13), through the
 // service's own publisher and consumer code. Three phases on a quorum queue of its own declared
-// as orders.persist is (bench.broker, bound to the exchange `orders`, deleted at the end):
+// as orders.persist is (bench.broker, deleted at the end):
 // persistent publishes with confirms (what the API does per order), delivery with
 // multiple-acks (what a worker does), and confirmed publishes no queue is bound to (a worker's
 // order.confirmed when nobody listens). Each phase reports messages/s and µs of CPU per message.
+// Its messages go to an exchange of its own (bench.orders, deleted too), never to `orders`.
 namespace orders::bench {
 
 struct BrokerSettings {

@@ -1,12 +1,15 @@
 #include "bench/persist_floor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench/cpu_accounting.hpp"
+#include "bench/floor_run.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "ordering/order_event.hpp"
@@ -18,6 +21,8 @@
 namespace orders::bench {
 
 namespace {
+
+constexpr const char* kProductName = "bench persist";
 
 ordering::Order synthetic_order(const std::string& product_id, std::uint64_t n, bool keyed) {
   ordering::Order o;
@@ -35,17 +40,33 @@ ordering::Order synthetic_order(const std::string& product_id, std::uint64_t n, 
 }  // namespace
 
 int run_bench_persist(const config::Dependencies& deps, const PersistSettings& s) {
-  try {
+  return run_floor("persist", [&] {
     const config::PostgresEndpoint pg = config::parse_postgres_url(deps.database_url);
     postgres::BlockingConnection conn = worker::connect_postgres(pg, "orders-bench-persist");
+    // Its orders would be a sale nobody made: only into a database of its own.
+    postgres::Params name;
+    name.add(kProductName);
+    postgres::Result others = conn.exec("SELECT count(*) FROM products WHERE name <> $1", name);
+    if (!others.ok()) throw std::runtime_error("cannot read the products: " + others.error_message());
+    if (others.get_int(0, 0) != 0) {
+      throw config::ConfigError(pg.display() +
+                                " holds products of its own: give the bench a database of its own "
+                                "(bench/persist.sh makes one)");
+    }
+    // Inactive (no buyer sees it), with its ledger's INITIAL row, so the record stays consistent
+    // for reconcile: stock = the sum of its movements.
     const std::string product_id = uuid::make_v7();
     postgres::Params product;
     product.add(product_id);
+    product.add(kProductName);
     product.add(std::to_string(s.orders));
-    if (!conn.exec("INSERT INTO products (id, name, price, stock) VALUES ($1, 'bench persist', 9.99, $2)", product)
+    if (!conn.exec(
+                 "WITH p AS (INSERT INTO products (id, name, price, stock, is_active) VALUES ($1, $2, 9.99, $3, false)"
+                 "   RETURNING id, stock)"
+                 " INSERT INTO inventory_movements (product_id, delta, reason) SELECT id, stock, 'INITIAL' FROM p",
+                 product)
              .ok()) {
-      std::fprintf(stderr, "orders bench persist: cannot create the product: %s\n", conn.error_message().c_str());
-      return 1;
+      throw std::runtime_error("cannot create the product: " + conn.error_message());
     }
     std::printf("== %llu orders of one product through the worker's persist_batch, batches of %d, one connection\n",
                 static_cast<unsigned long long>(s.orders), s.batch);
@@ -76,10 +97,7 @@ int run_bench_persist(const config::Dependencies& deps, const PersistSettings& s
                 cpu.seconds[static_cast<std::size_t>(Component::kLoadGenerator)] * per,
                 cpu.seconds[static_cast<std::size_t>(Component::kOther)] * per, cpu.box * per);
     return persisted == s.orders ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "orders bench persist: %s\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace orders::bench

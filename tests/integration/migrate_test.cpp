@@ -138,6 +138,8 @@ TEST(Migrate, UserIdCheckHoldsTheApisRule) {
   };
   for (const std::string& ok : std::vector<std::string>{"a", "user-1", "A.Z_@-9", "-", std::string(64, 'z')})
     EXPECT_TRUE(stored(ok)) << ok;
+  EXPECT_EQ(scalar(c.get(), "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_user_id_check'"), "t")
+      << "0009 validates 0008's check over the rows before it";
   for (const std::string& bad : std::vector<std::string>{"", "a b", "caf\xc3\xa9", "a\n", "\na", "a$", "[a]", "a]",
                                                          "^a", "a\\b", "a+b", std::string(65, 'z')}) {
     EXPECT_FALSE(stored(bad)) << bad;

@@ -141,11 +141,15 @@ void Connection::reject(std::uint64_t tag, bool requeue) {
   amqp_basic_reject(state_.get(), kChannel, tag, requeue ? 1 : 0);
 }
 
+void declare_topic_exchange(Connection& connection, std::string_view exchange) {
+  amqp_exchange_declare(connection.native(), kChannel, bytes(exchange), bytes("topic"), /*passive=*/0, /*durable=*/1,
+                        /*auto_delete=*/0, /*internal=*/0, amqp_empty_table);
+  connection.check_rpc("declare exchange " + std::string(exchange));
+}
+
 void declare_topology(Connection& connection) {
   amqp_connection_state_t c = connection.native();
-  amqp_exchange_declare(c, kChannel, bytes(kExchange), bytes("topic"), /*passive=*/0, /*durable=*/1,
-                        /*auto_delete=*/0, /*internal=*/0, amqp_empty_table);
-  connection.check_rpc("declare exchange orders");
+  declare_topic_exchange(connection, kExchange);
 
   std::array<amqp_table_entry_t, 1> dead_args{};
   dead_args[0].key = bytes("x-queue-type");
@@ -155,12 +159,13 @@ void declare_topology(Connection& connection) {
                      amqp_table_t{static_cast<int>(dead_args.size()), dead_args.data()});
   connection.check_rpc("declare queue orders.dead");
 
-  declare_persist_like_queue(connection, kPersistQueue, "order.created");
+  declare_persist_like_queue(connection, kPersistQueue, kExchange, "order.created");
 }
 
 // A message redelivered more than kDeliveryLimit times (a poison message, a worker that crashes
 // on it) goes to orders.dead via the default exchange instead of blocking the queue.
-void declare_persist_like_queue(Connection& connection, std::string_view queue, std::string_view routing_key) {
+void declare_persist_like_queue(Connection& connection, std::string_view queue, std::string_view exchange,
+                                std::string_view routing_key) {
   amqp_connection_state_t c = connection.native();
   std::array<amqp_table_entry_t, 4> args{};
   args[0].key = bytes("x-queue-type");
@@ -178,13 +183,18 @@ void declare_persist_like_queue(Connection& connection, std::string_view queue, 
   amqp_queue_declare(c, kChannel, bytes(queue), 0, /*durable=*/1, 0, 0,
                      amqp_table_t{static_cast<int>(args.size()), args.data()});
   connection.check_rpc("declare queue " + std::string(queue));
-  amqp_queue_bind(c, kChannel, bytes(queue), bytes(kExchange), bytes(routing_key), amqp_empty_table);
+  amqp_queue_bind(c, kChannel, bytes(queue), bytes(exchange), bytes(routing_key), amqp_empty_table);
   connection.check_rpc("bind " + std::string(queue));
 }
 
 void delete_queue(Connection& connection, std::string_view queue) {
   amqp_queue_delete(connection.native(), kChannel, bytes(queue), /*if_unused=*/0, /*if_empty=*/0);
   connection.check_rpc("delete queue " + std::string(queue));
+}
+
+void delete_exchange(Connection& connection, std::string_view exchange) {
+  amqp_exchange_delete(connection.native(), kChannel, bytes(exchange), /*if_unused=*/0);
+  connection.check_rpc("delete exchange " + std::string(exchange));
 }
 
 }  // namespace orders::rabbitmq

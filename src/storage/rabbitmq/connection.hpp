@@ -71,11 +71,15 @@ class Connection {
 // dead-lettering into the quorum queue `orders.dead`.
 void declare_topology(Connection& connection);
 
+// A durable topic exchange (`orders` itself, or the broker benchmark's own).
+void declare_topic_exchange(Connection& connection, std::string_view exchange);
 // A quorum queue as orders.persist is declared (the delivery limit, dead-lettering into
-// orders.dead) under another name, bound to the exchange `orders` by `routing_key`: for the
-// broker's own benchmark (orders bench broker). delete_queue drops it again.
-void declare_persist_like_queue(Connection& connection, std::string_view queue, std::string_view routing_key);
+// orders.dead), bound to `exchange` by `routing_key`: orders.persist itself, and the broker's own
+// benchmark (orders bench broker), which drops its queue and exchange again with these.
+void declare_persist_like_queue(Connection& connection, std::string_view queue, std::string_view exchange,
+                                std::string_view routing_key);
 void delete_queue(Connection& connection, std::string_view queue);
+void delete_exchange(Connection& connection, std::string_view exchange);
 
 inline constexpr std::string_view kExchange = "orders";
 inline constexpr std::string_view kPersistQueue = "orders.persist";

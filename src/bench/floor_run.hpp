@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdio>
+#include <exception>
+
+#include "app/commands.hpp"
+#include "common/dependency_error.hpp"
+#include "config/config.hpp"
+
+namespace orders::bench {
+
+// The body of `orders bench persist|broker`, its failure turned into the documented exit code
+// and said once on stderr: a bad flag or URL 2, a dependency down 3, anything else 1.
+template <typename Body>
+int run_floor(const char* command, Body&& body) {
+  try {
+    return body();
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "orders bench %s: %s\n", command, e.what());
+    return app::kExitConfig;
+  } catch (const DependencyUnavailable& e) {
+    std::fprintf(stderr, "orders bench %s: %s\n", command, e.what());
+    return app::kExitUnavailable;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "orders bench %s: %s\n", command, e.what());
+    return app::kExitFailure;
+  }
+}
+
+}  // namespace orders::bench
