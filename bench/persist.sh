@@ -18,16 +18,18 @@ eval "$("$root/scripts/stack.sh" start 2>/dev/null)"
 url=${DATABASE_URL%/*}/orders_persist
 sql() { psql -v ON_ERROR_STOP=1 -tAq "$url" -c "$1"; }
 out_dir=$(mktemp -d "${TMPDIR:-/tmp}/bench-persist.XXXXXX")
-trap 'rm -rf "$out_dir"' EXIT
+trap 'rm -rf "$out_dir"; psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS orders_persist" >/dev/null 2>&1 || true' EXIT
+for variant in $variants; do
+  case $variant in
+    as-is | no-fk | no-fk-idx) ;;
+    *) echo "bench/persist.sh: unknown variant $variant (as-is, no-fk, no-fk-idx)" >&2; exit 2 ;;
+  esac
+done
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%FT%TZ); $(git -C "$root" rev-parse --short HEAD)"
 for variant in $variants; do
   psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS orders_persist" 2>/dev/null; psql -q "$DATABASE_URL" -c "CREATE DATABASE orders_persist"
   "$root/build/orders" migrate --database-url "$url" >/dev/null
-  case $variant in
-    as-is | no-fk | no-fk-idx) ;;
-    *) echo "unknown variant $variant" >&2; exit 2 ;;
-  esac
   if [[ $variant != as-is ]]; then
     sql "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname)
          FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace" |
@@ -50,9 +52,8 @@ for variant in $variants; do
       "$root/build/orders" bench persist --database-url "$url" --orders "$orders" --batch "$batch" >"$out_dir/$c" &
       runs+=($!)
     done
-    wait "${runs[@]}"
+    for run in "${runs[@]}"; do wait "$run"; done  # each one's status: set -e stops at a failed one
     grep -h '^persisted' "$out_dir"/*
     python3 -c "print(f'together   {$clients} clients: {$clients * $orders / ($(date +%s.%N) - $started):,.0f} orders/s')"
   fi
 done
-psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS orders_persist"

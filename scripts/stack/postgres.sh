@@ -118,6 +118,8 @@ start_postgres() {
   if pg_alive; then
     if pg_answering; then
       say "[postgres] already running (pid $(pg_postmaster_pid)) on 127.0.0.1:$PG_PORT"
+      [[ -z ${STACK_POSTGRES_CONF_EXTRA:-} ]] ||
+        say "[postgres] STACK_POSTGRES_CONF_EXTRA ignored: it takes effect on a start (stack.sh stop first)"
       pg_create_role_and_db
       return 0
     fi

@@ -253,6 +253,8 @@ rabbit_ensure_user() {
 start_rabbitmq() {
   if rabbit_alive && rabbit_answering; then
     say "[rabbitmq] already running (pid $(rabbit_pid)) on 127.0.0.1:$AMQP_PORT"
+    [[ -z ${STACK_RABBITMQ_CONF_EXTRA:-} ]] ||
+      say "[rabbitmq] STACK_RABBITMQ_CONF_EXTRA ignored: it takes effect on a start (stack.sh stop first)"
     return 0
   fi
   # Stale state: a beam of ours without a working listener (hung or half-started run) is
