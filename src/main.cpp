@@ -352,8 +352,9 @@ void add_broker_command(CLI::App* bench, BrokerCommand& c) {
   auto* cmd = c.cli = bench->add_subcommand(
       "broker",
       "RabbitMQ's cost of an order's messages alone, through the service's publisher and consumer: persistent "
-      "publishes with confirms into a quorum queue declared as orders.persist is (bench.broker, deleted at the end), "
-      "their delivery with multiple-acks, and confirmed publishes no queue is bound to; messages/s and us of CPU per "
+      "publishes with confirms into a quorum queue declared as orders.persist is, on an exchange of its own (both "
+      "deleted at the end), their delivery with multiple-acks, and confirmed publishes no queue is bound to; "
+      "messages/s and us of CPU per "
       "message for each");
   add_dependency_options(cmd, c.deps, false, false, true);
   cmd->add_option("--messages", broker.messages, "Messages per phase")

@@ -20,12 +20,12 @@
 #include "app/probes.hpp"
 #include "app/redis_mode.hpp"
 #include "bench/cpu_accounting.hpp"
+#include "bench/exit_code.hpp"
 #include "bench/invariants.hpp"
 #include "bench/load_client.hpp"
 #include "bench/payment_plan.hpp"
 #include "bench/product_reads.hpp"
 #include "bench/purchase_plan.hpp"
-#include "common/dependency_error.hpp"
 #include "common/json_writer.hpp"
 #include "common/time.hpp"
 
@@ -36,7 +36,6 @@
 namespace orders::bench {
 using app::kExitConfig;
 using app::kExitFailure;
-using app::kExitUnavailable;
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -346,20 +345,17 @@ int validate_common(const Settings& s, const char* command) {
   return 0;
 }
 
-// Runs the body of `orders bench COMMAND` and turns a failure into its exit code, said once on
-// stderr: a dependency down 3, anything else (the bench's own set-up included) 1.
+// Runs the body of `orders bench COMMAND` (bench/exit_code.hpp), ending the progress line before
+// a failure is said.
 int exit_code_of_run(const char* command, ProgressLine& progress, const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const DependencyUnavailable& e) {
-    progress.end();
-    std::cerr << "orders bench " << command << ": " << e.what() << '\n';
-    return kExitUnavailable;
-  } catch (const std::exception& e) {
-    progress.end();
-    std::cerr << "orders bench " << command << ": " << e.what() << '\n';
-    return kExitFailure;
-  }
+  return exit_code_of(command, [&] {
+    try {
+      return body();
+    } catch (...) {
+      progress.end();
+      throw;
+    }
+  });
 }
 
 // ---- orders bench flash-sale

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "bench/cpu_accounting.hpp"
-#include "bench/floor_run.hpp"
+#include "bench/exit_code.hpp"
 #include "common/uuid.hpp"
 #include "storage/rabbitmq/connection.hpp"
 #include "storage/rabbitmq/publisher.hpp"
@@ -78,7 +78,7 @@ int run_bench_broker(const config::Dependencies& deps, const BrokerSettings& s) 
                  s.ack_every, s.prefetch);
     return app::kExitConfig;
   }
-  return run_floor("broker", [&] {
+  return exit_code_of("broker", [&] {
     const std::vector<config::AmqpEndpoint> nodes = config::parse_amqp_urls(deps.rabbitmq_url);
     rabbitmq::Connection admin(nodes.front(), std::chrono::seconds(5), /*heartbeat_seconds=*/0);
     remove_own_topology(admin);  // what a stopped run left

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bench/cpu_accounting.hpp"
-#include "bench/floor_run.hpp"
+#include "bench/exit_code.hpp"
 #include "common/time.hpp"
 #include "common/uuid.hpp"
 #include "ordering/order_event.hpp"
@@ -40,7 +40,7 @@ ordering::Order synthetic_order(const std::string& product_id, std::uint64_t n, 
 }  // namespace
 
 int run_bench_persist(const config::Dependencies& deps, const PersistSettings& s) {
-  return run_floor("persist", [&] {
+  return exit_code_of("persist", [&] {
     const config::PostgresEndpoint pg = config::parse_postgres_url(deps.database_url);
     postgres::BlockingConnection conn = worker::connect_postgres(pg, "orders-bench-persist");
     // Its orders would be a sale nobody made: only into a database of its own.

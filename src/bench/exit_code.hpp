@@ -9,10 +9,10 @@
 
 namespace orders::bench {
 
-// The body of `orders bench persist|broker`, its failure turned into the documented exit code
-// and said once on stderr: a bad flag or URL 2, a dependency down 3, anything else 1.
+// The body of an `orders bench` subcommand, its failure turned into the documented exit code and
+// said once on stderr: a bad flag or URL 2, a dependency down 3, anything else 1.
 template <typename Body>
-int run_floor(const char* command, Body&& body) {
+int exit_code_of(const char* command, Body&& body) {
   try {
     return body();
   } catch (const config::ConfigError& e) {
