@@ -26,6 +26,11 @@ struct CatalogMetrics {
   metrics::Counter& negative = cache.with({"negative"});
   metrics::Counter& db_loads =
       metrics::registry().counter("orders_db_loads_total", "PostgreSQL reads caused by cache misses").with({});
+  metrics::Counter& shared_reads =
+      metrics::registry()
+          .counter("orders_cache_shared_reads_total",
+                   "Product cache lookups answered by a Redis read that another request of the moment sent")
+          .with({});
   metrics::Counter& redis_fallbacks = metrics::registry()
                                           .counter("orders_cache_bypass_total",
                                                    "Product reads served from PostgreSQL while Redis was unavailable")
@@ -124,7 +129,13 @@ asio::awaitable<ProductView> CatalogService::get_product(const std::string& id) 
   CacheLookup found;
   bool redis_down = false;
   try {
-    found = co_await cache_.lookup(id);
+    bool sent = false;
+    ReadJoin<CacheLookup>::Reader look = [this, &id, &sent]() {
+      sent = true;
+      return cache_.lookup(id);
+    };
+    found = co_await lookups_.run(id, look);
+    if (!sent) m.shared_reads.inc();
   } catch (const DependencyUnavailable&) {
     redis_down = true;
   }

@@ -11,6 +11,7 @@
 #include "catalog/event_sink.hpp"
 #include "catalog/model.hpp"
 #include "catalog/product_record.hpp"
+#include "catalog/read_join.hpp"
 #include "catalog/single_flight.hpp"
 #include "storage/redis/commands.hpp"
 
@@ -86,6 +87,8 @@ class CatalogService {
   CatalogCache& cache_;
   LiveStock& stock_;
   SingleFlight<LoadedProduct>& loads_;
+  // This thread's concurrent reads of one product share their Redis round trips.
+  ReadJoin<CacheLookup> lookups_;
   CacheSettings settings_;
   EventSink* events_ = nullptr;
 };
