@@ -11,6 +11,8 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "catalog/read_join.hpp"
 
@@ -44,7 +46,19 @@ struct Harness {
     co_return sent;
   }
 
+  // One caller, run until it waits.
   void ask(const std::string& caller, const std::string& key = "product") {
+    spawn(caller, key);
+    settle();
+  }
+
+  // Callers that arrive in one wake-up of the thread (queued before any of them runs).
+  void ask_together(const std::vector<std::string>& callers) {
+    for (const auto& caller : callers) spawn(caller, "product");
+    settle();
+  }
+
+  void spawn(const std::string& caller, const std::string& key) {
     asio::co_spawn(
         io,
         [this, caller, key]() -> asio::awaitable<void> {
@@ -57,13 +71,21 @@ struct Harness {
           }
         },
         asio::detached);
-    settle();
   }
 
   // Lets the next read out answer.
   void answer() {
     ASSERT_LT(released, reads.size()) << "no read is out";
     reads[released++]->cancel();
+    settle();
+  }
+
+  // Lets the next read out answer, and `caller` arrives in the same wake-up, before the next
+  // round's read is sent.
+  void answer_then_ask(const std::string& caller) {
+    ASSERT_LT(released, reads.size()) << "no read is out";
+    reads[released++]->cancel();
+    spawn(caller, "product");
     settle();
   }
 
@@ -110,6 +132,25 @@ TEST(ReadJoin, CallersArrivingDuringAReadShareTheNextOne) {
   EXPECT_EQ(h.out(), 1u) << "nothing out: f reads at once";
   h.answer();
   EXPECT_GT(h.answers["f"].read_sent, h.answers["f"].arrived);
+}
+
+TEST(ReadJoin, CallersOfOneWakeUpShareTheFirstRead) {
+  Harness h;
+  h.ask_together({"a", "b", "c"});
+  EXPECT_EQ(h.out(), 1u) << "one read for the three";
+  h.ask_together({"d", "e"});
+  EXPECT_EQ(h.out(), 1u) << "d and e wait: the read out was sent before they asked";
+  h.answer_then_ask("f");  // f arrives before d's round is sent: it joins it
+  for (const char* caller : {"a", "b", "c"}) EXPECT_EQ(h.answers[caller].read_sent, h.answers["c"].arrived + 1);
+  EXPECT_EQ(h.answers["d"].read_sent, 0);
+  EXPECT_EQ(h.out(), 1u);
+  h.answer();
+  for (const char* caller : {"d", "e", "f"}) EXPECT_EQ(h.answers[caller].read_sent, h.answers["f"].arrived + 1);
+  EXPECT_EQ(h.join.reads(), 2u);
+  EXPECT_EQ(h.join.joined(), 6u);
+  for (const auto& [caller, answer] : h.answers) {
+    EXPECT_GT(answer.read_sent, answer.arrived) << caller << " was answered by a read sent before it asked";
+  }
 }
 
 TEST(ReadJoin, AFailedReadFailsItsRoundOnly) {
