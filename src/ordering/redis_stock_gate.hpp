@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "ordering/call_batch.hpp"
 #include "ordering/confirm_batch.hpp"
 #include "ordering/refusal_check.hpp"
 #include "ordering/stock_gate.hpp"
@@ -31,7 +32,8 @@ class RedisStockGate final : public StockGate {
   RedisStockGate(redis::Commands& redis, IntakeSettings settings = {})
       : redis_(redis),
         settings_(settings),
-        confirms_([this](const std::vector<std::string>& ids) { return confirm_group(ids); }) {}
+        confirms_([this](const std::vector<std::string>& ids) { return confirm_group(ids); }),
+        readings_([this](const std::vector<const RulesReading*>& group) { return read_group(group); }) {}
 
   bool connected() const override { return redis_.connected(); }
   boost::asio::awaitable<std::optional<ReserveReply>> known_refusal(const OrderRequest& request) override;
@@ -53,6 +55,10 @@ class RedisStockGate final : public StockGate {
   // (ordering/refusal_check.hpp) and answers a refusal from that reading; Redis then runs no
   // script. A reading that would take stock, or finds an idempotency record or an abandoned
   // marker, is no answer: the script runs as always. The hint only picks the path.
+  // The readings of the purchases that arrive together go as one MULTI (a CallBatch): each
+  // one's commands in turn, one TIME for all, and each gets its own part of the reply back.
+  // Every reading is still sent after its purchase arrived.
+  boost::asio::awaitable<std::vector<redis::Reply>> read_group(const std::vector<const RulesReading*>& group);
 
   // One outbox_confirm call for the ids of a group (ConfirmBatch gathers them).
   boost::asio::awaitable<void> confirm_group(const std::vector<std::string>& ids);
@@ -61,6 +67,7 @@ class RedisStockGate final : public StockGate {
   IntakeSettings settings_;
   RefusalHint refusals_;
   ConfirmBatch confirms_;
+  CallBatch<const RulesReading*, redis::Reply> readings_;
 };
 
 // The publisher with confirms as the intake's EventBus.

@@ -2,10 +2,14 @@
 // purchase was refused, the next ones are answered from one MULTI of the script's keys, and
 // every such answer is the one reserve.lua gives for the same state. Each case is decided twice
 // on the test stack's Redis: by a gate with no hint (the script) and by a gate the case's product
-// was refused in (the reading), and Redis' own command counts say which path ran.
+// was refused in (the reading), and Redis' own command counts say which path ran. Purchases
+// arriving together share one MULTI, and each still gets the script's answer for its own case.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -176,4 +180,53 @@ TEST_F(RefusalPath, StockThatCameBackSellsThroughTheScriptAndAKeyedRepeatReplays
   cmd({"DEL", ordering::keys::idempotency("back", *buyer->request.idempotency_key),
        ordering::keys::order(buyer->reservation.order_id), ordering::keys::outbox_entry(buyer->reservation.order_id)});
   cmd({"ZREM", std::string(ordering::keys::kOutbox), buyer->reservation.order_id});
+}
+
+TEST_F(RefusalPath, PurchasesArrivingTogetherShareOneReadingAndEachGetsItsOwnAnswer) {
+  // Readings of different lengths side by side: keyed and not, one item and two.
+  const std::string sold = product(0), limited = product(0, 2), early = product(0), left = product(2);
+  cmd({"HSET", ordering::keys::buyers(limited), "full", "2"});
+  cmd({"HSET", catalog::keys::info(early), "starts", std::to_string(now_ms() + 3'600'000)});
+  std::vector<std::unique_ptr<Purchase>> crowd;
+  crowd.push_back(purchase("a", {{sold, 1}}));
+  crowd.push_back(purchase("b", {{sold, 1}}, "key-" + uuid::make_v7()));
+  crowd.push_back(purchase("full", {{limited, 1}}));
+  crowd.push_back(purchase("c", {{early, 1}}));
+  crowd.push_back(purchase("d", {{left, 1}, {sold, 1}}, "key-" + uuid::make_v7()));
+  crowd.push_back(purchase("e", {{left, 3}}));
+  crowd.push_back(purchase("f", {{sold, 4}}));
+  std::vector<ordering::ReserveReply> scripts;
+  ordering::RedisStockGate plain(*client_);
+  for (const auto& p : crowd) scripts.push_back(reserve(plain, *p));  // refusals: nothing written
+
+  ordering::RedisStockGate primed(*client_);
+  for (const auto& [id, quantity] :
+       std::vector<std::pair<std::string, long long>>{{sold, 1}, {limited, 1}, {early, 1}, {left, 3}}) {
+    ASSERT_EQ(reserve(primed, *purchase("primer", {{id, quantity}})).kind, Kind::kRefused);
+  }
+  const long long evals = calls("evalsha"), execs = calls("exec");
+  // All at once on one thread, as one wake-up's requests reach the gate.
+  std::vector<std::future<std::optional<ordering::ReserveReply>>> readings;
+  for (const auto& p : crowd) {
+    readings.push_back(asio::co_spawn(io_, primed.known_refusal(p->request), asio::use_future));
+  }
+  io_.restart();
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  auto all_ready = [&] {
+    for (auto& f : readings) {
+      if (f.wait_for(0s) != std::future_status::ready) return false;
+    }
+    return true;
+  };
+  while (!all_ready() && std::chrono::steady_clock::now() < until) io_.run_one_for(50ms);
+  ASSERT_TRUE(all_ready());
+  EXPECT_EQ(calls("exec"), execs + 1) << "the crowd's readings went as one MULTI";
+  EXPECT_EQ(calls("evalsha"), evals);
+  for (std::size_t i = 0; i < crowd.size(); ++i) {
+    SCOPED_TRACE("purchase " + std::to_string(i));
+    std::optional<ordering::ReserveReply> reading = readings[i].get();
+    ASSERT_TRUE(reading.has_value());
+    EXPECT_EQ(scripts[i].kind, Kind::kRefused);
+    expect_same_answer(scripts[i], *reading);
+  }
 }
