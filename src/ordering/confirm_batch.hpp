@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "ordering/call_batch.hpp"
+#include "common/call_batch.hpp"
 
 namespace orders::ordering {
 

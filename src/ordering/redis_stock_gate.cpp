@@ -1,7 +1,11 @@
 #include "ordering/redis_stock_gate.hpp"
 
 #include <array>
+#include <memory>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "catalog/keys.hpp"
 #include "ordering/keys.hpp"
@@ -103,40 +107,22 @@ asio::awaitable<std::optional<ReserveReply>> RedisStockGate::known_refusal(const
   if (request.idempotency_key) {
     markers.push_back({"EXISTS", keys::idempotency(request.user_id, *request.idempotency_key)});
   }
-  const RulesReading reading(markers, sale_names, request.user_id);
-  Reply exec = co_await readings_.add(&reading);
-  std::optional<RulesReading::Read> read = reading.parse(exec, quantities);
+  // Shared with the group that sends it, which may outlive this call (a cancelled wait).
+  const auto reading = std::make_shared<const RulesReading>(markers, sale_names, request.user_id);
+  Reply exec = co_await readings_.add(reading);
+  std::optional<RulesReading::Read> read = reading->parse(exec, quantities);
   if (!read || (!read->leading.empty() && read->leading[0] != 0)) co_return std::nullopt;
   std::optional<ReserveReply> refusal = first_refusal(read->items, read->now_ms);
   if (!refusal) refusals_.forget(request);  // it would sell: the script decides
   co_return refusal;
 }
 
-asio::awaitable<std::vector<Reply>> RedisStockGate::read_group(const std::vector<const RulesReading*>& group) {
-  // Each reading ends with its TIME; the group's MULTI carries one, last.
-  std::vector<std::vector<std::string_view>> commands;
-  for (const RulesReading* reading : group) {
-    const auto own = reading->commands();
-    commands.insert(commands.end(), own.begin(), own.end() - 1);
-  }
-  commands.push_back({"TIME"});
+asio::awaitable<std::vector<Reply>> RedisStockGate::read_group(const std::vector<Reading>& group) {
+  std::vector<const RulesReading*> readings;
+  for (const Reading& reading : group) readings.push_back(reading.get());
+  const std::vector<std::vector<std::string_view>> commands = group_commands(readings);
   Reply exec = co_await redis_.transaction(commands);
-  std::vector<Reply> parts(group.size());
-  if (exec.type != Reply::Type::kArray || exec.elements.size() != commands.size()) {
-    for (auto& part : parts) part = exec;  // no reading: each purchase goes to the script
-    co_return parts;
-  }
-  auto next = exec.elements.begin();
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    const auto count = static_cast<std::ptrdiff_t>(group[i]->commands().size()) - 1;
-    parts[i].type = Reply::Type::kArray;
-    parts[i].elements.reserve(static_cast<std::size_t>(count) + 1);
-    parts[i].elements.insert(parts[i].elements.end(), std::make_move_iterator(next),
-                             std::make_move_iterator(next + count));
-    parts[i].elements.push_back(exec.elements.back());
-    next += count;
-  }
-  co_return parts;
+  co_return split_group_reply(readings, std::move(exec));
 }
 
 asio::awaitable<void> RedisStockGate::confirm(const std::string& order_id) { co_await confirms_.add(order_id); }

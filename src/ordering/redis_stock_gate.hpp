@@ -1,10 +1,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "ordering/call_batch.hpp"
+#include "common/call_batch.hpp"
 #include "ordering/confirm_batch.hpp"
 #include "ordering/refusal_check.hpp"
 #include "ordering/stock_gate.hpp"
@@ -33,7 +36,8 @@ class RedisStockGate final : public StockGate {
       : redis_(redis),
         settings_(settings),
         confirms_([this](const std::vector<std::string>& ids) { return confirm_group(ids); }),
-        readings_([this](const std::vector<const RulesReading*>& group) { return read_group(group); }) {}
+        readings_([this](const std::vector<Reading>& group) { return read_group(group); }, 256,
+                  [](const Reading& reading) { return reading->commands().size(); }, kMaxGroupCommands) {}
 
   bool connected() const override { return redis_.connected(); }
   boost::asio::awaitable<std::optional<ReserveReply>> known_refusal(const OrderRequest& request) override;
@@ -55,10 +59,14 @@ class RedisStockGate final : public StockGate {
   // (ordering/refusal_check.hpp) and answers a refusal from that reading; Redis then runs no
   // script. A reading that would take stock, or finds an idempotency record or an abandoned
   // marker, is no answer: the script runs as always. The hint only picks the path.
-  // The readings of the purchases that arrive together go as one MULTI (a CallBatch): each
-  // one's commands in turn, one TIME for all, and each gets its own part of the reply back.
-  // Every reading is still sent after its purchase arrived.
-  boost::asio::awaitable<std::vector<redis::Reply>> read_group(const std::vector<const RulesReading*>& group);
+  // The readings of the purchases that arrive together go as one MULTI (a CallBatch;
+  // group_commands, split_group_reply): each one's commands in turn, one TIME for all, and each
+  // gets its own part of the reply back. Every reading is still sent after its purchase
+  // arrived. At most kMaxGroupCommands commands per MULTI (a reading of more goes alone), so
+  // one transaction never holds Redis for long: it runs as one step for every client.
+  using Reading = std::shared_ptr<const RulesReading>;
+  static constexpr std::size_t kMaxGroupCommands = 2048;
+  boost::asio::awaitable<std::vector<redis::Reply>> read_group(const std::vector<Reading>& group);
 
   // One outbox_confirm call for the ids of a group (ConfirmBatch gathers them).
   boost::asio::awaitable<void> confirm_group(const std::vector<std::string>& ids);
@@ -67,7 +75,7 @@ class RedisStockGate final : public StockGate {
   IntakeSettings settings_;
   RefusalHint refusals_;
   ConfirmBatch confirms_;
-  CallBatch<const RulesReading*, redis::Reply> readings_;
+  CallBatch<Reading, redis::Reply> readings_;
 };
 
 // The publisher with confirms as the intake's EventBus.

@@ -1,6 +1,9 @@
 #include "ordering/refusal_check.hpp"
 
 #include <charconv>
+#include <cstddef>
+#include <iterator>
+#include <utility>
 
 #include "catalog/keys.hpp"
 #include "ordering/keys.hpp"
@@ -135,6 +138,37 @@ std::optional<RulesReading::Read> RulesReading::parse(const redis::Reply& exec,
     item.left = value(e[leading_ + i * 3 + 2]);
   }
   return out;
+}
+
+std::vector<std::vector<std::string_view>> group_commands(std::span<const RulesReading* const> group) {
+  std::vector<std::vector<std::string_view>> commands;
+  for (const RulesReading* reading : group) {
+    const auto own = reading->commands();
+    commands.insert(commands.end(), own.begin(), own.end() - 1);  // all but its TIME
+  }
+  commands.push_back({"TIME"});
+  return commands;
+}
+
+std::vector<redis::Reply> split_group_reply(std::span<const RulesReading* const> group, redis::Reply exec) {
+  std::size_t expected = 1;
+  for (const RulesReading* reading : group) expected += reading->commands().size() - 1;
+  std::vector<redis::Reply> parts(group.size());
+  if (exec.type != redis::Reply::Type::kArray || exec.elements.size() != expected) {
+    for (auto& part : parts) part = exec;
+    return parts;
+  }
+  auto next = exec.elements.begin();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const auto count = static_cast<std::ptrdiff_t>(group[i]->commands().size()) - 1;
+    parts[i].type = redis::Reply::Type::kArray;
+    parts[i].elements.reserve(static_cast<std::size_t>(count) + 1);
+    parts[i].elements.insert(parts[i].elements.end(), std::make_move_iterator(next),
+                             std::make_move_iterator(next + count));
+    parts[i].elements.push_back(exec.elements.back());
+    next += count;
+  }
+  return parts;
 }
 
 bool RefusalHint::likely(const OrderRequest& request) const {

@@ -38,7 +38,9 @@ std::optional<ReserveReply> first_refusal(const std::vector<ItemReading>& items,
 // One MULTI of reads for first_refusal: `leading` commands first (EXISTS of the caller's own
 // keys), then per item its rules (HMGET), the user's count (HGET) and its counter (GET) under
 // `sale_names[i]` (the product id, or the name of the bucket the user buys from), then TIME.
-// Every key must share one slot. Keeps the texts its commands view: not copied, not moved.
+// On a cluster every key must share one slot (ClusterStockGate reads one MULTI per slot); on
+// one Redis a MULTI may carry several readings (group_commands). Keeps the texts its commands
+// view: not copied, not moved.
 class RulesReading {
  public:
   RulesReading(const std::vector<std::vector<std::string>>& leading, const std::vector<std::string>& sale_names,
@@ -62,6 +64,16 @@ class RulesReading {
   std::size_t leading_ = 0;
   std::size_t items_ = 0;
 };
+
+// Several readings as one MULTI, on one Redis (RedisStockGate gathers the readings of the
+// purchases that arrive together): each reading's commands but its TIME, in turn, then one TIME
+// for all (the MULTI runs as one step, so one clock reading is each one's).
+std::vector<std::vector<std::string_view>> group_commands(std::span<const RulesReading* const> group);
+// EXEC's reply to group_commands(group) cut into each reading's own EXEC reply (its commands'
+// replies, then the TIME) for its parse(). A reply that is not the group's (an error, a nil
+// EXEC, another size) is given to each reading as it is: none parses, each purchase goes to
+// the script.
+std::vector<redis::Reply> split_group_reply(std::span<const RulesReading* const> group, redis::Reply exec);
 
 // Which products' last purchase in this gate was refused for the product's sake (sold out,
 // sale not open, gone; not a user's limit): a hint that picks the reading path first, never an

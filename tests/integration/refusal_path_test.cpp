@@ -9,8 +9,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -204,11 +206,19 @@ TEST_F(RefusalPath, PurchasesArrivingTogetherShareOneReadingAndEachGetsItsOwnAns
        std::vector<std::pair<std::string, long long>>{{sold, 1}, {limited, 1}, {early, 1}, {left, 3}}) {
     ASSERT_EQ(reserve(primed, *purchase("primer", {{id, quantity}})).kind, Kind::kRefused);
   }
+  // Two among them that are no refusal, each in the middle of the group: one that would sell
+  // (`left` has 2), and a key that already has a record (the script replays it).
+  const auto seller = purchase("g", {{left, 1}});
+  const std::string used_key = "key-" + uuid::make_v7();
+  cmd({"HSET", ordering::keys::idempotency("h", used_key), "state", "done"});
+  const auto replay = purchase("h", {{sold, 1}}, used_key);
   const long long evals = calls("evalsha"), execs = calls("exec");
   // All at once on one thread, as one wake-up's requests reach the gate.
   std::vector<std::future<std::optional<ordering::ReserveReply>>> readings;
-  for (const auto& p : crowd) {
-    readings.push_back(asio::co_spawn(io_, primed.known_refusal(p->request), asio::use_future));
+  for (std::size_t i = 0; i < crowd.size(); ++i) {
+    readings.push_back(asio::co_spawn(io_, primed.known_refusal(crowd[i]->request), asio::use_future));
+    if (i == 2) readings.push_back(asio::co_spawn(io_, primed.known_refusal(seller->request), asio::use_future));
+    if (i == 4) readings.push_back(asio::co_spawn(io_, primed.known_refusal(replay->request), asio::use_future));
   }
   io_.restart();
   const auto until = std::chrono::steady_clock::now() + 60s;
@@ -222,6 +232,11 @@ TEST_F(RefusalPath, PurchasesArrivingTogetherShareOneReadingAndEachGetsItsOwnAns
   ASSERT_TRUE(all_ready());
   EXPECT_EQ(calls("exec"), execs + 1) << "the crowd's readings went as one MULTI";
   EXPECT_EQ(calls("evalsha"), evals);
+  EXPECT_FALSE(readings[3].get().has_value()) << "a reading that would sell is the script's";
+  EXPECT_FALSE(readings[6].get().has_value()) << "a key with a record is the script's";
+  EXPECT_EQ(cmd({"GET", catalog::keys::stock(left)}).str, "2") << "a reading writes nothing";
+  readings.erase(readings.begin() + 6);
+  readings.erase(readings.begin() + 3);
   for (std::size_t i = 0; i < crowd.size(); ++i) {
     SCOPED_TRACE("purchase " + std::to_string(i));
     std::optional<ordering::ReserveReply> reading = readings[i].get();
@@ -229,4 +244,5 @@ TEST_F(RefusalPath, PurchasesArrivingTogetherShareOneReadingAndEachGetsItsOwnAns
     EXPECT_EQ(scripts[i].kind, Kind::kRefused);
     expect_same_answer(scripts[i], *reading);
   }
+  cmd({"DEL", ordering::keys::idempotency("h", used_key)});
 }

@@ -2,6 +2,11 @@
 // figures; tests/integration/refusal_path_test.cpp compares both on a real Redis.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "ordering/refusal_check.hpp"
 
 using orders::ordering::first_refusal;
@@ -107,4 +112,83 @@ TEST(RefusalCheck, TheLimitComesBeforeTheStockWithTheLimitAndWhatTheUserHas) {
   EXPECT_EQ(r->bought, "2");
   limited.bought.reset();  // no purchases yet: 0 + 2 <= 3, so the stock decides
   EXPECT_EQ(first_refusal({limited}, kNow)->code, "OUT_OF_STOCK");
+}
+
+namespace {
+
+using orders::ordering::RulesReading;
+using orders::redis::Reply;
+
+Reply integer(long long value) {
+  Reply r;
+  r.type = Reply::Type::kInteger;
+  r.integer = value;
+  return r;
+}
+
+// The reply Redis gives `commands` in a MULTI: each command's reply an integer naming its
+// position, TIME's two texts last.
+Reply numbered_exec(std::size_t commands) {
+  Reply exec;
+  exec.type = Reply::Type::kArray;
+  for (std::size_t i = 0; i + 1 < commands; ++i) exec.elements.push_back(integer(static_cast<long long>(i)));
+  Reply time;
+  time.type = Reply::Type::kArray;
+  time.elements.resize(2);
+  time.elements[0].type = time.elements[1].type = Reply::Type::kString;
+  time.elements[0].str = "1800000000";
+  time.elements[1].str = "5000";
+  exec.elements.push_back(time);
+  return exec;
+}
+
+}  // namespace
+
+TEST(RefusalCheck, AGroupOfReadingsIsOneMultiWithOneTimeAndEachGetsItsOwnSlice) {
+  const RulesReading keyed({{"EXISTS", "idem:u1:k"}}, {"p1"}, "u1");  // 1 + 3 + TIME
+  const RulesReading two({}, {"p1", "p2"}, "u2");                     // 6 + TIME
+  const RulesReading one({}, {"p3"}, "u3");                           // 3 + TIME
+  const std::vector<const RulesReading*> group{&keyed, &two, &one};
+  const auto commands = orders::ordering::group_commands(group);
+  ASSERT_EQ(commands.size(), 4u + 6u + 3u + 1u);
+  EXPECT_EQ(commands.back(), (std::vector<std::string_view>{"TIME"}));
+  for (std::size_t i = 0; i + 1 < commands.size(); ++i) EXPECT_NE(commands[i][0], "TIME") << i;
+  EXPECT_EQ(commands[0], (std::vector<std::string_view>{"EXISTS", "idem:u1:k"}));
+  EXPECT_EQ(commands[4], two.commands()[0]);   // the second reading starts after the first's 4
+  EXPECT_EQ(commands[10], one.commands()[0]);  // and the third after the second's 6
+
+  const auto parts = orders::ordering::split_group_reply(group, numbered_exec(commands.size()));
+  ASSERT_EQ(parts.size(), 3u);
+  const std::vector<std::pair<long long, std::size_t>> slices{{0, 4}, {4, 6}, {10, 3}};  // first reply, count
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    SCOPED_TRACE("reading " + std::to_string(i));
+    ASSERT_EQ(parts[i].type, Reply::Type::kArray);
+    ASSERT_EQ(parts[i].elements.size(), slices[i].second + 1);
+    for (std::size_t j = 0; j < slices[i].second; ++j) {
+      EXPECT_EQ(parts[i].elements[j].integer, slices[i].first + static_cast<long long>(j));
+    }
+    EXPECT_EQ(parts[i].elements.back().elements[0].str, "1800000000");  // the group's TIME
+  }
+  // (That each slice parses as its reading's own EXEC, with the group's clock, is
+  // RefusalPath.PurchasesArrivingTogether… on a real Redis.)
+}
+
+TEST(RefusalCheck, AGroupReplyThatIsNotTheGroupsGoesToEveryReadingAsItIs) {
+  const RulesReading a({}, {"p1"}, "u1");
+  const RulesReading b({}, {"p2"}, "u2");
+  const std::vector<const RulesReading*> group{&a, &b};
+  Reply nil;                           // a nil EXEC: the transaction did not run
+  Reply short_one = numbered_exec(6);  // the group is 3 + 3 + TIME: one reply missing
+  Reply error;
+  error.type = Reply::Type::kError;
+  error.str = "EXECABORT Transaction discarded because of previous errors.";
+  for (const Reply& exec : {nil, short_one, error}) {
+    const auto parts = orders::ordering::split_group_reply(group, exec);
+    ASSERT_EQ(parts.size(), 2u);
+    for (const auto& part : parts) {
+      EXPECT_EQ(part.type, exec.type);
+      EXPECT_EQ(part.elements.size(), exec.elements.size());
+    }
+    EXPECT_FALSE(a.parse(parts[0], {1}).has_value()) << "no reading: the script decides";
+  }
 }

@@ -45,7 +45,7 @@ class Commands {
 
   // MULTI, `commands`, EXEC written back to back on one connection, so no other command comes
   // between them and Redis runs them as one step: a consistent reading of several keys without
-  // a script. Routed by the first command's key; every key shares its slot. The reply is
+  // a script. Routed by the first command's key; on a cluster every key shares its slot. The reply is
   // EXEC's: an array with one reply per command (an error reply when Redis refused to queue one).
   virtual boost::asio::awaitable<Reply> transaction(std::span<const std::vector<std::string_view>> commands) = 0;
 };
