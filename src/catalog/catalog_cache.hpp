@@ -36,6 +36,14 @@ class CatalogCache {
   // False while Redis is down: writes are refused before they touch the record.
   virtual bool connected() const = 0;
   virtual boost::asio::awaitable<CacheLookup> lookup(const std::string& id) = 0;
+  // The lookups of several products (distinct ids), in the order of `ids`: one round trip on
+  // one Redis. The default looks them up one after another.
+  virtual boost::asio::awaitable<std::vector<CacheLookup>> lookup_many(const std::vector<std::string>& ids) {
+    std::vector<CacheLookup> found;
+    found.reserve(ids.size());
+    for (const auto& id : ids) found.push_back(co_await lookup(id));
+    co_return found;
+  }
   // Only the cached copy (what a load that just ended may have filled).
   virtual boost::asio::awaitable<CachedCopy> cached_copy(const std::string& id) = 0;
   // Caches `copy` (a product or the negative entry) for `ttl_seconds` unless the product was

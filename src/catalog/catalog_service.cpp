@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <random>
+#include <string_view>
+#include <unordered_map>
 
 #include "catalog/json.hpp"
 #include "catalog/redis_catalog_cache.hpp"
@@ -65,6 +67,7 @@ CatalogService::CatalogService(std::unique_ptr<Production> production, SingleFli
       cache_(production_->cache),
       stock_(production_->cache),
       loads_(loads),
+      grouped_lookups_([this](const std::vector<std::string>& ids) { return look_up_group(ids); }),
       settings_(settings),
       events_(production_->sink.get()) {
   catalog_metrics();
@@ -72,7 +75,13 @@ CatalogService::CatalogService(std::unique_ptr<Production> production, SingleFli
 
 CatalogService::CatalogService(ProductRecord& record, CatalogCache& cache, LiveStock& stock,
                                SingleFlight<LoadedProduct>& loads, CacheSettings settings, EventSink* events)
-    : record_(record), cache_(cache), stock_(stock), loads_(loads), settings_(settings), events_(events) {
+    : record_(record),
+      cache_(cache),
+      stock_(stock),
+      loads_(loads),
+      grouped_lookups_([this](const std::vector<std::string>& ids) { return look_up_group(ids); }),
+      settings_(settings),
+      events_(events) {
   catalog_metrics();
 }
 
@@ -124,18 +133,47 @@ asio::awaitable<LoadedProduct> CatalogService::load_product(const std::string& i
   co_return loaded;
 }
 
+asio::awaitable<std::vector<CacheLookup>> CatalogService::look_up_group(const std::vector<std::string>& ids) {
+  std::vector<std::string> distinct;
+  std::unordered_map<std::string_view, std::size_t> slot_of;  // id -> its place in `distinct`
+  std::vector<std::size_t> slot(ids.size()), readers;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto [at, first] = slot_of.try_emplace(ids[i], distinct.size());
+    if (first) {
+      distinct.push_back(ids[i]);
+      readers.push_back(0);
+    }
+    slot[i] = at->second;
+    ++readers[slot[i]];
+  }
+  catalog_metrics().shared_reads.inc(ids.size() - 1);
+  std::vector<CacheLookup> found = co_await cache_.lookup_many(distinct);
+  std::vector<CacheLookup> each(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    // The last reader of a product takes its lookup, the others a copy.
+    each[i] = --readers[slot[i]] == 0 ? std::move(found[slot[i]]) : found[slot[i]];
+  }
+  co_return each;
+}
+
+asio::awaitable<CacheLookup> CatalogService::look_up(const std::string& id) {
+  if (!settings_.split_stock) co_return co_await grouped_lookups_.add(id);
+  bool sent = false;
+  ReadJoin<CacheLookup>::Reader look = [this, &id, &sent]() {
+    sent = true;
+    return cache_.lookup(id);
+  };
+  CacheLookup found = co_await joined_lookups_.run(id, look);
+  if (!sent) catalog_metrics().shared_reads.inc();
+  co_return found;
+}
+
 asio::awaitable<ProductView> CatalogService::get_product(const std::string& id) {
   auto& m = catalog_metrics();
   CacheLookup found;
   bool redis_down = false;
   try {
-    bool sent = false;
-    ReadJoin<CacheLookup>::Reader look = [this, &id, &sent]() {
-      sent = true;
-      return cache_.lookup(id);
-    };
-    found = co_await lookups_.run(id, look);
-    if (!sent) m.shared_reads.inc();
+    found = co_await look_up(id);
   } catch (const DependencyUnavailable&) {
     redis_down = true;
   }

@@ -13,6 +13,7 @@
 #include "catalog/product_record.hpp"
 #include "catalog/read_join.hpp"
 #include "catalog/single_flight.hpp"
+#include "common/call_batch.hpp"
 #include "storage/redis/commands.hpp"
 
 namespace orders::catalog {
@@ -87,8 +88,16 @@ class CatalogService {
   CatalogCache& cache_;
   LiveStock& stock_;
   SingleFlight<LoadedProduct>& loads_;
-  // This thread's concurrent reads of one product share their Redis round trips.
-  ReadJoin<CacheLookup> lookups_;
+  // The cached copy and live counter of `id`, read with this thread's other reads of the moment.
+  boost::asio::awaitable<CacheLookup> look_up(const std::string& id);
+  // The lookups of a group of reads: each product once.
+  boost::asio::awaitable<std::vector<CacheLookup>> look_up_group(const std::vector<std::string>& ids);
+
+  // One Redis: this thread's concurrent reads, of any products, go as one MGET per round trip.
+  // Split stock (a cluster, the products' keys in different slots): concurrent reads of one
+  // product share their round trips.
+  CallBatch<std::string, CacheLookup> grouped_lookups_;
+  ReadJoin<CacheLookup> joined_lookups_;
   CacheSettings settings_;
   EventSink* events_ = nullptr;
 };

@@ -69,6 +69,40 @@ asio::awaitable<CacheLookup> RedisCatalogCache::lookup(const std::string& id) {
   co_return found;
 }
 
+asio::awaitable<std::vector<CacheLookup>> RedisCatalogCache::lookup_many(const std::vector<std::string>& ids) {
+  if (split_stock_ || ids.size() == 1) {
+    std::vector<CacheLookup> found;
+    found.reserve(ids.size());
+    for (const auto& id : ids) found.push_back(co_await lookup(id));
+    co_return found;
+  }
+  // Per product: its cached copy, its counter and its generation.
+  constexpr std::size_t kPer = 3;
+  std::vector<std::string> read_keys;
+  read_keys.reserve(ids.size() * kPer);
+  for (const auto& id : ids) {
+    read_keys.push_back(keys::cache(id));
+    read_keys.push_back(keys::stock(id));
+    read_keys.push_back(keys::gen(id));
+  }
+  std::vector<std::string_view> mget{"MGET"};
+  mget.reserve(read_keys.size() + 1);
+  for (const auto& k : read_keys) mget.push_back(k);
+  Reply reply = co_await redis_.command(mget);
+  if (reply.type != Reply::Type::kArray || reply.elements.size() != read_keys.size()) {
+    throw std::runtime_error("unexpected MGET reply: " + reply.str);
+  }
+  std::vector<CacheLookup> found(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    found[i].copy = copy_of(std::move(reply.elements[i * kPer]));
+    found[i].stock = integer_of(reply.elements[i * kPer + 1]);
+    if (reply.elements[i * kPer + 2].type == Reply::Type::kString) {
+      found[i].generation = std::move(reply.elements[i * kPer + 2].str);
+    }
+  }
+  co_return found;
+}
+
 asio::awaitable<CachedCopy> RedisCatalogCache::cached_copy(const std::string& id) {
   std::string cache_key = keys::cache(id);
   std::array<std::string_view, 2> get{"GET", cache_key};

@@ -140,6 +140,20 @@ class FakeCatalogCache final : public catalog::CatalogCache, public catalog::Liv
     found.generation = generation(id);
     co_return found;
   }
+  // One Redis' MGET of several products: what Redis held when it was sent, answered after the
+  // reply's trip back (one turn of the thread's queue, in which others may read or write).
+  boost::asio::awaitable<std::vector<catalog::CacheLookup>> lookup_many(const std::vector<std::string>& ids) override {
+    check();
+    lookup_groups.push_back(ids);
+    std::vector<catalog::CacheLookup> found;
+    for (const auto& id : ids) found.push_back(co_await lookup(id));
+    if (on_lookup_many) on_lookup_many(ids);
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    co_return found;
+  }
+  std::vector<std::vector<std::string>> lookup_groups;  // the ids of every lookup_many
+  // Runs once lookup_many has read Redis, before its reply comes back.
+  std::function<void(const std::vector<std::string>&)> on_lookup_many;
   boost::asio::awaitable<catalog::CachedCopy> cached_copy(const std::string& id) override {
     check();
     co_return copy_of(id);

@@ -3,6 +3,7 @@
 // the record without Redis, and what writes publish, without PostgreSQL, Redis or RabbitMQ.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -175,6 +176,81 @@ TEST(CatalogService, ConcurrentMissesOfOneProductShareOneRecordRead) {
   }
   EXPECT_EQ(t.record.finds, 1);
   EXPECT_EQ(t.cache.fills, 1);
+}
+
+// Reads of several products that reach one thread together (a crowd on a sale's pages) share
+// one MGET: each product once, each reader its own product's live stock.
+TEST(CatalogService, ConcurrentReadsOfSeveralProductsShareOneLookup) {
+  Catalog t;
+  const std::vector<std::string> ids{kId, "0190c3b2-6f1e-7a2b-8c3d-000000000001",
+                                     "0190c3b2-6f1e-7a2b-8c3d-000000000002"};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    Product p = product(10);
+    p.id = ids[i];
+    p.name = "item " + std::to_string(i);
+    t.cache.copies[ids[i]] = CachedCopy{CachedCopy::Kind::kProduct, product_json_without_stock(p)};
+    t.cache.counters[ids[i]] = static_cast<std::int64_t>(i) + 7;
+  }
+  const auto shared_before = metric("orders_cache_shared_reads_total");
+  boost::asio::io_context io;
+  // Five readers, two of them of the first product, and one of a product nobody has.
+  const std::vector<std::string> asked{ids[0], ids[1], ids[0], ids[2], "0190c3b2-6f1e-7a2b-8c3d-0000000000ff"};
+  std::vector<ProductView> views(asked.size());
+  for (std::size_t r = 0; r < asked.size(); ++r) {
+    boost::asio::co_spawn(
+        io,
+        [&, r]() -> boost::asio::awaitable<void> {
+          views[r] = co_await t.service.get_product(asked[r]);
+          co_return;
+        },
+        boost::asio::detached);
+  }
+  io.run();
+  ASSERT_EQ(t.cache.lookup_groups.size(), 1u) << "five reads, one MGET";
+  EXPECT_EQ(t.cache.lookup_groups[0], (std::vector<std::string>{ids[0], ids[1], ids[2], asked[4]}))
+      << "each product once, in the order asked";
+  for (std::size_t r = 0; r < 4; ++r) {
+    ASSERT_TRUE(views[r].found) << r;
+    EXPECT_TRUE(views[r].cache_hit) << r;
+    const std::size_t i = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), asked[r]) - ids.begin());
+    EXPECT_EQ(stock_in(views[r].json), std::to_string(i + 7)) << "reader " << r << " got another product's stock";
+    EXPECT_NE(views[r].json.find("\"item " + std::to_string(i) + "\""), std::string::npos) << views[r].json;
+  }
+  EXPECT_FALSE(views[4].found);
+  EXPECT_EQ(metric("orders_cache_shared_reads_total") - shared_before, 4u) << "five reads, one MGET";
+}
+
+// SPEC: `stock` is never served stale. A read that arrives while a group's MGET is out waits for
+// the next one, so it never gets a counter read before it arrived.
+TEST(CatalogService, AReadArrivingWhileALookupIsOutGoesInTheNext) {
+  Catalog t;
+  t.record.products[kId] = product(10);
+  t.cache.copies[kId] = CachedCopy{CachedCopy::Kind::kProduct, product_json_without_stock(product(10))};
+  t.cache.counters[kId] = 5;
+  boost::asio::io_context io;
+  ProductView first, late;
+  t.cache.on_lookup_many = [&](const std::vector<std::string>&) {
+    if (t.cache.lookup_groups.size() != 1) return;
+    t.cache.counters[kId] = 4;  // a purchase answered after the first MGET read the counter
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          late = co_await t.service.get_product(kId);
+          co_return;
+        },
+        boost::asio::detached);
+  };
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        first = co_await t.service.get_product(kId);
+        co_return;
+      },
+      boost::asio::detached);
+  io.run();
+  EXPECT_EQ(stock_in(first.json), "5");
+  EXPECT_EQ(stock_in(late.json), "4") << "the late read was answered from a lookup sent before it arrived";
+  EXPECT_EQ(t.cache.lookup_groups.size(), 2u);
 }
 
 TEST(CatalogService, RedisUnavailableServesTheRecord) {
